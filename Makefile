@@ -1,0 +1,42 @@
+# aoai-simulated-api — see `make help`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Settings from .env (copy sample.env) reach every target, as in the Python simulator.
+ifneq (,$(wildcard ./.env))
+include .env
+export
+endif
+
+NODE_MODULES_STAMP := node_modules/.package-lock.json
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}'
+
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install-requirements: $(NODE_MODULES_STAMP) ## Install the npm dependencies (npm ci)
+
+build: install-requirements ## Compile TypeScript to dist/
+	npx tsc -p tsconfig.json
+
+run: build ## Start the simulator (generate mode, port 8000; prints the API key)
+	node dist/src/main.js
+
+run-simulated-api: run ## Alias of run (the Python simulator's name)
+
+test: install-requirements ## Run the whole test suite (builds first)
+	npx vitest run
+
+typecheck: install-requirements ## Type-check without emitting
+	npx tsc -p tsconfig.json --noEmit
+
+bench-throughput: build ## Requests/s of the simulator against a bare uWebSockets.js server, same run
+	node dist/bench/throughput.js
+
+bench-pool-threshold: build ## Measure when handing a request to the worker pool pays
+	node dist/bench/pool-threshold.js
+
+.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold

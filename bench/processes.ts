@@ -1,0 +1,58 @@
+/** Starting the servers a benchmark compares, as separate processes, and stopping them. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const SIMULATOR_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+export const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+
+export interface Server {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startProcess(args: string[], env: Record<string, string>, ready: RegExp, port: number): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function startSimulator(env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  return startProcess([SIMULATOR_MAIN], { LOG_LEVEL: 'warn', ...env, PORT: String(port) }, /listening on/, port);
+}
+
+export async function startBareServer(threads: number, bodyFile: string): Promise<Server> {
+  const port = await freePort();
+  return startProcess([BARE_SERVER, String(port), String(threads), bodyFile], {}, /listening on/, port);
+}

@@ -1,0 +1,23 @@
+/**
+ * Azure's content-filter annotations, always "safe" here. Kept as pre-serialised JSON because every
+ * response and many stream events carry them.
+ */
+const SAFE = { filtered: false, severity: 'safe' };
+
+export const CONTENT_FILTER_RESULTS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
+
+export const PROMPT_FILTER_RESULTS = [
+  {
+    prompt_index: 0,
+    content_filter_results: {
+      hate: SAFE,
+      jailbreak: { filtered: false, detected: false },
+      self_harm: SAFE,
+      sexual: SAFE,
+      violence: SAFE,
+    },
+  },
+];
+
+export const CONTENT_FILTER_JSON = JSON.stringify(CONTENT_FILTER_RESULTS);
+export const PROMPT_FILTER_JSON = JSON.stringify(PROMPT_FILTER_RESULTS);

@@ -1,0 +1,162 @@
+/**
+ * Every error the simulator answers with, as data: status, code, type and message wording follow
+ * the live Azure OpenAI service, in the OpenAI envelope `{"error":{"code","message","type","param"}}`
+ * that the official SDKs turn into typed errors.
+ */
+
+export interface ApiError {
+  readonly status: number;
+  readonly code: string | null;
+  readonly type: string | null;
+  readonly param: string | null;
+  readonly message: string;
+  /** Extra response headers (e.g. `allow` on 405). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const INVALID_REQUEST = 'invalid_request_error';
+
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+
+/** Error constructors, one per kind; messages match the live service's wording where it is known. */
+export const errors = {
+  unauthorized: (): ApiError => ({
+    status: 401,
+    code: '401',
+    type: null,
+    param: null,
+    message:
+      'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+  }),
+  deploymentNotFound: (): ApiError => ({
+    status: 404,
+    code: 'DeploymentNotFound',
+    type: null,
+    param: null,
+    message:
+      'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+  }),
+  operationNotSupported: (operation: string, deployment: string): ApiError => ({
+    status: 400,
+    code: 'OperationNotSupported',
+    type: null,
+    param: null,
+    message: `The ${operation} operation does not work with the specified model, ${deployment}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`,
+  }),
+  contextLengthExceeded: (limit: number, prompt: number, completion: number | undefined, param: string): ApiError => ({
+    status: 400,
+    code: 'context_length_exceeded',
+    type: INVALID_REQUEST,
+    param,
+    message:
+      completion === undefined
+        ? `This model's maximum context length is ${limit} tokens. However, your messages resulted in ${prompt} tokens. Please reduce the length of the messages.`
+        : `This model's maximum context length is ${limit} tokens. However, you requested ${prompt + completion} tokens (${prompt} in the messages, ${completion} in the completion). Please reduce the length of the messages or completion.`,
+  }),
+  embeddingInputTooLong: (limit: number, tokens: number): ApiError => ({
+    status: 400,
+    code: 'context_length_exceeded',
+    type: INVALID_REQUEST,
+    param: 'input',
+    message: `This model's maximum context length is ${limit} tokens, however you requested ${tokens} tokens (${tokens} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`,
+  }),
+  maxTokensTooLarge: (param: string, requested: number, limit: number): ApiError => ({
+    status: 400,
+    code: 'invalid_value',
+    type: INVALID_REQUEST,
+    param,
+    message: `${param} is too large: ${requested}. This model supports at most ${limit} completion tokens, whereas you provided ${requested}.`,
+  }),
+  unsupportedParameter: (param: string, instead: string): ApiError => ({
+    status: 400,
+    code: 'unsupported_parameter',
+    type: INVALID_REQUEST,
+    param,
+    message: `Unsupported parameter: '${param}' is not supported with this model. Use '${instead}' instead.`,
+  }),
+  invalidJson: (): ApiError => ({
+    status: 400,
+    code: null,
+    type: INVALID_REQUEST,
+    param: null,
+    message:
+      "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
+  }),
+  bodyNotObject: (value: unknown): ApiError => ({
+    status: 400,
+    code: 'invalid_type',
+    type: INVALID_REQUEST,
+    param: null,
+    message: `The request body must be a JSON object, but got ${describe(value)} instead.`,
+  }),
+  missingField: (param: string): ApiError => ({
+    status: 400,
+    code: 'missing_required_parameter',
+    type: INVALID_REQUEST,
+    param,
+    message: `Missing required parameter: '${param}'.`,
+  }),
+  invalidType: (param: string, expected: string, value: unknown): ApiError => ({
+    status: 400,
+    code: 'invalid_type',
+    type: INVALID_REQUEST,
+    param,
+    message: `Invalid type for '${param}': expected ${expected}, but got ${describe(value)} instead.`,
+  }),
+  invalidValue: (param: string, detail: string): ApiError => ({
+    status: 400,
+    code: 'invalid_value',
+    type: INVALID_REQUEST,
+    param,
+    message: `Invalid value for '${param}': ${detail}`,
+  }),
+  // AOAI answers a non-JSON body with 400 "Unsupported data type"; the detail says what to send.
+  unsupportedContentType: (contentType: string): ApiError => ({
+    status: 400,
+    code: 'unsupported_content_type',
+    type: INVALID_REQUEST,
+    param: null,
+    message: `Unsupported data type: the request has 'Content-Type: ${contentType}', but this operation only accepts 'application/json'.`,
+  }),
+  bodyTooLarge: (limit: number): ApiError => ({
+    status: 413,
+    code: 'request_entity_too_large',
+    type: INVALID_REQUEST,
+    param: null,
+    message: `The request body is too large. The maximum request size is ${limit} bytes.`,
+  }),
+  routeNotFound: (): ApiError => ({ status: 404, code: '404', type: null, param: null, message: 'Resource not found' }),
+  methodNotAllowed: (allowed: readonly string[]): ApiError => ({
+    status: 405,
+    code: '405',
+    type: null,
+    param: null,
+    message: `Method not allowed. This resource supports: ${allowed.join(', ')}.`,
+    headers: { allow: allowed.join(', ') },
+  }),
+  internal: (detail: string): ApiError => ({
+    status: 500,
+    code: 'InternalServerError',
+    type: 'server_error',
+    param: null,
+    message: `The simulator failed to process the request: ${detail}`,
+  }),
+} as const;
+
+export type ErrorKind = keyof typeof errors;
+
+export function errorBody(error: ApiError): string {
+  return JSON.stringify({ error: { code: error.code, message: error.message, type: error.type, param: error.param } });
+}
+
+/** Thrown inside request handling to answer with an API error; anything else thrown is a 500. */
+export class ApiErrorResponse extends Error {
+  constructor(readonly apiError: ApiError) {
+    super(apiError.message);
+  }
+}
+
+export function fail(error: ApiError): never {
+  throw new ApiErrorResponse(error);
+}

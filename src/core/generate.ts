@@ -1,0 +1,31 @@
+/**
+ * Generate mode: one generator per operation. The same entry point runs inline in a front-end
+ * thread and inside a pool worker, so both paths answer identically.
+ */
+import type { Answer } from './answer.js';
+import { generateChat } from './chat.js';
+import { generateCompletion } from './completions.js';
+import type { Deployment } from './deployments.js';
+import { generateEmbedding } from './embeddings.js';
+import { ApiErrorResponse, errors } from './errors.js';
+import type { Operation } from './models.js';
+
+export type Generator = (body: unknown, deployment: Deployment) => Answer;
+
+export const generators: Partial<Record<Operation, Generator>> = {
+  chat: generateChat,
+  completions: generateCompletion,
+  embeddings: generateEmbedding,
+};
+
+/** Runs the operation's generator; API errors become error answers, anything else a 500. */
+export function generate(operation: Operation, body: unknown, deployment: Deployment): Answer {
+  const generator = generators[operation];
+  if (!generator) return { kind: 'error', error: errors.internal(`no generator for operation "${operation}"`) };
+  try {
+    return generator(body, deployment);
+  } catch (err) {
+    if (err instanceof ApiErrorResponse) return { kind: 'error', error: err.apiError };
+    return { kind: 'error', error: errors.internal((err as Error)?.message ?? String(err)) };
+  }
+}

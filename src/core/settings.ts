@@ -1,0 +1,117 @@
+/**
+ * Settings from environment variables: the Python simulator's names and defaults (facts §9.1),
+ * plus this simulator's own `SIMULATOR_*` tuning knobs. Parsing is pure (an env record in, a
+ * frozen object out) and every bad value is a clear error naming the variable.
+ */
+
+export type Mode = 'generate' | 'record' | 'replay';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LatencySetting {
+  readonly mean: number;
+  readonly stdDev: number;
+}
+
+export interface Settings {
+  readonly mode: Mode;
+  /** Undefined when not set (or empty): a random key is generated at start. */
+  readonly apiKey: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  /** uWebSockets.js apps listening on the port, one per worker thread. */
+  readonly frontEndThreads: number;
+  /** Piscina workers for heavy requests (they sit idle unless requests are heavy). */
+  readonly poolThreads: number;
+  /** Request bodies at least this large are generated in the pool instead of inline. */
+  readonly poolMinBodyBytes: number;
+  readonly maxBodyBytes: number;
+  readonly allowUndefinedDeployments: boolean;
+  readonly deploymentConfigPath: string | undefined;
+  readonly recordingDir: string;
+  readonly recordingAutosave: boolean;
+  readonly azureOpenAIEndpoint: string | undefined;
+  readonly azureOpenAIKey: string | undefined;
+  readonly extensionPath: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly tiktokenCacheDir: string | undefined;
+  readonly latency: {
+    readonly embeddings: LatencySetting;
+    readonly completions: LatencySetting;
+    readonly chatCompletions: LatencySetting;
+    readonly translations: LatencySetting;
+  };
+}
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const TRUE = new Set(['true', '1', 'yes', 'on', 't', 'y']);
+const FALSE = new Set(['false', '0', 'no', 'off', 'f', 'n']);
+
+function text(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = text(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw new SettingsError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function num(env: Env, name: string, fallback: number, { min = 0, integer = false, max = Number.MAX_SAFE_INTEGER } = {}): number {
+  const v = text(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new SettingsError(`${name} must be ${integer ? 'a whole number' : 'a number'} between ${min} and ${max}, got "${v}"`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = text(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new SettingsError(`${name} must be one of ${allowed.join(', ')}, got "${env[name]}"`);
+}
+
+function latency(env: Env, op: string, mean: number, stdDev: number): LatencySetting {
+  return { mean: num(env, `LATENCY_OPENAI_${op}_MEAN`, mean), stdDev: num(env, `LATENCY_OPENAI_${op}_STD_DEV`, stdDev) };
+}
+
+/** `cores` is the machine's parallelism (passed in so this stays pure). */
+export function parseSettings(env: Env, cores: number): Settings {
+  const frontEndThreads = num(env, 'SIMULATOR_THREADS', Math.max(1, cores), { min: 1, max: 256, integer: true });
+  return Object.freeze({
+    mode: oneOf(env, 'SIMULATOR_MODE', ['generate', 'record', 'replay'] as const, 'generate'),
+    apiKey: text(env, 'SIMULATOR_API_KEY'),
+    host: text(env, 'SIMULATOR_HOST') ?? '0.0.0.0',
+    port: num(env, 'PORT', 8000, { max: 65535, integer: true }),
+    frontEndThreads,
+    poolThreads: num(env, 'SIMULATOR_POOL_THREADS', Math.max(1, cores), { min: 1, max: 256, integer: true }),
+    poolMinBodyBytes: num(env, 'SIMULATOR_POOL_MIN_BODY_BYTES', 8 * 1024, { integer: true }),
+    maxBodyBytes: num(env, 'SIMULATOR_MAX_BODY_BYTES', 32 * 1024 * 1024, { min: 1, integer: true }),
+    allowUndefinedDeployments: bool(env, 'ALLOW_UNDEFINED_OPENAI_DEPLOYMENTS', true),
+    deploymentConfigPath: text(env, 'OPENAI_DEPLOYMENT_CONFIG_PATH'),
+    recordingDir: text(env, 'RECORDING_DIR') ?? '.recording',
+    // The Python simulator's infrastructure set RECORDING_AUTO_SAVE; its code read RECORDING_AUTOSAVE.
+    recordingAutosave: bool(env, 'RECORDING_AUTOSAVE', bool(env, 'RECORDING_AUTO_SAVE', true)),
+    azureOpenAIEndpoint: text(env, 'AZURE_OPENAI_ENDPOINT'),
+    azureOpenAIKey: text(env, 'AZURE_OPENAI_KEY'),
+    extensionPath: text(env, 'EXTENSION_PATH'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),
+    latency: {
+      embeddings: latency(env, 'EMBEDDINGS', 100, 30),
+      completions: latency(env, 'COMPLETIONS', 15, 2),
+      chatCompletions: latency(env, 'CHAT_COMPLETIONS', 19, 6),
+      translations: latency(env, 'TRANSLATIONS', 15000, 1000),
+    },
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * The request pipeline, one path for every request:
+ *
+ *   route → authenticate → read body → parse → deployment → produce → write
+ *
+ * `produce` is where a mode answers (generate today; record and replay plug in beside it), and
+ * where limits, latency and extension hooks will sit as their own named steps. Each step either
+ * passes the exchange on or answers with an AOAI error; nothing here throws past the handler,
+ * because an exception escaping a uWS callback would take the whole thread down.
+ */
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { Answer } from '../core/answer.js';
+import type { DeploymentRegistry } from '../core/deployments.js';
+import { errors, type ApiError } from '../core/errors.js';
+import { generate } from '../core/generate.js';
+import { supports } from '../core/models.js';
+import { decodeSegment, type Router } from '../core/router.js';
+import type { Settings } from '../core/settings.js';
+import type { ApiKeyAuth } from './auth.js';
+import { readBody } from './body.js';
+import { Exchange } from './exchange.js';
+import type { Log } from './log.js';
+import { isHeavy } from './offload.js';
+import type { PoolClient } from './pool-client.js';
+import { EventStream, sendError, sendJson } from './respond.js';
+import { OPERATION_LABEL, type Route } from './routes.js';
+
+export interface Pipeline {
+  readonly settings: Settings;
+  readonly router: Router<Route>;
+  readonly auth: ApiKeyAuth;
+  readonly deployments: DeploymentRegistry;
+  readonly pool: PoolClient | undefined;
+  readonly log: Log;
+}
+
+type ApiRoute = Extract<Route, { kind: 'api' }>;
+
+const HEALTH_BODY = JSON.stringify({ message: '👋 aoai-simulated-api is running' });
+
+/** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
+function exchange(res: HttpResponse, req: HttpRequest): Exchange {
+  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', {
+    apiKey: req.getHeader('api-key'),
+    authorization: req.getHeader('authorization'),
+    contentType: req.getHeader('content-type'),
+    contentLength: req.getHeader('content-length'),
+  });
+}
+
+/** A request uWebSockets.js' own router matched to a route of the table (the fast path). */
+export function handleRoute(p: Pipeline, res: HttpResponse, req: HttpRequest, route: Route): void {
+  const params = route.kind === 'api' && route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
+  const ex = exchange(res, req);
+  try {
+    dispatch(p, ex, route, params);
+  } catch (err) {
+    fault(p, ex, err);
+  }
+}
+
+/**
+ * Everything uWS did not match: unknown routes (404), wrong methods (405), and paths that only
+ * match once runs of slashes are collapsed. The JS router decides; this path is not hot.
+ */
+export function handleUnmatched(p: Pipeline, res: HttpResponse, req: HttpRequest): void {
+  const ex = exchange(res, req);
+  try {
+    const found = p.router.match(ex.method, ex.path);
+    if (found.kind === 'none') return reject(ex, errors.routeNotFound());
+    if (found.kind === 'wrong-method') return reject(ex, errors.methodNotAllowed(found.allowed));
+    dispatch(p, ex, found.match.route, found.match.params);
+  } catch (err) {
+    fault(p, ex, err);
+  }
+}
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+function dispatch(p: Pipeline, ex: Exchange, route: Route, params: Readonly<Record<string, string>>): void {
+  if (route.kind === 'health') return sendJson(ex, 200, HEALTH_BODY);
+  authenticate(p, ex, route, params);
+}
+
+function authenticate(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>): void {
+  if (!p.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  readBody(ex, p.settings.maxBodyBytes, (result) => {
+    try {
+      if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(p.settings.maxBodyBytes), true);
+      parse(p, ex, route, params, result.text);
+    } catch (err) {
+      fault(p, ex, err);
+    }
+  });
+}
+
+/** Curl's default type is accepted too: people post JSON with `-d` and no header. */
+function isJsonContentType(contentType: string): boolean {
+  const type = contentType.toLowerCase();
+  return type === '' || type.includes('json') || type.startsWith('application/x-www-form-urlencoded') || type.startsWith('text/plain');
+}
+
+function parse(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, text: string): void {
+  if (!isJsonContentType(ex.headers.contentType)) return sendError(ex, errors.unsupportedContentType(ex.headers.contentType));
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return sendError(ex, errors.invalidJson());
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return sendError(ex, errors.bodyNotObject(body));
+  deployment(p, ex, route, params, body as Record<string, unknown>, text);
+}
+
+function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, body: Record<string, unknown>, text: string): void {
+  let name: string;
+  if (route.deploymentFrom === 'path') name = params.deployment!;
+  else if (body.model === undefined) return sendError(ex, errors.missingField('model'));
+  else if (typeof body.model !== 'string') return sendError(ex, errors.invalidType('model', 'a string', body.model));
+  else name = body.model;
+
+  const found = p.deployments.resolve(name, route.operation);
+  if (!found) return sendError(ex, errors.deploymentNotFound());
+  if (!supports(found.model, route.operation)) return sendError(ex, errors.operationNotSupported(OPERATION_LABEL[route.operation], name));
+
+  if (p.pool && isHeavy(p.settings, text.length, body)) {
+    p.pool.run({ operation: route.operation, body: text, deployment: found }).then(
+      (answer) => write(p, ex, answer),
+      (err) => fault(p, ex, err),
+    );
+    return;
+  }
+  write(p, ex, generate(route.operation, body, found));
+}
+
+function write(p: Pipeline, ex: Exchange, answer: Answer): void {
+  try {
+    switch (answer.kind) {
+      case 'json':
+        return sendJson(ex, 200, answer.body);
+      case 'error':
+        return sendError(ex, answer.error);
+      case 'stream': {
+        const stream = new EventStream(ex);
+        stream.send(answer.head.join('') + answer.tokens.join('') + answer.tail.join(''));
+        return stream.end();
+      }
+    }
+  } catch (err) {
+    fault(p, ex, err);
+  }
+}
+
+/** An error answered before the body was read: close the connection rather than drain the upload. */
+function reject(ex: Exchange, error: ApiError): void {
+  const bodyPending = ex.headers.contentLength !== '' && ex.headers.contentLength !== '0';
+  sendError(ex, error, bodyPending);
+}
+
+/** A bug, not bad input: log it, answer 500 in the envelope if we still can, keep serving. */
+function fault(p: Pipeline, ex: Exchange, err: unknown): void {
+  p.log.error(`request ${ex.requestId} ${ex.method} ${ex.path} failed: ${(err as Error)?.stack ?? String(err)}`);
+  if (!ex.aborted && !ex.responded) sendError(ex, errors.internal('an unexpected error occurred; see the simulator log'));
+}

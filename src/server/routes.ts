@@ -1,0 +1,34 @@
+/**
+ * The route table. Azure deployment routes take the deployment from the path; the AOAI v1 and
+ * OpenAI-style routes take it from the body's `model`. Same operations, same behaviour.
+ */
+import type { Operation } from '../core/models.js';
+
+export type Route =
+  | { readonly kind: 'api'; readonly method: 'POST'; readonly pattern: string; readonly operation: Operation; readonly deploymentFrom: 'path' | 'body' }
+  | { readonly kind: 'health'; readonly method: 'GET'; readonly pattern: string };
+
+const OPERATION_PATHS: ReadonlyArray<[string, Operation]> = [
+  ['chat/completions', 'chat'],
+  ['completions', 'completions'],
+  ['embeddings', 'embeddings'],
+];
+
+export const routes: readonly Route[] = [
+  { kind: 'health', method: 'GET', pattern: '/' },
+  ...OPERATION_PATHS.flatMap(([path, operation]): Route[] => [
+    { kind: 'api', method: 'POST', pattern: `/openai/deployments/:deployment/${path}`, operation, deploymentFrom: 'path' },
+    { kind: 'api', method: 'POST', pattern: `/openai/v1/${path}`, operation, deploymentFrom: 'body' },
+    { kind: 'api', method: 'POST', pattern: `/v1/${path}`, operation, deploymentFrom: 'body' },
+  ]),
+];
+
+/** How the service names each operation in 400 OperationNotSupported messages (facts §4.5). */
+export const OPERATION_LABEL: Readonly<Record<Operation, string>> = {
+  chat: 'chatCompletion',
+  completions: 'completions',
+  embeddings: 'embeddings',
+  transcriptions: 'transcriptions',
+  translations: 'translations',
+  images: 'imageGeneration',
+};
