@@ -2,11 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Settings from .env (copy sample.env) reach every target, as in the Python simulator.
-ifneq (,$(wildcard ./.env))
-include .env
-export
-endif
+# The simulator reads .env itself (variables already in the environment win), so the Makefile
+# does not include it: make's own assignments would override the shell's.
 
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 

@@ -36,7 +36,7 @@ function inlineMicros(chars: number, iterations: number): number {
   for (let i = 0; i < iterations; i++) {
     const text = body(chars);
     const t0 = performance.now();
-    generate('chat', JSON.parse(text), deployment);
+    generate('chat', JSON.parse(text), deployment, { answerLength: 'fill' });
     times.push((performance.now() - t0) * 1000);
   }
   return median(times);
@@ -60,7 +60,7 @@ function viaPool(text: string): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     pending.set(id, () => resolve((performance.now() - t0) * 1000));
-    frontEnd.postMessage({ id, task: { operation: 'chat', body: text, deployment } satisfies GenerateTask });
+    frontEnd.postMessage({ id, task: { operation: 'chat', body: text, deployment, options: { answerLength: 'fill' } } satisfies GenerateTask });
   });
 }
 async function pooledMicros(chars: number, iterations: number, maxTokens = 50): Promise<number> {
@@ -75,7 +75,7 @@ const sizes = [256, 1_024, 2_048, 4_096, 8_192, 16_384, 32_768, 65_536, 131_072]
 const rows: { chars: number; promptTokens: number; inlineUs: number; pooledUs: number }[] = [];
 for (const chars of sizes) {
   const iterations = chars > 16_384 ? 30 : 200;
-  const sample = generate('chat', JSON.parse(body(chars)), deployment);
+  const sample = generate('chat', JSON.parse(body(chars)), deployment, { answerLength: 'fill' });
   const promptTokens = sample.kind === 'error' ? 0 : sample.promptTokens;
   rows.push({ chars, promptTokens, inlineUs: inlineMicros(chars, iterations), pooledUs: await pooledMicros(chars, iterations) });
 }

@@ -4,24 +4,24 @@
  * API key, then the cluster of front-end threads. Configuration mistakes end the start with one
  * clear line, never a stack trace.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { DeploymentConfigError, defaultDeployments, parseDeploymentConfig } from './core/deployments.js';
+import { randomId } from './core/ids.js';
 import { parseSettings, SettingsError, type Settings } from './core/settings.js';
-import { Cluster } from './server/cluster.js';
+import { Cluster, StartupError } from './server/cluster.js';
 import { loadEnvFile } from './server/env-file.js';
 import { createLog } from './server/log.js';
 
-const KEY_ALPHABET = '_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
-
-/** 30 characters from the Python simulator's nanoid alphabet. */
-function generateApiKey(): string {
-  return [...randomBytes(30)].map((b) => KEY_ALPHABET[b & 63]).join('');
+interface DeploymentConfig {
+  readonly text: string;
+  readonly source: string;
+  readonly count: number;
 }
 
-function readDeploymentConfig(settings: Settings): { text: string; source: string } | undefined {
+/** Reads and validates the deployment file once here, so a mistake stops the start. */
+function readDeploymentConfig(settings: Settings): DeploymentConfig | undefined {
   if (!settings.deploymentConfigPath) return undefined;
   const source = resolve(settings.deploymentConfigPath);
   let text: string;
@@ -30,11 +30,18 @@ function readDeploymentConfig(settings: Settings): { text: string; source: strin
   } catch (err) {
     throw new DeploymentConfigError(`OPENAI_DEPLOYMENT_CONFIG_PATH: cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  parseDeploymentConfig(text, source); // validate once here, so a mistake stops the start
-  return { text, source };
+  return { text, source, count: parseDeploymentConfig(text, source).size };
 }
 
+/** The uWebSockets.js build we depend on ships native binaries for these Node ABIs only. */
+const SUPPORTED_NODE_ABIS: Readonly<Record<string, string>> = { '93': '16', '108': '18', '115': '20' };
+
 async function main(): Promise<void> {
+  if (!(process.versions.modules in SUPPORTED_NODE_ABIS)) {
+    throw new StartupError(
+      `Node.js ${process.versions.node} is not supported: the uWebSockets.js build has native binaries for Node ${Object.values(SUPPORTED_NODE_ABIS).join(', ')} only (use Node 20)`,
+    );
+  }
   loadEnvFile();
   const settings = parseSettings(process.env, availableParallelism());
   const log = createLog(settings.logLevel);
@@ -42,10 +49,11 @@ async function main(): Promise<void> {
     throw new SettingsError(`SIMULATOR_MODE=${settings.mode} is not available yet in this version; use generate`);
   }
   const deploymentConfig = readDeploymentConfig(settings);
-  const deploymentCount = deploymentConfig ? parseDeploymentConfig(deploymentConfig.text, deploymentConfig.source).size : defaultDeployments().size;
-  const apiKey = settings.apiKey ?? generateApiKey();
+  const deploymentCount = deploymentConfig?.count ?? defaultDeployments().size;
+  // 30 characters of the Python simulator's nanoid alphabet, from crypto-grade random bytes.
+  const apiKey = settings.apiKey ?? randomId('', 30);
 
-  const cluster = new Cluster({ settings, apiKey, deploymentConfig, log });
+  const cluster = new Cluster({ settings, apiKey, deploymentConfig: deploymentConfig && { text: deploymentConfig.text, source: deploymentConfig.source }, log });
   await cluster.start();
 
   const url = `http://localhost:${cluster.port}`;
@@ -80,7 +88,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  const expected = err instanceof SettingsError || err instanceof DeploymentConfigError;
+  const expected = err instanceof SettingsError || err instanceof DeploymentConfigError || err instanceof StartupError;
   process.stderr.write(`aoai-simulated-api: ${expected ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(1);
 });

@@ -1,9 +1,10 @@
 /** Chat completions (`/chat/completions`): JSON and streamed answers in the live service's shape. */
 import { usageJson, type Answer } from './answer.js';
-import { generateChoices, interleave, totalTokens, type Choice } from './choices.js';
-import { CONTENT_FILTER_JSON, PROMPT_FILTER_JSON } from './content-filter.js';
+import { checkAnswerBudget, generateChoices, interleave, totalTokens, type Choice } from './choices.js';
+import { CONTENT_FILTER_JSON, PROMPT_FILTER_EVENT, PROMPT_FILTER_JSON } from './content-filter.js';
 import type { Deployment } from './deployments.js';
 import { errors, fail } from './errors.js';
+import type { GenerateOptions } from './generate.js';
 import { randomId } from './ids.js';
 import { corpusFor } from './lorem.js';
 import { countChatPrompt, countTools } from './prompt-tokens.js';
@@ -14,16 +15,16 @@ import { getEncoding } from './tokenizer.js';
 export const SYSTEM_FINGERPRINT = 'fp_aoaisim';
 
 /** The completion limit a request sets, checked against the model as the service checks it. */
-function requestedLimit(req: ChatRequest, deployment: Deployment): { limit: number | undefined; param: string } {
+function requestedLimit(req: ChatRequest, deployment: Deployment): { limit: number | undefined } {
   const model = deployment.model;
   if (model.reasoning && req.max_tokens != null) fail(errors.unsupportedParameter('max_tokens', 'max_completion_tokens'));
   const param = req.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
   const limit = req.max_completion_tokens ?? req.max_tokens ?? undefined;
   if (limit !== undefined && limit > model.maxOutputTokens) fail(errors.maxTokensTooLarge(param, limit, model.maxOutputTokens));
-  return { limit, param };
+  return { limit };
 }
 
-export function generateChat(body: unknown, deployment: Deployment): Answer {
+export function generateChat(body: unknown, deployment: Deployment, options: GenerateOptions): Answer {
   const req = validateChat(body);
   const model = deployment.model;
   const encoding = getEncoding(model.encoding);
@@ -32,8 +33,10 @@ export function generateChat(body: unknown, deployment: Deployment): Answer {
   if (promptTokens + (limit ?? 0) > model.contextWindow) {
     fail(errors.contextLengthExceeded(model.contextWindow, promptTokens, limit, 'messages'));
   }
+  const n = req.n ?? 1;
+  checkAnswerBudget(n, limit ?? model.maxOutputTokens, 'n');
   const cap = Math.min(model.maxOutputTokens, model.contextWindow - promptTokens);
-  const choices = generateChoices(corpusFor(encoding), req.n ?? 1, limit, cap);
+  const choices = generateChoices(corpusFor(encoding), n, limit, cap, options.answerLength);
   const completionTokens = totalTokens(choices);
   const id = randomId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
@@ -71,7 +74,7 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
   const suffix = `],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk","system_fingerprint":"${SYSTEM_FINGERPRINT}"${usageNull}}\n\n`;
   const chunk = (choice: string): string => `data: {"choices":[${choice}${suffix}`;
   const head = [
-    sseEvent(`{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":${PROMPT_FILTER_JSON}}`),
+    PROMPT_FILTER_EVENT,
     ...choices.map((_, i) =>
       chunk(`{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":${i},"logprobs":null}`),
     ),

@@ -1,9 +1,10 @@
 /** Legacy completions (`/completions`), incl. streaming. One prompt or several; `n` answers each. */
 import { usageJson, type Answer } from './answer.js';
-import { generateChoice, interleave, totalTokens, type Choice } from './choices.js';
-import { CONTENT_FILTER_JSON, PROMPT_FILTER_JSON } from './content-filter.js';
+import { checkAnswerBudget, generateChoice, interleave, MAX_CHOICES, totalTokens, type Choice } from './choices.js';
+import { CONTENT_FILTER_JSON, PROMPT_FILTER_EVENT, PROMPT_FILTER_JSON } from './content-filter.js';
 import type { Deployment } from './deployments.js';
 import { errors, fail } from './errors.js';
+import type { GenerateOptions } from './generate.js';
 import { randomId } from './ids.js';
 import { corpusFor } from './lorem.js';
 import { countInput } from './prompt-tokens.js';
@@ -14,7 +15,7 @@ import { getEncoding } from './tokenizer.js';
 /** The live completions API answers 16 tokens when `max_tokens` is not given. */
 export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 
-export function generateCompletion(body: unknown, deployment: Deployment): Answer {
+export function generateCompletion(body: unknown, deployment: Deployment, options: GenerateOptions): Answer {
   const req = validateCompletion(body);
   const model = deployment.model;
   const encoding = getEncoding(model.encoding);
@@ -25,9 +26,13 @@ export function generateCompletion(body: unknown, deployment: Deployment): Answe
   if (longest + limit > model.contextWindow) fail(errors.contextLengthExceeded(model.contextWindow, longest, limit, 'prompt'));
 
   const n = req.n ?? 1;
+  if (perPrompt.length * n > MAX_CHOICES) {
+    fail(errors.invalidValue('n', `${perPrompt.length} prompt(s) × n=${n} exceeds the limit of ${MAX_CHOICES} choices per request.`));
+  }
+  checkAnswerBudget(perPrompt.length * n, limit, 'n');
   const corpus = corpusFor(encoding);
   const choices: Choice[] = [];
-  for (let p = 0; p < perPrompt.length; p++) for (let i = 0; i < n; i++) choices.push(generateChoice(corpus, limit, limit));
+  for (let p = 0; p < perPrompt.length * n; p++) choices.push(generateChoice(corpus, limit, limit, options.answerLength));
   const promptTokens = perPrompt.reduce((a, b) => a + b, 0);
   const completionTokens = totalTokens(choices);
   const id = randomId('cmpl-');
@@ -49,7 +54,7 @@ export function generateCompletion(body: unknown, deployment: Deployment): Answe
       kind: 'stream',
       promptTokens,
       completionTokens,
-      head: [sseEvent(`{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":${PROMPT_FILTER_JSON}}`)],
+      head: [PROMPT_FILTER_EVENT],
       tokens: interleave(choices, (i, token) => before[i] + JSON.stringify(token) + after),
       tail,
     };

@@ -4,15 +4,16 @@
  * Serialised vectors are cached: load tests embed the same inputs over and over.
  */
 import type { Answer } from './answer.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { Deployment } from './deployments.js';
 import { errors, fail } from './errors.js';
 import { countInput } from './prompt-tokens.js';
-import { validateEmbedding } from './requests.js';
+import { inputList, validateEmbedding } from './requests.js';
 import { getEncoding } from './tokenizer.js';
 
 const MAX_INPUTS = 2_048;
-const CACHE_ENTRIES = 4_096;
-const cache = new Map<string, string>();
+/** Serialised vectors per thread: 4,096 of them, or ~64 MB of text, whichever is reached first. */
+const cache = new BoundedCache<string>(4_096, 64 * 1024 * 1024);
 
 /** FNV-1a over the text: a seed, not a security boundary. */
 function seedOf(text: string): number {
@@ -47,8 +48,7 @@ function serialised(text: string, dimensions: number, base64: boolean): string {
     const v = embeddingVector(text, dimensions);
     // base64 is the little-endian float32 bytes, as the service sends them.
     json = base64 ? `"${Buffer.from(Float32Array.from(v).buffer).toString('base64')}"` : `[${v.join(',')}]`;
-    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(key, json);
+    cache.set(key, json, key.length + json.length);
   }
   return json;
 }
@@ -56,7 +56,7 @@ function serialised(text: string, dimensions: number, base64: boolean): string {
 export function generateEmbedding(body: unknown, deployment: Deployment): Answer {
   const req = validateEmbedding(body);
   const model = deployment.model;
-  const inputs: (string | number[])[] = typeof req.input === 'string' ? [req.input] : typeof req.input[0] === 'number' ? [req.input as number[]] : (req.input as (string | number[])[]);
+  const inputs = inputList(req.input);
   if (inputs.length > MAX_INPUTS) fail(errors.invalidValue('input', `at most ${MAX_INPUTS} inputs are allowed per request, but got ${inputs.length}.`));
   const counts = countInput(req.input, getEncoding(model.encoding));
   for (const c of counts) if (c > model.contextWindow) fail(errors.embeddingInputTooLong(model.contextWindow, c));

@@ -4,6 +4,8 @@
  * that the official SDKs turn into typed errors.
  */
 
+import type { Operation } from './models.js';
+
 export interface ApiError {
   readonly status: number;
   readonly code: string | null;
@@ -15,6 +17,16 @@ export interface ApiError {
 }
 
 const INVALID_REQUEST = 'invalid_request_error';
+
+/** How the service names each operation in OperationNotSupported messages (facts §4.5). */
+const OPERATION_LABEL: Readonly<Record<Operation, string>> = {
+  chat: 'chatCompletion',
+  completions: 'completions',
+  embeddings: 'embeddings',
+  transcriptions: 'transcriptions',
+  translations: 'translations',
+  images: 'imageGeneration',
+};
 
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
@@ -37,12 +49,12 @@ export const errors = {
     message:
       'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
   }),
-  operationNotSupported: (operation: string, deployment: string): ApiError => ({
+  operationNotSupported: (operation: Operation, deployment: string): ApiError => ({
     status: 400,
     code: 'OperationNotSupported',
     type: null,
     param: null,
-    message: `The ${operation} operation does not work with the specified model, ${deployment}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`,
+    message: `The ${OPERATION_LABEL[operation]} operation does not work with the specified model, ${deployment}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`,
   }),
   contextLengthExceeded: (limit: number, prompt: number, completion: number | undefined, param: string): ApiError => ({
     status: 400,

@@ -1,7 +1,7 @@
 /**
- * Response ids shaped like the service's (`chatcmpl-` + 29 characters). They only need to be
- * unique and look random, not be secret: characters come from a buffer of random bytes refilled
- * every few hundred ids, instead of one Math.random() call per character.
+ * Random ids: response ids shaped like the service's (`chatcmpl-` + 29 characters) and the
+ * generated API key. Characters come from a buffer of crypto-grade random bytes refilled every few
+ * hundred ids, instead of one random call per character.
  */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const random = new Uint8Array(8_192);

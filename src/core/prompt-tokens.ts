@@ -5,7 +5,7 @@
  */
 import type { ModelSpec } from './models.js';
 import type { Encoding } from './tokenizer.js';
-import type { ChatMessage, ContentPart } from './requests.js';
+import { inputList, type ChatMessage, type ContentPart, type PromptInput } from './requests.js';
 
 const REPLY_PRIMING = 3;
 /** Image inputs: low detail is a flat 85 tokens; otherwise assume one 1024×1024 image (85 + 4 × 170). */
@@ -43,10 +43,7 @@ export function countTools(tools: readonly unknown[] | undefined, enc: Encoding)
   return tools && tools.length > 0 ? enc.count(JSON.stringify(tools)) : 0;
 }
 
-/** Completions and embeddings inputs: a string, strings, or token ids (already tokens). */
-export function countInput(input: string | readonly string[] | readonly number[] | readonly (readonly number[])[], enc: Encoding): number[] {
-  if (typeof input === 'string') return [enc.count(input)];
-  if (input.length === 0) return [];
-  if (typeof input[0] === 'number') return [input.length];
-  return (input as readonly (string | readonly number[])[]).map((item) => (typeof item === 'string' ? enc.count(item) : item.length));
+/** Tokens of each completions / embeddings input (token-id inputs are already tokens). */
+export function countInput(input: PromptInput, enc: Encoding): number[] {
+  return inputList(input).map((item) => (typeof item === 'string' ? enc.count(item) : item.length));
 }

@@ -3,6 +3,7 @@
  * service does ("Missing required parameter: 'messages'."). Unknown fields are accepted and
  * ignored, as the service does.
  */
+import { MAX_CHOICES } from './choices.js';
 import { errors, fail } from './errors.js';
 
 export interface ContentPart {
@@ -43,6 +44,13 @@ export interface ChatRequest {
 
 export type PromptInput = string | string[] | number[] | number[][];
 
+/** The separate inputs of a prompt: one string, several, one token-id list, or several. */
+export function inputList(input: PromptInput): (string | number[])[] {
+  if (typeof input === 'string') return [input];
+  if (input.length === 0) return [];
+  return typeof input[0] === 'number' ? [input as number[]] : (input as (string | number[])[]);
+}
+
 export interface CompletionRequest {
   prompt: PromptInput;
   model?: string;
@@ -62,9 +70,8 @@ export interface EmbeddingRequest {
 type Body = Record<string, unknown>;
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
-const MAX_CHOICES = 128;
 
-function isObject(v: unknown): v is Body {
+export function isObject(v: unknown): v is Body {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

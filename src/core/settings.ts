@@ -25,6 +25,8 @@ export interface Settings {
   /** Request bodies at least this large are generated in the pool instead of inline. */
   readonly poolMinBodyBytes: number;
   readonly maxBodyBytes: number;
+  /** `natural` answers end at a sentence (within the limit); `fill` answers are exactly the limit. */
+  readonly answerLength: 'natural' | 'fill';
   readonly allowUndefinedDeployments: boolean;
   readonly deploymentConfigPath: string | undefined;
   readonly recordingDir: string;
@@ -97,6 +99,7 @@ export function parseSettings(env: Env, cores: number): Settings {
     poolThreads: num(env, 'SIMULATOR_POOL_THREADS', Math.max(1, cores), { min: 1, max: 256, integer: true }),
     poolMinBodyBytes: num(env, 'SIMULATOR_POOL_MIN_BODY_BYTES', 8 * 1024, { integer: true }),
     maxBodyBytes: num(env, 'SIMULATOR_MAX_BODY_BYTES', 32 * 1024 * 1024, { min: 1, integer: true }),
+    answerLength: oneOf(env, 'SIMULATOR_ANSWER_LENGTH', ['natural', 'fill'] as const, 'natural'),
     allowUndefinedDeployments: bool(env, 'ALLOW_UNDEFINED_OPENAI_DEPLOYMENTS', true),
     deploymentConfigPath: text(env, 'OPENAI_DEPLOYMENT_CONFIG_PATH'),
     recordingDir: text(env, 'RECORDING_DIR') ?? '.recording',

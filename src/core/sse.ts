@@ -1,3 +1,24 @@
 /** Server-sent events as the service frames them: `data: <json>\n\n`, ending with `data: [DONE]\n\n`. */
 export const sseEvent = (json: string): string => `data: ${json}\n\n`;
 export const SSE_DONE = 'data: [DONE]\n\n';
+
+/** ~16 KiB per socket write: few syscalls, and a slow reader holds little in the server. */
+export const STREAM_CHUNK_CHARS = 16 * 1024;
+
+/**
+ * The events of a stream, in order, joined into chunks of about `chunkChars` characters (an event
+ * is never split). Lazy: a chunk is built when the socket asks for it.
+ */
+export function* eventChunks(groups: readonly (readonly string[])[], chunkChars = STREAM_CHUNK_CHARS): Generator<string, void, undefined> {
+  let chunk = '';
+  for (const events of groups) {
+    for (const event of events) {
+      chunk += event;
+      if (chunk.length >= chunkChars) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+  }
+  if (chunk !== '') yield chunk;
+}

@@ -5,16 +5,15 @@
  *
  * Load tests repeat prompts, so counts are cached per string.
  */
-import { createRequire } from 'node:module';
+import cl100k from 'js-tiktoken/ranks/cl100k_base';
+import o200k from 'js-tiktoken/ranks/o200k_base';
+import { BoundedCache } from './bounded-cache.js';
 import { BytePairEncoder, type RankTable } from './bpe.js';
 import type { EncodingName } from './models.js';
 
-// The ranks modules are plain data; require() keeps loading synchronous and lazy.
-const require = createRequire(import.meta.url);
-const RANKS_MODULE: Record<EncodingName, string> = {
-  cl100k_base: 'js-tiktoken/ranks/cl100k_base',
-  o200k_base: 'js-tiktoken/ranks/o200k_base',
-};
+// Importing a rank module only loads its compressed text (a few MB); the encoder's map is built
+// on first use of the encoding.
+const RANK_TABLES: Readonly<Record<EncodingName, RankTable>> = { cl100k_base: cl100k, o200k_base: o200k };
 
 /**
  * Strings shorter than this are counted directly (a role name costs less to encode than to look
@@ -23,10 +22,12 @@ const RANKS_MODULE: Record<EncodingName, string> = {
  */
 const CACHE_MIN_CHARS = 16;
 const CACHE_ENTRIES = 4_096;
+/** Characters of cached text per encoding and thread (~32 MB). */
+const CACHE_CHARS = 16 * 1024 * 1024;
 
 export class Encoding {
   readonly #bpe: BytePairEncoder;
-  readonly #cache = new Map<string, number>();
+  readonly #cache = new BoundedCache<number>(CACHE_ENTRIES, CACHE_CHARS);
 
   constructor(readonly name: EncodingName, ranks: RankTable) {
     this.#bpe = new BytePairEncoder(ranks);
@@ -45,9 +46,7 @@ export class Encoding {
     const cached = this.#cache.get(text);
     if (cached !== undefined) return cached;
     const n = this.#bpe.count(text);
-    // Oldest-first eviction: cheaper per hit than LRU bookkeeping, and repeats stay hot anyway.
-    if (this.#cache.size >= CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(text, n);
+    this.#cache.set(text, n, text.length);
     return n;
   }
 }
@@ -57,8 +56,7 @@ const loaded = new Map<EncodingName, Encoding>();
 export function getEncoding(name: EncodingName): Encoding {
   let encoding = loaded.get(name);
   if (!encoding) {
-    const mod = require(RANKS_MODULE[name]) as { default?: RankTable } & RankTable;
-    encoding = new Encoding(name, mod.default ?? mod);
+    encoding = new Encoding(name, RANK_TABLES[name]);
     loaded.set(name, encoding);
   }
   return encoding;

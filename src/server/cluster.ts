@@ -15,6 +15,7 @@ import type { PoolReply, PoolRequest } from './pool-client.js';
 const FRONT_END = new URL('./front-end.js', import.meta.url);
 const POOL_WORKER = new URL('../workers/generate.js', import.meta.url);
 const SHUTDOWN_GRACE_MS = 5_000;
+const RESTART_DELAY_MS = 1_000;
 
 export interface ClusterOptions {
   readonly settings: Settings;
@@ -23,14 +24,25 @@ export interface ClusterOptions {
   readonly log: Log;
 }
 
-/** uWS threads can only share a port chosen up front (an ephemeral bind is not reusable). */
-async function freePort(host: string): Promise<number> {
+/** A start-up failure with a message for the user (no stack trace needed). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/**
+ * Binds `port` (0: any) exclusively for a moment. uWS threads listen with SO_REUSEPORT, which
+ * would let a second simulator silently share a busy port; this bind fails instead. It also
+ * resolves port 0 up front: the threads can only share a port chosen before they start.
+ */
+async function claimPort(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new StartupError(`cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (set PORT to another one)' : err.message}`)),
+    );
+    server.listen({ port, host, exclusive: true }, () => {
+      const { port: bound } = server.address() as { port: number };
+      server.close(() => resolve(bound));
     });
   });
 }
@@ -52,11 +64,18 @@ export class Cluster {
 
   async start(): Promise<void> {
     const { settings } = this.#options;
-    this.#port = settings.port === 0 ? await freePort(settings.host) : settings.port;
-    this.#pool = new Piscina({ filename: POOL_WORKER.href, minThreads: settings.poolThreads, maxThreads: settings.poolThreads });
+    this.#port = await claimPort(settings.host, settings.port);
+    // One pool thread is kept warm; more start under load and end after a minute idle, so a
+    // many-core machine does not hold a tokenizer per core for requests that never come.
+    this.#pool = new Piscina({ filename: POOL_WORKER.href, minThreads: 1, maxThreads: settings.poolThreads, idleTimeout: 60_000 });
     const started: Promise<void>[] = [];
     for (let i = 0; i < settings.frontEndThreads; i++) started.push(this.#startFrontEnd(i));
-    await Promise.all(started);
+    const results = await Promise.allSettled(started);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
   }
 
   #startFrontEnd(index: number): Promise<void> {
@@ -72,7 +91,7 @@ export class Cluster {
         if (message.type === 'listening') {
           listening = true;
           resolve();
-        } else reject(new Error(`front-end thread ${index} could not listen on ${settings.host}:${this.#port} (is the port in use?)`));
+        } else reject(new StartupError(`front-end thread ${index} could not listen on ${settings.host}:${this.#port}`));
       });
       worker.on('error', (err) => {
         log.error(`front-end thread ${index} failed: ${err.stack ?? err.message}`);
@@ -82,8 +101,12 @@ export class Cluster {
         this.#threads.delete(worker);
         channel.port1.close();
         if (this.#stopping || !listening) return;
-        log.error(`front-end thread ${index} exited (code ${code}); starting a new one`);
-        this.#startFrontEnd(index).catch((err: Error) => log.error(`front-end thread ${index} restart failed: ${err.message}`));
+        // Restart after a pause, so a thread that dies at once does not spin the CPU.
+        log.error(`front-end thread ${index} exited (code ${code}); starting a new one in ${RESTART_DELAY_MS} ms`);
+        setTimeout(() => {
+          if (this.#stopping) return;
+          this.#startFrontEnd(index).catch((err: Error) => log.error(`front-end thread ${index} restart failed: ${err.message}`));
+        }, RESTART_DELAY_MS).unref();
       });
     });
   }

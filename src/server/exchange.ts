@@ -1,28 +1,41 @@
 /**
- * One request/response exchange on a uWebSockets.js socket. The response object must never be
- * touched after the client went away (uWS aborts the process), so every write goes through here
- * and checks `aborted` first.
+ * One request/response exchange on a uWebSockets.js socket. uWS aborts the process if a response
+ * is touched after the client went away or after it ended, so the exchange tracks where it is and
+ * every write goes through `respond.ts`, which checks it first.
  */
 import type { HttpResponse } from 'uWebSockets.js';
 import { requestId } from '../core/ids.js';
 
+/** `open`: nothing sent yet; `streaming`: status and headers sent, body under way; then over. */
+export type ExchangeState = 'open' | 'streaming' | 'ended' | 'aborted';
+
 export class Exchange {
-  aborted = false;
-  /** Set once a response has been started (status written). */
-  responded = false;
+  #state: ExchangeState = 'open';
   readonly requestId = requestId();
-  readonly startedAt = performance.now();
 
   constructor(
     readonly res: HttpResponse,
     readonly method: string,
     readonly path: string,
-    readonly query: string,
     readonly headers: RequestHeaders,
   ) {
     res.onAborted(() => {
-      this.aborted = true;
+      this.#state = 'aborted';
     });
+  }
+
+  get state(): ExchangeState {
+    return this.#state;
+  }
+
+  /** Marks the response as started (status and headers written). */
+  started(): void {
+    if (this.#state === 'open') this.#state = 'streaming';
+  }
+
+  /** Marks the response as complete; the `res` must not be used afterwards. */
+  ended(): void {
+    if (this.#state !== 'aborted') this.#state = 'ended';
   }
 }
 

@@ -39,6 +39,7 @@ const pipeline: Pipeline = {
   auth: new ApiKeyAuth(data.apiKey),
   deployments: new DeploymentRegistry(configured, data.settings.allowUndefinedDeployments),
   pool,
+  generateOptions: { answerLength: data.settings.answerLength },
   log,
 };
 

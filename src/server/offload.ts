@@ -1,7 +1,7 @@
 /**
  * Which requests go to the worker pool. A hand-off costs more than the work of a typical small
- * request (ARCHITECTURE.md: every request through the pool ran at 40 % of inline), so only heavy
- * ones go: those whose inline work would hold the front-end's event loop (and every connection on
+ * request (docs/architecture.md: every request through the pool ran at 40 % of inline), so only
+ * heavy ones go: those whose inline work would hold the front-end's event loop (and every connection on
  * it) for at least twice what the hand-off costs. `bench/pool-threshold.ts` measures this; on the
  * reference 2-core machine the hand-off round trip was 144–176 µs and a prompt reached twice that
  * at 4–8 KiB of body, so SIMULATOR_POOL_MIN_BODY_BYTES defaults to 8 KiB. A streamed answer costs

@@ -12,7 +12,9 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Answer } from '../core/answer.js';
 import type { DeploymentRegistry } from '../core/deployments.js';
 import { errors, type ApiError } from '../core/errors.js';
-import { generate } from '../core/generate.js';
+import { generate, type GenerateOptions } from '../core/generate.js';
+import { isObject } from '../core/requests.js';
+import { eventChunks } from '../core/sse.js';
 import { supports } from '../core/models.js';
 import { decodeSegment, type Router } from '../core/router.js';
 import type { Settings } from '../core/settings.js';
@@ -22,8 +24,8 @@ import { Exchange } from './exchange.js';
 import type { Log } from './log.js';
 import { isHeavy } from './offload.js';
 import type { PoolClient } from './pool-client.js';
-import { EventStream, sendError, sendJson } from './respond.js';
-import { OPERATION_LABEL, type Route } from './routes.js';
+import { abandon, sendError, sendJson, streamEvents } from './respond.js';
+import type { Route } from './routes.js';
 
 export interface Pipeline {
   readonly settings: Settings;
@@ -31,6 +33,7 @@ export interface Pipeline {
   readonly auth: ApiKeyAuth;
   readonly deployments: DeploymentRegistry;
   readonly pool: PoolClient | undefined;
+  readonly generateOptions: GenerateOptions;
   readonly log: Log;
 }
 
@@ -40,7 +43,7 @@ const HEALTH_BODY = JSON.stringify({ message: '👋 aoai-simulated-api is runnin
 
 /** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
 function exchange(res: HttpResponse, req: HttpRequest): Exchange {
-  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', {
+  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), {
     apiKey: req.getHeader('api-key'),
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
@@ -108,8 +111,8 @@ function parse(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Reco
   } catch {
     return sendError(ex, errors.invalidJson());
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return sendError(ex, errors.bodyNotObject(body));
-  deployment(p, ex, route, params, body as Record<string, unknown>, text);
+  if (!isObject(body)) return sendError(ex, errors.bodyNotObject(body));
+  deployment(p, ex, route, params, body, text);
 }
 
 function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, body: Record<string, unknown>, text: string): void {
@@ -121,16 +124,16 @@ function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly
 
   const found = p.deployments.resolve(name, route.operation);
   if (!found) return sendError(ex, errors.deploymentNotFound());
-  if (!supports(found.model, route.operation)) return sendError(ex, errors.operationNotSupported(OPERATION_LABEL[route.operation], name));
+  if (!supports(found.model, route.operation)) return sendError(ex, errors.operationNotSupported(route.operation, name));
 
   if (p.pool && isHeavy(p.settings, text.length, body)) {
-    p.pool.run({ operation: route.operation, body: text, deployment: found }).then(
+    p.pool.run({ operation: route.operation, body: text, deployment: found, options: p.generateOptions }).then(
       (answer) => write(p, ex, answer),
       (err) => fault(p, ex, err),
     );
     return;
   }
-  write(p, ex, generate(route.operation, body, found));
+  write(p, ex, generate(route.operation, body, found, p.generateOptions));
 }
 
 function write(p: Pipeline, ex: Exchange, answer: Answer): void {
@@ -140,11 +143,8 @@ function write(p: Pipeline, ex: Exchange, answer: Answer): void {
         return sendJson(ex, 200, answer.body);
       case 'error':
         return sendError(ex, answer.error);
-      case 'stream': {
-        const stream = new EventStream(ex);
-        stream.send(answer.head.join('') + answer.tokens.join('') + answer.tail.join(''));
-        return stream.end();
-      }
+      case 'stream':
+        return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err));
     }
   } catch (err) {
     fault(p, ex, err);
@@ -157,8 +157,12 @@ function reject(ex: Exchange, error: ApiError): void {
   sendError(ex, error, bodyPending);
 }
 
-/** A bug, not bad input: log it, answer 500 in the envelope if we still can, keep serving. */
+/**
+ * A bug, not bad input: log it, answer 500 in the envelope if nothing was sent yet, or cut the
+ * connection if a stream was under way (a client must not wait for an end that never comes).
+ */
 function fault(p: Pipeline, ex: Exchange, err: unknown): void {
   p.log.error(`request ${ex.requestId} ${ex.method} ${ex.path} failed: ${(err as Error)?.stack ?? String(err)}`);
-  if (!ex.aborted && !ex.responded) sendError(ex, errors.internal('an unexpected error occurred; see the simulator log'));
+  if (ex.state === 'open') sendError(ex, errors.internal('an unexpected error occurred; see the simulator log'));
+  else abandon(ex);
 }

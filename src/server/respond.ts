@@ -1,6 +1,6 @@
 /**
  * Writing answers: JSON bodies, AOAI error envelopes and server-sent event streams. Every write is
- * corked (one syscall for status, headers and body) and skipped if the client is gone.
+ * corked (one syscall for status, headers and body) and skipped unless the exchange allows it.
  */
 import { errorBody, type ApiError } from '../core/errors.js';
 import type { Exchange } from './exchange.js';
@@ -12,11 +12,7 @@ const STATUS_LINE: Readonly<Record<number, string>> = {
   404: '404 Not Found',
   405: '405 Method Not Allowed',
   413: '413 Payload Too Large',
-  415: '415 Unsupported Media Type',
-  429: '429 Too Many Requests',
   500: '500 Internal Server Error',
-  502: '502 Bad Gateway',
-  504: '504 Gateway Timeout',
 };
 
 const statusLine = (status: number): string => STATUS_LINE[status] ?? String(status);
@@ -30,15 +26,16 @@ function writeHead(ex: Exchange, status: number, contentType: string, headers: H
   res.writeHeader('x-request-id', ex.requestId);
   res.writeHeader('apim-request-id', ex.requestId);
   if (headers) for (const name in headers) res.writeHeader(name, headers[name]!);
-  ex.responded = true;
+  ex.started();
 }
 
 export function sendJson(ex: Exchange, status: number, body: string, headers?: Headers, closeConnection = false): void {
-  if (ex.aborted || ex.responded) return;
+  if (ex.state !== 'open') return;
   ex.res.cork(() => {
     writeHead(ex, status, 'application/json', headers);
     ex.res.end(body, closeConnection);
   });
+  ex.ended();
 }
 
 /** `closeConnection` is for errors sent before the request body was read (e.g. 413). */
@@ -46,59 +43,51 @@ export function sendError(ex: Exchange, error: ApiError, closeConnection = false
   sendJson(ex, error.status, errorBody(error), error.headers, closeConnection);
 }
 
+/** Cuts a response that started but cannot be finished: the client sees a closed connection. */
+export function abandon(ex: Exchange): void {
+  if (ex.state !== 'streaming') return;
+  ex.res.close();
+  ex.ended();
+}
+
 /**
- * A server-sent event stream with back-pressure: when the socket's buffer is full, further events
- * queue here until uWS reports the socket writable again, instead of piling up in the kernel.
+ * Streams server-sent events from a source with back-pressure: chunks are pulled from the source
+ * only while the socket takes them; when uWS reports its buffer full, pulling stops until the
+ * socket is writable again. A slow reader therefore holds one chunk in the server, not the stream.
  */
-export class EventStream {
-  readonly #ex: Exchange;
-  readonly #queue: string[] = [];
-  #blocked = false;
-  #endPending = false;
-
-  constructor(ex: Exchange, headers?: Headers) {
-    this.#ex = ex;
-    if (ex.aborted) return;
+export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err: unknown) => void, headers?: Headers): void {
+  if (ex.state !== 'open') return;
+  ex.res.cork(() => {
+    writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
+    ex.res.writeHeader('cache-control', 'no-cache');
+  });
+  const pump = (): boolean => {
+    let writable = true;
+    let done = false;
     ex.res.cork(() => {
-      writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
-      ex.res.writeHeader('cache-control', 'no-cache');
+      while (writable) {
+        const next = source.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        writable = ex.res.write(next.value);
+      }
+      if (done) ex.res.end();
     });
-  }
-
-  send(chunk: string): void {
-    if (this.#ex.aborted) return;
-    if (this.#blocked) {
-      this.#queue.push(chunk);
-      return;
+    if (done) ex.ended();
+    return done;
+  };
+  if (pump()) return;
+  ex.res.onWritable(() => {
+    if (ex.state !== 'streaming') return true;
+    // The chunk that filled the buffer is already queued inside uWS; carry on with the next ones.
+    // An exception must not escape a uWS callback: it would end the thread.
+    try {
+      pump();
+    } catch (err) {
+      fail(err);
     }
-    let ok = true;
-    this.#ex.res.cork(() => {
-      ok = this.#ex.res.write(chunk);
-    });
-    if (!ok) this.#block();
-  }
-
-  end(): void {
-    if (this.#ex.aborted) return;
-    if (this.#blocked) {
-      this.#endPending = true;
-      return;
-    }
-    this.#ex.res.cork(() => this.#ex.res.end());
-  }
-
-  #block(): void {
-    this.#blocked = true;
-    this.#ex.res.onWritable(() => {
-      if (this.#ex.aborted) return true;
-      let ok = true;
-      this.#ex.res.cork(() => {
-        while (ok && this.#queue.length > 0) ok = this.#ex.res.write(this.#queue.shift()!);
-      });
-      if (!ok) return false;
-      this.#blocked = false;
-      if (this.#endPending) this.#ex.res.cork(() => this.#ex.res.end());
-      return true;
-    });
-  }
+    return true;
+  });
 }

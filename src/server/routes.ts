@@ -22,13 +22,3 @@ export const routes: readonly Route[] = [
     { kind: 'api', method: 'POST', pattern: `/v1/${path}`, operation, deploymentFrom: 'body' },
   ]),
 ];
-
-/** How the service names each operation in 400 OperationNotSupported messages (facts §4.5). */
-export const OPERATION_LABEL: Readonly<Record<Operation, string>> = {
-  chat: 'chatCompletion',
-  completions: 'completions',
-  embeddings: 'embeddings',
-  transcriptions: 'transcriptions',
-  translations: 'translations',
-  images: 'imageGeneration',
-};

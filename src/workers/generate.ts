@@ -5,7 +5,7 @@
 import type { Answer } from '../core/answer.js';
 import type { Deployment } from '../core/deployments.js';
 import { errors } from '../core/errors.js';
-import { generate } from '../core/generate.js';
+import { generate, type GenerateOptions } from '../core/generate.js';
 import type { Operation } from '../core/models.js';
 import { warmUp } from '../core/warm-up.js';
 
@@ -14,6 +14,7 @@ export interface GenerateTask {
   /** The raw JSON body: cloning a string across threads is a copy, an object graph a walk. */
   readonly body: string;
   readonly deployment: Deployment;
+  readonly options: GenerateOptions;
 }
 
 warmUp();
@@ -25,5 +26,5 @@ export default function run(task: GenerateTask): Answer {
   } catch {
     return { kind: 'error', error: errors.invalidJson() };
   }
-  return generate(task.operation, body, task.deployment);
+  return generate(task.operation, body, task.deployment, task.options);
 }

@@ -1,7 +1,8 @@
 /**
  * Chat completions through the official SDK, on every route style, inline and through the worker
  * pool (SIMULATOR_POOL_MIN_BODY_BYTES=1 sends every request to the pool): both paths must answer
- * the same way.
+ * the same way. These instances use SIMULATOR_ANSWER_LENGTH=fill (answers exactly max_tokens long)
+ * so sizes can be asserted exactly; the default, natural length, has its own test at the end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type OpenAI from 'openai';
@@ -11,8 +12,8 @@ import { startSimulator, type Simulator } from '../helpers/simulator.js';
 const QUESTION = [{ role: 'user' as const, content: 'What is the meaning of life?' }];
 
 describe.each([
-  ['inline', {}],
-  ['pool', { SIMULATOR_POOL_MIN_BODY_BYTES: '1' }],
+  ['inline', { SIMULATOR_ANSWER_LENGTH: 'fill' }],
+  ['pool', { SIMULATOR_ANSWER_LENGTH: 'fill', SIMULATOR_POOL_MIN_BODY_BYTES: '1' }],
 ])('chat completions (%s)', (_label, env: Record<string, string>) => {
   let sim: Simulator;
   beforeAll(async () => {
@@ -149,5 +150,32 @@ describe.each([
       ],
     });
     expect(r.usage!.prompt_tokens).toBe(3 + 1 + tokens('What is in this image?', 'o200k_base') + 85 + 3);
+  });
+});
+
+describe('chat completions with the default (natural) answer length', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(async () => {
+    expect(await sim.stop()).toBe(0);
+  });
+
+  it('treats a generous max_tokens as a cap: whole sentences, finish_reason stop, exact usage', async () => {
+    const r = await azureClient(sim).chat.completions.create({ model: 'gpt-4o', messages: QUESTION, max_tokens: 4096, n: 4 });
+    for (const c of r.choices) {
+      expect(c.finish_reason).toBe('stop');
+      expect(c.message.content!.endsWith('.')).toBe(true);
+    }
+    const total = r.choices.reduce((sum, c) => sum + tokens(c.message.content!, 'o200k_base'), 0);
+    expect(r.usage!.completion_tokens).toBe(total);
+    expect(total).toBeLessThan(4 * 4096);
+  });
+
+  it('cuts at a tight max_tokens with finish_reason length', async () => {
+    const r = await azureClient(sim).chat.completions.create({ model: 'gpt-4o', messages: QUESTION, max_tokens: 5 });
+    expect(r.choices[0]!.finish_reason).toBe('length');
+    expect(r.usage!.completion_tokens).toBe(5);
   });
 });

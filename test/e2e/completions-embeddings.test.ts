@@ -5,7 +5,7 @@ import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator();
+  sim = await startSimulator({ SIMULATOR_ANSWER_LENGTH: 'fill' });
 });
 afterAll(async () => {
   expect(await sim.stop()).toBe(0);

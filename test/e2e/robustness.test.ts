@@ -13,7 +13,8 @@ let sim: Simulator;
 let port: number;
 
 beforeAll(async () => {
-  sim = await startSimulator({ SIMULATOR_MAX_BODY_BYTES: String(256 * 1024) });
+  // fill: long streams must really be long (max_tokens 8000 → 8000 token events).
+  sim = await startSimulator({ SIMULATOR_MAX_BODY_BYTES: String(256 * 1024), SIMULATOR_ANSWER_LENGTH: 'fill' });
   port = Number(new URL(sim.url).port);
 });
 afterAll(async () => {

@@ -3,6 +3,7 @@
  * the start with one clear line naming what is wrong — never a stack trace.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,20 @@ describe('start-up', () => {
       expect(ok.usage!.completion_tokens).toBe(2);
     } finally {
       expect(await sim.stop()).toBe(0);
+    }
+  });
+
+  it('stops with a clear message when the port is in use, instead of sharing it', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', () => resolve()));
+    try {
+      const { port } = blocker.address() as { port: number };
+      const run = await runToExit({ PORT: String(port) });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`cannot listen on 0.0.0.0:${port}: the port is in use`);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      blocker.close();
     }
   });
 

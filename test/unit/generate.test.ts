@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { generate } from '../../src/core/generate.js';
+import { generate, type GenerateOptions } from '../../src/core/generate.js';
 import { makeDeployment, type Deployment } from '../../src/core/deployments.js';
 import { findModel, type Operation } from '../../src/core/models.js';
 import { getEncoding } from '../../src/core/tokenizer.js';
@@ -20,21 +20,24 @@ const o3mini = deployment('o3-mini');
 const small = deployment('text-embedding-3-small');
 const ada = deployment('text-embedding-ada-002');
 
-function json(op: Operation, body: unknown, dep: Deployment): any {
-  const answer = generate(op, body, dep);
+/** Most tests check exact lengths: the Python-compatible `fill` mode; `natural` has its own tests. */
+const FILL: GenerateOptions = { answerLength: 'fill' };
+
+function json(op: Operation, body: unknown, dep: Deployment, options: GenerateOptions = FILL): any {
+  const answer = generate(op, body, dep, options);
   if (answer.kind !== 'json') throw new Error(`expected json, got ${answer.kind}: ${JSON.stringify(answer)}`);
   const parsed = JSON.parse((answer as JsonAnswer).body);
   return Object.assign(parsed, { __answer: answer });
 }
 
 function stream(op: Operation, body: unknown, dep: Deployment): StreamAnswer {
-  const answer = generate(op, body, dep);
+  const answer = generate(op, body, dep, FILL);
   if (answer.kind !== 'stream') throw new Error(`expected stream, got ${answer.kind}: ${JSON.stringify(answer)}`);
   return answer;
 }
 
 function error(op: Operation, body: unknown, dep: Deployment): ErrorAnswer['error'] {
-  const answer: Answer = generate(op, body, dep);
+  const answer: Answer = generate(op, body, dep, FILL);
   if (answer.kind !== 'error') throw new Error(`expected error, got ${answer.kind}`);
   return answer.error;
 }
@@ -50,6 +53,45 @@ const messages: ChatMessage[] = [
   { role: 'system', content: 'You are a helpful assistant.' },
   { role: 'user', content: 'What is the meaning of life?' },
 ];
+
+describe('answer length', () => {
+  const NATURAL: GenerateOptions = { answerLength: 'natural' };
+
+  it('natural: a generous limit is a cap, not a size — whole sentences, finish_reason "stop"', () => {
+    const enc = getEncoding(gpt4o.model.encoding);
+    for (let i = 0; i < 50; i++) {
+      const r = json('chat', { messages, max_tokens: 4_000 }, gpt4o, NATURAL);
+      const c = r.choices[0];
+      expect(c.finish_reason).toBe('stop');
+      expect(c.message.content.endsWith('.')).toBe(true);
+      expect(r.usage.completion_tokens).toBe(enc.encode(c.message.content).length);
+      expect(r.usage.completion_tokens).toBeLessThan(4_000);
+    }
+  });
+
+  it('natural: a tight limit cuts the answer at exactly the limit, finish_reason "length"', () => {
+    for (let i = 0; i < 50; i++) {
+      const r = json('chat', { messages, max_tokens: 7 }, gpt4o, NATURAL);
+      expect(r.choices[0].finish_reason).toBe('length');
+      expect(r.usage.completion_tokens).toBe(7);
+    }
+  });
+
+  it('fill: the answer is exactly the limit, as in the Python simulator', () => {
+    const r = json('chat', { messages, max_tokens: 600 }, gpt4o, FILL);
+    expect(r.choices[0].finish_reason).toBe('length');
+    expect(r.usage.completion_tokens).toBe(600);
+  });
+
+  it('rejects answers beyond the per-request budget (choices × limit), naming the parameter', () => {
+    const e = error('chat', { messages, max_completion_tokens: 16_384, n: 128 }, gpt4o);
+    expect(e.status).toBe(400);
+    expect(e.param).toBe('n');
+    const c = error('completions', { prompt: Array.from({ length: 20 }, () => 'x'), n: 10 }, gpt35);
+    expect(c.param).toBe('n');
+    expect(c.message).toContain('128 choices');
+  });
+});
 
 describe('chat (JSON)', () => {
   for (const dep of [gpt4, gpt4o]) {

@@ -87,3 +87,17 @@ describe('parseSettings', () => {
     expect(s.recordingDir).toBe('.recording');
   });
 });
+
+describe('answer length and pool settings', () => {
+  it('defaults to natural answers and accepts fill; rejects anything else', () => {
+    expect(parseSettings({}, 2).answerLength).toBe('natural');
+    expect(parseSettings({ SIMULATOR_ANSWER_LENGTH: 'FILL' }, 2).answerLength).toBe('fill');
+    expect(() => parseSettings({ SIMULATOR_ANSWER_LENGTH: 'long' }, 2)).toThrow(/SIMULATOR_ANSWER_LENGTH/);
+  });
+
+  it('sizes the pool by cores and offloads bodies from 8 KiB by default', () => {
+    const s = parseSettings({}, 4);
+    expect(s.poolThreads).toBe(4);
+    expect(s.poolMinBodyBytes).toBe(8192);
+  });
+});
