@@ -50,7 +50,8 @@ interface Row {
 }
 
 async function compare(threads: number): Promise<Row> {
-  const sim = await startSimulator({ SIMULATOR_THREADS: String(threads), SIMULATOR_API_KEY: API_KEY });
+  // fill: every answer is exactly 50 tokens, the size of the bare server's fixed answer.
+  const sim = await startSimulator({ SIMULATOR_THREADS: String(threads), SIMULATOR_API_KEY: API_KEY, SIMULATOR_ANSWER_LENGTH: 'fill' });
   // The bare server answers with a real simulator answer, so both send the same bytes.
   const sample = await fetch(`http://127.0.0.1:${sim.port}${PATH}`, { method: 'POST', headers: HEADERS, body: BODY });
   const bodyFile = join(mkdtempSync(join(tmpdir(), 'bench-')), 'answer.json');
