@@ -10,7 +10,9 @@ import { resolve } from 'node:path';
 import { DeploymentConfigError, defaultDeployments, parseDeploymentConfig } from './core/deployments.js';
 import { randomId } from './core/ids.js';
 import { parseSettings, SettingsError, type Settings } from './core/settings.js';
+import { entryOf, RecordingFileError } from './core/recording-file.js';
 import { Cluster, StartupError } from './server/cluster.js';
+import { loadRecordings, Recorder } from './server/recordings.js';
 import { loadEnvFile } from './server/env-file.js';
 import { createLog } from './server/log.js';
 
@@ -45,15 +47,42 @@ async function main(): Promise<void> {
   loadEnvFile();
   const settings = parseSettings(process.env, availableParallelism());
   const log = createLog(settings.logLevel);
-  if (settings.mode !== 'generate') {
-    throw new SettingsError(`SIMULATOR_MODE=${settings.mode} is not available yet in this version; use generate`);
-  }
   const deploymentConfig = readDeploymentConfig(settings);
   const deploymentCount = deploymentConfig?.count ?? defaultDeployments().size;
   // 30 characters of the Python simulator's nanoid alphabet, from crypto-grade random bytes.
   const apiKey = settings.apiKey ?? randomId('', 30);
 
-  const cluster = new Cluster({ settings, apiKey, deploymentConfig: deploymentConfig && { text: deploymentConfig.text, source: deploymentConfig.source }, log });
+  // Record and replay: every recording is parsed now, so a broken file stops the start.
+  const recordings = settings.mode === 'generate' ? undefined : loadRecordings(settings.recordingDir);
+  const recorder = settings.mode === 'record' ? new Recorder(settings.recordingDir, recordings!.files, settings.recordingAutosave, log) : undefined;
+  if (settings.mode === 'record' && (!settings.azureOpenAIEndpoint || !settings.azureOpenAIKey)) {
+    log.warn('record mode needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_KEY: requests not recorded yet will fail');
+  }
+
+  const cluster: Cluster = new Cluster({
+    settings,
+    apiKey,
+    deploymentConfig: deploymentConfig && { text: deploymentConfig.text, source: deploymentConfig.source },
+    replayEntries: recordings?.entries ?? [],
+    log,
+    onMessage: (message, reply) => {
+      if (message.type === 'recorded' && recorder) {
+        try {
+          recorder.add(message.file, message.interaction);
+        } catch (err) {
+          log.error(`could not save a recording to ${message.file}: ${(err as Error).message}`);
+        }
+        // Every thread replays what any thread recorded.
+        cluster.broadcast({ type: 'replay-entry', entry: entryOf(message.interaction, message.file, message.file) });
+      } else if (message.type === 'save') {
+        try {
+          reply({ type: 'saved', id: message.id, files: recorder?.saveAll() ?? 0 });
+        } catch (err) {
+          reply({ type: 'saved', id: message.id, files: 0, error: (err as Error).message });
+        }
+      }
+    },
+  });
   await cluster.start();
 
   const url = `http://localhost:${cluster.port}`;
@@ -66,6 +95,7 @@ async function main(): Promise<void> {
       `Threads: ${settings.frontEndThreads} front-end (uWebSockets.js), ${settings.poolThreads} pool (piscina); ` +
         `deployments: ${deploymentCount} ${deploymentConfig ? `from ${deploymentConfig.source}` : 'built-in'}` +
         `${settings.allowUndefinedDeployments ? ', undefined names allowed' : ''}`,
+      ...(recordings ? [`Recordings: ${recordings.entries.length} interaction(s) in ${resolve(settings.recordingDir)}${recorder ? `, autosave ${recorder.autosave ? 'on' : 'off'}` : ''}`] : []),
       '',
     ].join('\n'),
   );
@@ -76,7 +106,16 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`${signal} received, shutting down`);
     cluster.stop().then(
-      () => process.exit(0),
+      () => {
+        // The threads have stopped, so every interaction they recorded has reached us: save it.
+        try {
+          recorder?.saveAll();
+        } catch (err) {
+          log.error(`saving recordings at shutdown failed: ${(err as Error).message}`);
+          process.exit(1);
+        }
+        process.exit(0);
+      },
       (err: Error) => {
         log.error(`shutdown failed: ${err.message}`);
         process.exit(1);
@@ -88,7 +127,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  const expected = err instanceof SettingsError || err instanceof DeploymentConfigError || err instanceof StartupError;
+  const expected = err instanceof SettingsError || err instanceof DeploymentConfigError || err instanceof StartupError || err instanceof RecordingFileError;
   process.stderr.write(`aoai-simulated-api: ${expected ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(1);
 });

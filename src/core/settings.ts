@@ -33,6 +33,9 @@ export interface Settings {
   readonly recordingAutosave: boolean;
   readonly azureOpenAIEndpoint: string | undefined;
   readonly azureOpenAIKey: string | undefined;
+  /** Record mode: how long to wait for the upstream connection, and for any byte after it. */
+  readonly upstreamConnectTimeoutMs: number;
+  readonly upstreamIdleTimeoutMs: number;
   readonly extensionPath: string | undefined;
   readonly logLevel: LogLevel;
   readonly tiktokenCacheDir: string | undefined;
@@ -107,6 +110,8 @@ export function parseSettings(env: Env, cores: number): Settings {
     recordingAutosave: bool(env, 'RECORDING_AUTOSAVE', bool(env, 'RECORDING_AUTO_SAVE', true)),
     azureOpenAIEndpoint: text(env, 'AZURE_OPENAI_ENDPOINT'),
     azureOpenAIKey: text(env, 'AZURE_OPENAI_KEY'),
+    upstreamConnectTimeoutMs: num(env, 'SIMULATOR_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, { min: 1, integer: true }),
+    upstreamIdleTimeoutMs: num(env, 'SIMULATOR_UPSTREAM_IDLE_TIMEOUT_MS', 120_000, { min: 1, integer: true }),
     extensionPath: text(env, 'EXTENSION_PATH'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),

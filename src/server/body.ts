@@ -5,9 +5,19 @@
  */
 import type { Exchange } from './exchange.js';
 
-export type BodyResult = { readonly kind: 'body'; readonly text: string } | { readonly kind: 'too-large' };
+export type BodyResult<T = string> = { readonly kind: 'body'; readonly text: T } | { readonly kind: 'too-large' };
 
+/** The body as text (JSON requests). */
 export function readBody(ex: Exchange, limit: number, done: (result: BodyResult) => void): void {
+  readBodyAs(ex, limit, (buffer) => buffer.toString('utf8'), done);
+}
+
+/** The body as bytes (record and replay: multipart audio must survive untouched). */
+export function readBodyBytes(ex: Exchange, limit: number, done: (result: BodyResult<Buffer>) => void): void {
+  readBodyAs(ex, limit, (buffer) => Buffer.from(buffer), done);
+}
+
+function readBodyAs<T>(ex: Exchange, limit: number, decode: (view: Buffer) => T, done: (result: BodyResult<T>) => void): void {
   const declared = ex.headers.contentLength === '' ? -1 : Number(ex.headers.contentLength);
   if (declared > limit) {
     done({ kind: 'too-large' });
@@ -26,13 +36,13 @@ export function readBody(ex: Exchange, limit: number, done: (result: BodyResult)
     }
     if (isLast && chunks === undefined) {
       finished = true;
-      done({ kind: 'body', text: Buffer.from(chunk).toString('utf8') });
+      done({ kind: 'body', text: decode(Buffer.from(chunk)) });
       return;
     }
     (chunks ??= []).push(Buffer.copyBytesFrom(new Uint8Array(chunk)));
     if (isLast) {
       finished = true;
-      done({ kind: 'body', text: Buffer.concat(chunks, size).toString('utf8') });
+      done({ kind: 'body', text: decode(Buffer.concat(chunks, size)) });
     }
   });
 }

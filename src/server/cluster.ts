@@ -8,7 +8,9 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { errors } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
-import type { FrontEndData, FrontEndMessage } from './front-end.js';
+import type { ReplayEntry } from '../core/recording-file.js';
+import type { FrontEndData } from './front-end.js';
+import type { FrontEndMessage, MainMessage } from './messages.js';
 import type { Log } from './log.js';
 import type { PoolReply, PoolRequest } from './pool-client.js';
 
@@ -21,6 +23,10 @@ export interface ClusterOptions {
   readonly settings: Settings;
   readonly apiKey: string;
   readonly deploymentConfig: FrontEndData['deploymentConfig'];
+  /** Record and replay modes: the recordings found at start. */
+  readonly replayEntries: readonly ReplayEntry[];
+  /** Messages from front-ends beyond start-up (record mode's new interactions, save requests). */
+  readonly onMessage?: (message: FrontEndMessage, reply: (message: MainMessage) => void) => void;
   readonly log: Log;
 }
 
@@ -79,9 +85,9 @@ export class Cluster {
   }
 
   #startFrontEnd(index: number): Promise<void> {
-    const { settings, apiKey, deploymentConfig, log } = this.#options;
+    const { settings, apiKey, deploymentConfig, replayEntries, onMessage, log } = this.#options;
     const channel = new MessageChannel();
-    const data: FrontEndData = { index, settings, apiKey, port: this.#port, deploymentConfig, poolPort: channel.port2 };
+    const data: FrontEndData = { index, settings, apiKey, port: this.#port, deploymentConfig, replayEntries, poolPort: channel.port2 };
     const worker = new Worker(FRONT_END, { workerData: data, transferList: [channel.port2] });
     this.#servePool(channel.port1);
     this.#threads.add(worker);
@@ -91,7 +97,8 @@ export class Cluster {
         if (message.type === 'listening') {
           listening = true;
           resolve();
-        } else reject(new StartupError(`front-end thread ${index} could not listen on ${settings.host}:${this.#port}`));
+        } else if (message.type === 'listen-failed') reject(new StartupError(`front-end thread ${index} could not listen on ${settings.host}:${this.#port}`));
+        else onMessage?.(message, (reply) => worker.postMessage(reply));
       });
       worker.on('error', (err) => {
         log.error(`front-end thread ${index} failed: ${err.stack ?? err.message}`);
@@ -123,6 +130,11 @@ export class Cluster {
     port.unref();
   }
 
+  /** Sends a message to every front-end thread. */
+  broadcast(message: MainMessage): void {
+    for (const worker of this.#threads) worker.postMessage(message);
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     const exits = [...this.#threads].map(
@@ -136,7 +148,7 @@ export class Cluster {
             clearTimeout(timer);
             resolve();
           });
-          worker.postMessage('shutdown');
+          worker.postMessage({ type: 'shutdown' } satisfies MainMessage);
         }),
     );
     await Promise.all(exits);

@@ -11,7 +11,10 @@ export type ExchangeState = 'open' | 'streaming' | 'ended' | 'aborted';
 
 export class Exchange {
   #state: ExchangeState = 'open';
+  #onAbort: (() => void) | undefined;
   readonly requestId = requestId();
+  /** When the request arrived (performance.now()): recorded and replayed timings count from here. */
+  readonly startedAt = performance.now();
 
   constructor(
     readonly res: HttpResponse,
@@ -21,7 +24,13 @@ export class Exchange {
   ) {
     res.onAborted(() => {
       this.#state = 'aborted';
+      this.#onAbort?.();
     });
+  }
+
+  /** Something to cancel if the client goes away (an upstream request, a timer). */
+  onAbort(cancel: () => void): void {
+    this.#onAbort = cancel;
   }
 
   get state(): ExchangeState {

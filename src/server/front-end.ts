@@ -10,12 +10,19 @@ import type { Settings } from '../core/settings.js';
 import { warmUp } from '../core/warm-up.js';
 import { ApiKeyAuth } from './auth.js';
 import { createLog } from './log.js';
-import { handleRoute, handleUnmatched, type Pipeline } from './pipeline.js';
+import { errors } from '../core/errors.js';
+import { entryOf, type ReplayEntry } from '../core/recording-file.js';
+import type { FrontEndMessage, MainMessage } from './messages.js';
+import { exchange, handleRoute, handleUnmatched, reject, type Pipeline } from './pipeline.js';
+import { handleRecordReplay, type RecordReplay } from './record-replay.js';
+import { sendError, sendJson } from './respond.js';
 import { PoolClient } from './pool-client.js';
-import { routes } from './routes.js';
+import { apiRoutes, healthRoute, routes } from './routes.js';
 
 export interface FrontEndData {
   readonly index: number;
+  /** Record and replay modes: every recording found at start. */
+  readonly replayEntries: readonly ReplayEntry[];
   readonly settings: Settings;
   readonly apiKey: string;
   readonly port: number;
@@ -24,7 +31,6 @@ export interface FrontEndData {
   readonly poolPort: MessagePort | undefined;
 }
 
-export type FrontEndMessage = { readonly type: 'listening'; readonly port: number } | { readonly type: 'listen-failed' };
 
 const data = workerData as FrontEndData;
 const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
@@ -43,29 +49,66 @@ const pipeline: Pipeline = {
   log,
 };
 
+const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
+const index = new Map<string, ReplayEntry>(data.replayEntries.map((e) => [e.key, e]));
+const recordReplay: RecordReplay = {
+  settings: data.settings,
+  auth: pipeline.auth,
+  log,
+  index,
+  recorded: (file, interaction) => {
+    const entry = entryOf(interaction, `recorded ${file}`, file);
+    index.set(entry.key, entry);
+    post({ type: 'recorded', file, interaction });
+  },
+};
+
+const pendingSaves = new Map<number, (files: number, error?: string) => void>();
+let nextSave = 0;
+
 warmUp();
 
 const app = uWS.App();
-// The route table goes into uWebSockets.js' native router; everything else falls through to `/*`.
-for (const route of routes) {
-  const handler = (res: uWS.HttpResponse, req: uWS.HttpRequest): void => handleRoute(pipeline, res, req, route);
-  if (route.method === 'GET') app.get(route.pattern, handler);
-  else app.post(route.pattern, handler);
+app.get(healthRoute.pattern, (res, req) => handleRoute(pipeline, res, req, healthRoute));
+app.post('/++/save-recordings', (res, req) => {
+  const ex = exchange(res, req);
+  if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  res.onData(() => {}); // the body, if any, is not used
+  if (data.settings.mode !== 'record') return sendError(ex, errors.notRecording());
+  const id = nextSave++;
+  pendingSaves.set(id, (files, error) =>
+    error ? sendError(ex, errors.internal(`saving recordings failed: ${error}`)) : sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files })),
+  );
+  post({ type: 'save', id });
+});
+if (data.settings.mode === 'generate') {
+  // The route table goes into uWebSockets.js' native router; everything else falls through to `/*`.
+  for (const route of apiRoutes) app.post(route.pattern, (res, req) => handleRoute(pipeline, res, req, route));
+  app.any('/*', (res, req) => handleUnmatched(pipeline, res, req));
+} else {
+  app.any('/*', (res, req) => handleRecordReplay(recordReplay, res, req));
 }
-app.any('/*', (res, req) => handleUnmatched(pipeline, res, req));
 
 let listenSocket: uWS.us_listen_socket | undefined;
 app.listen(data.settings.host, data.port, (socket) => {
   if (!socket) {
-    parentPort!.postMessage({ type: 'listen-failed' } satisfies FrontEndMessage);
+    post({ type: 'listen-failed' });
     return;
   }
   listenSocket = socket;
-  parentPort!.postMessage({ type: 'listening', port: uWS.us_socket_local_port(socket) } satisfies FrontEndMessage);
+  post({ type: 'listening', port: uWS.us_socket_local_port(socket) });
 });
 
-parentPort!.on('message', (message: unknown) => {
-  if (message !== 'shutdown') return;
+parentPort!.on('message', (message: MainMessage) => {
+  if (message.type === 'replay-entry') {
+    index.set(message.entry.key, message.entry);
+    return;
+  }
+  if (message.type === 'saved') {
+    pendingSaves.get(message.id)?.(message.files, message.error);
+    pendingSaves.delete(message.id);
+    return;
+  }
   // Stop accepting, close every open connection, and let the thread's loop run dry: a worker
   // terminated with uWS sockets still open aborts the whole process.
   if (listenSocket) uWS.us_listen_socket_close(listenSocket);

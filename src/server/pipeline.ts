@@ -42,7 +42,7 @@ type ApiRoute = Extract<Route, { kind: 'api' }>;
 const HEALTH_BODY = JSON.stringify({ message: '👋 aoai-simulated-api is running' });
 
 /** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
-function exchange(res: HttpResponse, req: HttpRequest): Exchange {
+export function exchange(res: HttpResponse, req: HttpRequest): Exchange {
   return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), {
     apiKey: req.getHeader('api-key'),
     authorization: req.getHeader('authorization'),
@@ -152,7 +152,7 @@ function write(p: Pipeline, ex: Exchange, answer: Answer): void {
 }
 
 /** An error answered before the body was read: close the connection rather than drain the upload. */
-function reject(ex: Exchange, error: ApiError): void {
+export function reject(ex: Exchange, error: ApiError): void {
   const bodyPending = ex.headers.contentLength !== '' && ex.headers.contentLength !== '0';
   sendError(ex, error, bodyPending);
 }
@@ -161,7 +161,7 @@ function reject(ex: Exchange, error: ApiError): void {
  * A bug, not bad input: log it, answer 500 in the envelope if nothing was sent yet, or cut the
  * connection if a stream was under way (a client must not wait for an end that never comes).
  */
-function fault(p: Pipeline, ex: Exchange, err: unknown): void {
+export function fault(p: Pick<Pipeline, 'log'>, ex: Exchange, err: unknown): void {
   p.log.error(`request ${ex.requestId} ${ex.method} ${ex.path} failed: ${(err as Error)?.stack ?? String(err)}`);
   if (ex.state === 'open') sendError(ex, errors.internal('an unexpected error occurred; see the simulator log'));
   else abandon(ex);

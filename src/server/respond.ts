@@ -13,6 +13,8 @@ const STATUS_LINE: Readonly<Record<number, string>> = {
   405: '405 Method Not Allowed',
   413: '413 Payload Too Large',
   500: '500 Internal Server Error',
+  502: '502 Bad Gateway',
+  504: '504 Gateway Timeout',
 };
 
 const statusLine = (status: number): string => STATUS_LINE[status] ?? String(status);
@@ -41,6 +43,48 @@ export function sendJson(ex: Exchange, status: number, body: string, headers?: H
 /** `closeConnection` is for errors sent before the request body was read (e.g. 413). */
 export function sendError(ex: Exchange, error: ApiError, closeConnection = false): void {
   sendJson(ex, error.status, errorBody(error), error.headers, closeConnection);
+}
+
+export type HeaderList = readonly (readonly [string, string])[];
+
+function writeRecordedHead(ex: Exchange, status: number, headers: HeaderList): void {
+  ex.res.writeStatus(statusLine(status));
+  ex.res.writeHeader('x-request-id', ex.requestId);
+  ex.res.writeHeader('apim-request-id', ex.requestId);
+  for (const [name, value] of headers) ex.res.writeHeader(name, value);
+  ex.started();
+}
+
+/** Starts a response with recorded or relayed headers (their own content type); body to follow. */
+export function startResponse(ex: Exchange, status: number, headers: HeaderList): void {
+  if (ex.state !== 'open') return;
+  ex.res.cork(() => writeRecordedHead(ex, status, headers));
+}
+
+/** A whole recorded or relayed answer at once. */
+export function sendRecorded(ex: Exchange, status: number, headers: HeaderList, body: string | Uint8Array): void {
+  if (ex.state !== 'open') return;
+  ex.res.cork(() => {
+    writeRecordedHead(ex, status, headers);
+    ex.res.end(body);
+  });
+  ex.ended();
+}
+
+/** Writes part of a started body; false when the socket is full (wait for `onWritable`). */
+export function writePart(ex: Exchange, chunk: string | Uint8Array): boolean {
+  if (ex.state !== 'streaming') return true;
+  let ok = true;
+  ex.res.cork(() => {
+    ok = ex.res.write(chunk);
+  });
+  return ok;
+}
+
+export function endResponse(ex: Exchange): void {
+  if (ex.state !== 'streaming') return;
+  ex.res.cork(() => ex.res.end());
+  ex.ended();
 }
 
 /** Cuts a response that started but cannot be finished: the client sees a closed connection. */

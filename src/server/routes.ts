@@ -14,11 +14,15 @@ const OPERATION_PATHS: ReadonlyArray<[string, Operation]> = [
   ['embeddings', 'embeddings'],
 ];
 
-export const routes: readonly Route[] = [
-  { kind: 'health', method: 'GET', pattern: '/' },
+export const healthRoute: Route = { kind: 'health', method: 'GET', pattern: '/' };
+
+/** Generate mode's operations (record and replay modes take every path). */
+export const apiRoutes: readonly Route[] = [
   ...OPERATION_PATHS.flatMap(([path, operation]): Route[] => [
     { kind: 'api', method: 'POST', pattern: `/openai/deployments/:deployment/${path}`, operation, deploymentFrom: 'path' },
     { kind: 'api', method: 'POST', pattern: `/openai/v1/${path}`, operation, deploymentFrom: 'body' },
     { kind: 'api', method: 'POST', pattern: `/v1/${path}`, operation, deploymentFrom: 'body' },
   ]),
 ];
+
+export const routes: readonly Route[] = [healthRoute, ...apiRoutes];

@@ -1,0 +1,157 @@
+/**
+ * Recording files: the Python simulator's YAML layout (facts §5.4) — `version: 1`, one file per
+ * URL path, `interactions[]` of `request`, `response`, `context_values` — read and written here.
+ *
+ * Streamed answers add one field, `response.stream_offsets_ms`: the time of each server-sent event
+ * after the request started. The events themselves stay in `response.body.string` (the whole
+ * stream as it came), so a reader that ignores the new field still replays the stream, just
+ * without the pacing. Everything else a file holds (extra keys, `!!binary` bodies) is tolerated.
+ */
+import yaml from 'js-yaml';
+import { bodyHash, requestKey } from './recording-key.js';
+
+export type HeaderMap = Record<string, string[]>;
+
+export interface RecordedInteraction {
+  request: {
+    method: string;
+    uri: string;
+    headers: HeaderMap;
+    /** null when it was too long to keep (the hash still identifies it). */
+    body: string | Uint8Array | null;
+    body_hash: string;
+  };
+  response: {
+    status: { code: number };
+    headers: HeaderMap;
+    body: { string: string | Uint8Array | null };
+    duration_ms: number;
+    stream_offsets_ms?: number[];
+  };
+  context_values: Record<string, unknown>;
+}
+
+/** A recorded answer ready to write: looked up by key, no parsing at request time. */
+export interface ReplayEntry {
+  readonly key: string;
+  readonly file: string;
+  readonly status: number;
+  readonly headers: readonly (readonly [string, string])[];
+  /** Text, or bytes for a `!!binary` body (audio, images). */
+  readonly body: string | Uint8Array;
+  readonly durationMs: number;
+  /** For streams: the body split into events, and when each was sent. */
+  readonly events?: readonly string[];
+  readonly offsetsMs?: readonly number[];
+}
+
+export class RecordingFileError extends Error {
+  override name = 'RecordingFileError';
+}
+
+/** The Python simulator drops request bodies longer than this when saving (the hash stays). */
+const MAX_STORED_BODY = 1024;
+
+type Raw = Record<string, unknown>;
+const isRaw = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8'); // a !!binary body
+  return String(value);
+}
+
+function headerPairs(raw: unknown): [string, string][] {
+  if (!isRaw(raw)) return [];
+  const pairs: [string, string][] = [];
+  for (const [name, values] of Object.entries(raw)) {
+    const first = Array.isArray(values) ? values[0] : values;
+    if (first !== undefined && first !== null) pairs.push([name.toLowerCase(), String(first)]);
+  }
+  return pairs;
+}
+
+const pathOf = (uri: string): string => {
+  try {
+    return new URL(uri, 'http://localhost').pathname;
+  } catch {
+    return uri.split('?')[0]!;
+  }
+};
+
+/** Splits a recorded SSE body into its events (each keeps its trailing blank line). */
+export function splitEvents(body: string): string[] {
+  const events: string[] = [];
+  let start = 0;
+  for (let end = body.indexOf('\n\n'); end !== -1; end = body.indexOf('\n\n', start)) {
+    events.push(body.slice(start, end + 2));
+    start = end + 2;
+  }
+  if (start < body.length) events.push(body.slice(start));
+  return events;
+}
+
+export interface ParsedRecordingFile {
+  /** Ready-to-serve answers, by key. */
+  readonly entries: ReplayEntry[];
+  /** The interactions as they are in the file, kept to rewrite it with new ones appended. */
+  readonly interactions: unknown[];
+}
+
+/** Parses one file's text. Errors name the file and, for YAML, the line. */
+export function parseRecordingFile(content: string, file: string): ParsedRecordingFile {
+  let doc: unknown;
+  try {
+    doc = yaml.load(content, { filename: file });
+  } catch (err) {
+    const mark = (err as { mark?: { line: number } }).mark;
+    const reason = (err as { reason?: string }).reason ?? (err as Error).message;
+    throw new RecordingFileError(`${file}${mark ? `:${mark.line + 1}` : ''}: not valid YAML (${reason})`);
+  }
+  if (doc === undefined || doc === null) return { entries: [], interactions: [] };
+  if (!isRaw(doc) || !Array.isArray(doc.interactions)) throw new RecordingFileError(`${file}: expected a mapping with an "interactions" list`);
+  const interactions = doc.interactions as unknown[];
+  return { entries: interactions.map((item, i) => entryOf(item, `${file}: interaction ${i + 1}`, file)), interactions };
+}
+
+/** The replay entry for one interaction (also used for interactions recorded just now). */
+export function entryOf(item: unknown, where: string, file: string): ReplayEntry {
+  if (!isRaw(item) || !isRaw(item.request) || !isRaw(item.response)) throw new RecordingFileError(`${where}: needs "request" and "response"`);
+  const { request, response } = item;
+  const method = String(request.method ?? 'POST');
+  const uri = String(request.uri ?? '');
+  const requestHeaders = headerPairs(request.headers);
+  const contentType = requestHeaders.find(([n]) => n === 'content-type')?.[1] ?? '';
+  const storedBody = text(request.body);
+  // Hand-edited files may drop the hash (recomputed from the body) but not both (facts §5.4).
+  let hash = typeof request.body_hash === 'string' ? request.body_hash : undefined;
+  if (hash === undefined) {
+    if (storedBody === null) throw new RecordingFileError(`${where}: no body or body_hash for ${uri}`);
+    hash = bodyHash(storedBody, contentType);
+  }
+  const status = isRaw(response.status) ? Number(response.status.code) : Number(response.status ?? 200);
+  const rawBody = isRaw(response.body) ? response.body.string : response.body;
+  const body = rawBody instanceof Uint8Array ? rawBody : (text(rawBody) ?? '');
+  const offsets = Array.isArray(response.stream_offsets_ms) ? response.stream_offsets_ms.map(Number) : undefined;
+  const events = offsets && typeof body === 'string' ? splitEvents(body) : undefined;
+  return {
+    key: requestKey(method, pathOf(uri), hash),
+    file,
+    status: Number.isInteger(status) ? status : 200,
+    headers: headerPairs(response.headers),
+    body,
+    durationMs: Number(response.duration_ms ?? 0) || 0,
+    // Offsets only count while they match the events (a hand edit may have changed the body).
+    ...(events && offsets && events.length === offsets.length ? { events, offsetsMs: offsets } : {}),
+  };
+}
+
+/** Serialises a file the way the Python simulator writes it (sorted keys, long bodies dropped). */
+export function serializeRecordingFile(interactions: readonly unknown[]): string {
+  const trimmed = interactions.map((it) => {
+    const body = isRaw(it) && isRaw(it.request) ? it.request.body : null;
+    return (typeof body === 'string' || body instanceof Uint8Array) && body.length > MAX_STORED_BODY ? { ...(it as Raw), request: { ...((it as Raw).request as Raw), body: null } } : it;
+  });
+  return yaml.dump({ interactions: trimmed, version: 1 }, { sortKeys: true, noArrayIndent: true, lineWidth: -1 });
+}

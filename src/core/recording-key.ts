@@ -1,0 +1,39 @@
+/**
+ * Recording keys, exactly as the Python simulator computes them (facts §5.3), so its recordings
+ * replay unchanged: md5(method + "|" + path + "|" + md5(normalised body)), the path without host
+ * or query (so `api-version` does not matter), multipart bodies with their random boundary
+ * replaced by a fixed one. And the file a path's recordings live in (facts §5.4).
+ */
+import { createHash } from 'node:crypto';
+
+const FIXED_BOUNDARY = '--AOAI-API-SIMULATOR-BOUNDARY';
+
+const md5 = (data: string | Uint8Array, encoding: 'utf8' | 'latin1' = 'utf8'): string =>
+  typeof data === 'string' ? createHash('md5').update(data, encoding).digest('hex') : createHash('md5').update(data).digest('hex');
+
+function boundaryOf(contentType: string): string | undefined {
+  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  return m?.[1] ?? m?.[2];
+}
+
+/** md5 hex of the body, with a multipart body's boundary normalised. */
+export function bodyHash(body: string | Uint8Array, contentType: string): string {
+  if (!/^multipart\/form-data/i.test(contentType)) return md5(body);
+  const boundary = boundaryOf(contentType);
+  if (!boundary) return md5(body);
+  // Work on bytes as latin1 text: one char per byte, so binary parts survive the replace.
+  let bytes = typeof body === 'string' ? Buffer.from(body, 'utf8').toString('latin1') : Buffer.from(body).toString('latin1');
+  const marker = '--' + boundary;
+  if (bytes.startsWith(marker)) bytes = FIXED_BOUNDARY + bytes.slice(marker.length);
+  bytes = bytes.split('\n' + marker).join('\n' + FIXED_BOUNDARY);
+  return md5(bytes, 'latin1');
+}
+
+export function requestKey(method: string, path: string, hashOfBody: string): string {
+  return md5(`${method.toUpperCase()}|${path}|${hashOfBody}`);
+}
+
+/** `/openai/deployments/x/chat/completions` → `openai_deployments_x_chat_completions.yaml` */
+export function recordingFileName(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '').replace(/\//g, '_') + '.yaml';
+}

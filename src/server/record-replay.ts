@@ -1,0 +1,56 @@
+/**
+ * The pipeline in record and replay modes: route (any path) → authenticate → read body (bytes) →
+ * key → replay a recording if there is one, else forward and record (record mode) or answer
+ * RecordingNotFound (replay mode). Record mode is also a cache: what it recorded it replays.
+ */
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { join } from 'node:path';
+import { errors } from '../core/errors.js';
+import type { RecordedInteraction, ReplayEntry } from '../core/recording-file.js';
+import { bodyHash, recordingFileName, requestKey } from '../core/recording-key.js';
+import type { Settings } from '../core/settings.js';
+import type { ApiKeyAuth } from './auth.js';
+import { readBodyBytes } from './body.js';
+import type { Log } from './log.js';
+import { exchange, fault, reject } from './pipeline.js';
+import { replay } from './replay.js';
+import { sendError } from './respond.js';
+import { forward } from './upstream.js';
+
+export interface RecordReplay {
+  readonly settings: Settings;
+  readonly auth: ApiKeyAuth;
+  readonly log: Log;
+  /** Recorded answers by key: loaded at start, grown by record mode. */
+  readonly index: Map<string, ReplayEntry>;
+  /** Record mode: hands a new interaction to the main thread, which saves it. */
+  readonly recorded: (file: string, interaction: RecordedInteraction) => void;
+}
+
+export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: HttpRequest): void {
+  const ex = exchange(res, req);
+  const query = req.getQuery() ?? '';
+  const headers: [string, string][] = [];
+  if (p.settings.mode === 'record') req.forEach((name, value) => headers.push([name, value]));
+  try {
+    if (!p.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+    readBodyBytes(ex, p.settings.maxBodyBytes, (result) => {
+      try {
+        if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(p.settings.maxBodyBytes), true);
+        const body = result.text;
+        const hash = bodyHash(body, ex.headers.contentType);
+        const key = requestKey(ex.method, ex.path, hash);
+        const hit = p.index.get(key);
+        if (hit) return replay(ex, hit);
+        const file = recordingFileName(ex.path);
+        if (p.settings.mode === 'replay') return sendError(ex, errors.recordingNotFound(join(p.settings.recordingDir, file), key));
+        if (!ex.path.startsWith('/openai/')) return sendError(ex, errors.routeNotFound());
+        forward(ex, { method: ex.method, path: ex.path, query, headers, body, bodyHash: hash }, p.settings, (interaction) => p.recorded(file, interaction));
+      } catch (err) {
+        fault(p, ex, err);
+      }
+    });
+  } catch (err) {
+    fault(p, ex, err);
+  }
+}
