@@ -36,4 +36,7 @@ bench-throughput: build ## Requests/s of the simulator against a bare uWebSocket
 bench-pool-threshold: build ## Measure when handing a request to the worker pool pays
 	node dist/bench/pool-threshold.js
 
-.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold
+bench-replay-startup: build ## Start-up time and memory of replay mode with 10,000 recorded interactions
+	node dist/bench/replay-startup.js
+
+.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold bench-replay-startup

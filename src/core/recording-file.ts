@@ -123,7 +123,8 @@ export function entryOf(item: unknown, where: string, file: string): ReplayEntry
   const uri = String(request.uri ?? '');
   const requestHeaders = headerPairs(request.headers);
   const contentType = requestHeaders.find(([n]) => n === 'content-type')?.[1] ?? '';
-  const storedBody = text(request.body);
+  // A `!!binary` body (multipart audio) is hashed as its bytes: decoding it as text would not survive.
+  const storedBody = request.body instanceof Uint8Array ? request.body : text(request.body);
   // Hand-edited files may drop the hash (recomputed from the body) but not both (facts §5.4).
   let hash = typeof request.body_hash === 'string' ? request.body_hash : undefined;
   if (hash === undefined) {

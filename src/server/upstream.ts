@@ -34,6 +34,8 @@ const DROP_RESPONSE = new Set([
   'x-ms-region', 'x-request-id', 'cache-control', 'content-length', 'date', 'strict-transport-security',
   'access-control-allow-origin', 'connection', 'keep-alive', 'transfer-encoding', 'set-cookie', 'cookie',
   'authorization', 'api-key',
+  // uWebSockets.js marks its own answers; an upstream that is another simulator would pass it on.
+  'uwebsockets',
 ]);
 /** Request headers kept in a recording (facts §5.2): enough to explain the body, nothing secret. */
 const RECORDED_REQUEST_HEADERS = ['content-type', 'accept'];

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,8 +135,15 @@ describe('record, then replay', () => {
         interactions: { response: { stream_offsets_ms?: number[] } }[];
       };
       const offsets = file.interactions.find((i) => i.response.stream_offsets_ms)!.response.stream_offsets_ms!;
-      // Each chunk arrives when it was recorded to (the SDK sees every event but [DONE] as a chunk).
-      stream.offsets.forEach((at, i) => expect(Math.abs(at - offsets[i]!)).toBeLessThan(25));
+      // Each chunk arrives at its recorded time (the SDK sees every event but [DONE] as a chunk):
+      // never before it — timers do not fire early, so that bound is exact — and not long after.
+      // The upper bound is loose because the suite shares two cores with other simulators; it
+      // still fails a replay that sends everything at the end (the events span 7 × 60 ms).
+      // Measured on a quiet machine the lag is a few ms (see the closing notes of issue 3).
+      stream.offsets.forEach((at, i) => {
+        expect(at).toBeGreaterThanOrEqual(offsets[i]! - 2);
+        expect(at).toBeLessThan(offsets[i]! + 250);
+      });
 
       const miss = await fetch(`${replayer.url}/openai/deployments/gpt4o/chat/completions`, {
         method: 'POST',
@@ -207,6 +215,35 @@ describe('saving', () => {
       expect(res.status).toBe(400);
     } finally {
       await generator.stop();
+    }
+  });
+});
+
+describe('the example recordings in recordings/', () => {
+  it('replay byte for byte (JSON bodies are matched as sent: same text, same key)', async () => {
+    const dir = fileURLToPath(new URL('../../recordings', import.meta.url));
+    const sim = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir });
+    try {
+      let checked = 0;
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+        const doc = yaml.load(readFileSync(join(dir, file), 'utf8')) as {
+          interactions: { request: { method: string; uri: string; body: string }; response: { status: { code: number }; body: { string: string } } }[];
+        };
+        for (const { request, response } of doc.interactions) {
+          const url = new URL(request.uri);
+          const res = await fetch(`${sim.url}${url.pathname}${url.search}`, {
+            method: request.method,
+            headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
+            body: request.body,
+          });
+          expect(res.status).toBe(response.status.code);
+          expect(await res.text()).toBe(response.body.string);
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(4);
+    } finally {
+      expect(await sim.stop()).toBe(0);
     }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
-export const STREAM_GAP_MS = 40;
+export const STREAM_GAP_MS = 60;
 
 export interface FakeUpstream {
   readonly url: string;
