@@ -8,6 +8,7 @@
  * the rest. Re-tokenising the text gives back exactly the tokens we counted; the tests check this
  * for both encodings.
  */
+import { seededRandom } from './random.js';
 import type { Encoding } from './tokenizer.js';
 
 // The Python simulator's lorem vocabulary (facts §6.6), without its trailing commas.
@@ -20,18 +21,6 @@ const WORDS = (
 
 const CORPUS_SENTENCES = 2_000;
 const FILLERS = ['et', 'in', 'ut', 'ad', 'id', 'sed', 'non', 'est'];
-
-/** A deterministic PRNG (mulberry32): the corpus is the same in every thread and every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const capitalise = (w: string): string => w[0]!.toUpperCase() + w.slice(1);
 
@@ -91,7 +80,7 @@ export class LoremCorpus {
     this.#fillers = FILLERS.map((w) => ' ' + w).filter(single);
     if (starters.length === 0 || this.#fillers.length === 0) throw new Error(`lorem: no single-token words for ${encoding.name}`);
 
-    const rand = mulberry32(seed);
+    const rand = seededRandom(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     let text = '';
     for (let s = 0; s < CORPUS_SENTENCES; s++) {

@@ -6,16 +6,7 @@
 import { getEncoding as oracle } from 'js-tiktoken';
 import { describe, expect, it } from 'vitest';
 import { getEncoding } from '../../src/core/tokenizer.js';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as seeded } from '../../src/core/random.js';
 
 const FIXED = [
   '',

@@ -1,18 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { getEncoding, type Encoding } from '../../src/core/tokenizer.js';
 import { corpusFor, LoremCorpus } from '../../src/core/lorem.js';
-
-/** A seeded PRNG so every run checks the same cases (the properties hold for any random source). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as seeded } from '../../src/core/random.js';
 
 const encodings: Encoding[] = [getEncoding('cl100k_base'), getEncoding('o200k_base')];
 
