@@ -39,4 +39,7 @@ bench-pool-threshold: build ## Measure when handing a request to the worker pool
 bench-replay-startup: build ## Start-up time and memory of replay mode with 10,000 recorded interactions
 	node dist/bench/replay-startup.js
 
-.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold bench-replay-startup
+bench-replay-pacing: build ## How closely replayed streams follow their recorded timing
+	node dist/bench/replay-pacing.js
+
+.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold bench-replay-startup bench-replay-pacing
