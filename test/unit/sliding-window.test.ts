@@ -1,0 +1,141 @@
+/**
+ * The Python simulator's rate-limit truth tables (facts §8.2 for tokens, §8.3 for requests), over
+ * the typed-array windows — plain and shared memory alike.
+ */
+import { describe, expect, it } from 'vitest';
+import { allocateWindow, RequestWindow, TokenWindow, type Admission } from '../../src/core/sliding-window.js';
+
+/** A token window; the Python tables use 100 TPM with 10 requests per 10 s, set explicitly. */
+function tokens(tpm: number, rp10 = TokenWindow.requestsPer10sFor(tpm), shared = false): TokenWindow {
+  return new TokenWindow(allocateWindow(TokenWindow.capacityFor(rp10), shared), tpm, rp10);
+}
+
+function rejected(a: Admission): { reason: string; retryAfterSeconds: number } {
+  if (a.allowed || a.reason === 'too-large') throw new Error(`expected a rejection, got ${JSON.stringify(a)}`);
+  return a;
+}
+
+describe.each([false, true])('TokenWindow (shared memory: %s)', (shared) => {
+  it('first request: remaining 9 requests and 95 tokens', () => {
+    expect(tokens(100, 10, shared).add(5, 1)).toEqual({ allowed: true, remainingTokens: 95, remainingRequests: 9 });
+  });
+
+  it('ten requests at t=1..10 leave (0, 50); one at t=11 is allowed with (0, 45)', () => {
+    const w = tokens(100, 10, shared);
+    let last: Admission | undefined;
+    for (let t = 1; t <= 10; t++) last = w.add(5, t);
+    expect(last).toEqual({ allowed: true, remainingTokens: 50, remainingRequests: 0 });
+    expect(w.add(5, 11)).toEqual({ allowed: true, remainingTokens: 45, remainingRequests: 0 });
+  });
+
+  it('requests at t=2, 3×8, 4, then t=5: rejected for requests, retry after 7', () => {
+    const w = tokens(100, 10, shared);
+    w.add(5, 2);
+    for (let i = 0; i < 8; i++) w.add(5, 3);
+    w.add(5, 4);
+    expect(rejected(w.add(5, 5))).toMatchObject({ reason: 'requests', retryAfterSeconds: 7 });
+  });
+
+  it.each([
+    [[20, 20, 20, 40], 20, 20],
+    [[20, 20, 20, 40], 40, 30],
+    [[20, 20, 20, 40], 100, 50],
+    [[24, 24, 24, 24], 20, 20],
+    [[24, 24, 24, 24], 40, 30],
+    [[24, 24, 24, 24], 100, 50],
+  ])('costs %j at t=10,20,30,40, then %i at t=50: tokens, retry after %i', (costs, cost, retry) => {
+    const w = tokens(100, 10, shared);
+    costs.forEach((c, i) => expect(w.add(c, 10 * (i + 1)).allowed).toBe(true));
+    expect(rejected(w.add(cost, 50))).toMatchObject({ reason: 'tokens', retryAfterSeconds: retry });
+  });
+
+  it('100 at t=10, then 100 at t=20: tokens, retry after 50', () => {
+    const w = tokens(100, 10, shared);
+    expect(w.add(100, 10).allowed).toBe(true);
+    expect(rejected(w.add(100, 20))).toMatchObject({ reason: 'tokens', retryAfterSeconds: 50 });
+  });
+
+  it('100,000 TPM: 500 requests of 200 every 0.100001 s pass; the next waits 10 s; allowed again after', () => {
+    const w = tokens(100_000, undefined, shared);
+    expect(w.requestsPer10s).toBe(100);
+    let t = 0;
+    for (let i = 0; i < 500; i++, t += 0.100001) expect(w.add(200, t).allowed).toBe(true);
+    const r = rejected(w.add(200, t));
+    expect(r).toMatchObject({ reason: 'tokens', retryAfterSeconds: 10 });
+    for (let s = 1; s < 9; s++) expect(w.add(200, t + s).allowed).toBe(false);
+    expect(w.add(200, t + 10.1).allowed).toBe(true);
+  });
+
+  it('a cost above the budget, or a 0-TPM deployment, is "too-large" (the Python version answered 500)', () => {
+    expect(tokens(100, 10, shared).add(101, 1)).toEqual({ allowed: false, reason: 'too-large' });
+    expect(tokens(0, undefined, shared).add(1, 1)).toEqual({ allowed: false, reason: 'too-large' });
+  });
+
+  it('ceil(TPM/1000) requests per 10 s: 384 TPM allows one request per 10 s', () => {
+    const w = tokens(384, undefined, shared);
+    expect(w.add(50, 1).allowed).toBe(true);
+    expect(rejected(w.add(50, 2))).toMatchObject({ reason: 'requests', retryAfterSeconds: 9 });
+    expect(w.add(50, 11.5).allowed).toBe(true);
+  });
+});
+
+describe('RequestWindow', () => {
+  const window = (rpm: number): RequestWindow => new RequestWindow(allocateWindow(RequestWindow.capacityFor(rpm), false), rpm);
+
+  it('rpm 60: first request leaves 59', () => {
+    expect(window(60).add(1)).toMatchObject({ allowed: true, remainingRequests: 59 });
+  });
+
+  it('rpm 10, t=1..10 leave 9..0; t=61 is allowed again with 0 left', () => {
+    const w = window(10);
+    for (let t = 1; t <= 10; t++) expect(w.add(t)).toMatchObject({ allowed: true, remainingRequests: 10 - t });
+    expect(w.add(61)).toMatchObject({ allowed: true, remainingRequests: 0 });
+  });
+
+  it('rpm 10, t=2, 3×8, 4, then t=5: retry after 57', () => {
+    const w = window(10);
+    w.add(2);
+    for (let i = 0; i < 8; i++) w.add(3);
+    w.add(4);
+    expect(rejected(w.add(5))).toMatchObject({ reason: 'requests', retryAfterSeconds: 57 });
+  });
+
+  it('rpm 1000: 1000 rapid requests, the next waits ≥ 59 s, allowed again at start + 60', () => {
+    const w = window(1000);
+    let last: Admission | undefined;
+    for (let i = 0; i < 1000; i++) last = w.add(100 + i * 0.0001);
+    expect(last).toMatchObject({ allowed: true, remainingRequests: 0 });
+    expect(rejected(w.add(100.2)).retryAfterSeconds).toBeGreaterThanOrEqual(59);
+    expect(w.add(160.1).allowed).toBe(true);
+  });
+
+  it('rpm 0 is "too-large", not a crash', () => {
+    expect(window(0).add(1)).toEqual({ allowed: false, reason: 'too-large' });
+  });
+});
+
+describe('one budget across threads', () => {
+  it('two threads hammering one shared window admit exactly the budget, no more', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { fileURLToPath } = await import('node:url');
+    const module = fileURLToPath(new URL('../../dist/src/core/sliding-window.js', import.meta.url));
+    const rp10 = 1_000;
+    const buffer = allocateWindow(TokenWindow.capacityFor(rp10), true);
+    const source = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      import(workerData.module).then(({ TokenWindow }) => {
+        const w = new TokenWindow(workerData.buffer, 1_000_000, ${rp10});
+        let allowed = 0;
+        for (let i = 0; i < 2_000; i++) if (w.add(1, 5).allowed) allowed++;
+        parentPort.postMessage(allowed);
+      });`;
+    const run = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker(source, { eval: true, workerData: { buffer, module } });
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(a + b).toBe(rp10);
+  });
+});
