@@ -69,11 +69,13 @@ async function main(): Promise<void> {
       if (message.type === 'recorded' && recorder) {
         try {
           recorder.add(message.file, message.interaction);
+          // Every thread replays what any thread recorded, a restarted one included.
+          const entry = entryOf(message.interaction, message.file, message.file);
+          recordings!.entries.push(entry);
+          cluster.broadcast({ type: 'replay-entry', entry });
         } catch (err) {
           log.error(`could not save a recording to ${message.file}: ${(err as Error).message}`);
         }
-        // Every thread replays what any thread recorded.
-        cluster.broadcast({ type: 'replay-entry', entry: entryOf(message.interaction, message.file, message.file) });
       } else if (message.type === 'save') {
         try {
           reply({ type: 'saved', id: message.id, files: recorder?.saveAll() ?? 0 });
@@ -105,6 +107,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received, shutting down`);
+    // Save what has arrived now, in case a thread will not stop; the rest once they have.
+    try {
+      recorder?.saveAll();
+    } catch (err) {
+      log.error(`saving recordings failed: ${(err as Error).message}`);
+    }
     cluster.stop().then(
       () => {
         // The threads have stopped, so every interaction they recorded has reached us: save it.

@@ -45,6 +45,20 @@ export interface ReplayEntry {
   readonly offsetsMs?: readonly number[];
 }
 
+/**
+ * Answer headers never recorded, relayed or replayed: per-request ids and infrastructure headers
+ * (the Python simulator's list), hop-by-hop and framing headers (the server sets its own), the
+ * encoding (recordings hold decoded bodies), and anything that could carry a secret.
+ */
+export const UNRECORDED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  'apim-request-id', 'azureml-model-session', 'x-accel-buffering', 'x-content-type-options', 'x-ms-client-request-id',
+  'x-ms-region', 'x-request-id', 'cache-control', 'content-length', 'date', 'strict-transport-security',
+  'access-control-allow-origin', 'connection', 'keep-alive', 'transfer-encoding', 'content-encoding', 'set-cookie',
+  'cookie', 'authorization', 'api-key',
+  // uWebSockets.js marks its own answers; an upstream that is another simulator would pass it on.
+  'uwebsockets',
+]);
+
 export class RecordingFileError extends Error {
   override name = 'RecordingFileError';
 }
@@ -62,23 +76,23 @@ function text(value: unknown): string | null {
   return String(value);
 }
 
-function headerPairs(raw: unknown): [string, string][] {
+function headerPairs(raw: unknown, drop?: ReadonlySet<string>): [string, string][] {
   if (!isRaw(raw)) return [];
   const pairs: [string, string][] = [];
   for (const [name, values] of Object.entries(raw)) {
     const first = Array.isArray(values) ? values[0] : values;
-    if (first !== undefined && first !== null) pairs.push([name.toLowerCase(), String(first)]);
+    if (first !== undefined && first !== null && !drop?.has(name.toLowerCase())) pairs.push([name.toLowerCase(), String(first)]);
   }
   return pairs;
 }
 
-const pathOf = (uri: string): string => {
-  try {
-    return new URL(uri, 'http://localhost').pathname;
-  } catch {
-    return uri.split('?')[0]!;
-  }
-};
+/**
+ * The path of a recorded URI, as sent: no normalisation (a live request's key uses the raw path
+ * too, as the Python simulator's URL(...).path does), only scheme, host, query and fragment removed.
+ */
+export function pathOf(uri: string): string {
+  return uri.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/, 1)[0] || '/';
+}
 
 /** Splits a recorded SSE body into its events (each keeps its trailing blank line). */
 export function splitEvents(body: string): string[] {
@@ -140,7 +154,7 @@ export function entryOf(item: unknown, where: string, file: string): ReplayEntry
     key: requestKey(method, pathOf(uri), hash),
     file,
     status: Number.isInteger(status) ? status : 200,
-    headers: headerPairs(response.headers),
+    headers: headerPairs(response.headers, UNRECORDED_RESPONSE_HEADERS),
     body,
     durationMs: Number(response.duration_ms ?? 0) || 0,
     // Offsets only count while they match the events (a hand edit may have changed the body).

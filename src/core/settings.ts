@@ -86,6 +86,21 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   throw new SettingsError(`${name} must be one of ${allowed.join(', ')}, got "${env[name]}"`);
 }
 
+function httpUrl(env: Env, name: string): string | undefined {
+  const v = text(env, name);
+  if (v === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new SettingsError(`${name} must be an http(s) URL like https://mysvc.openai.azure.com/, got "${v}"`);
+  }
+  return v;
+}
+
 function latency(env: Env, op: string, mean: number, stdDev: number): LatencySetting {
   return { mean: num(env, `LATENCY_OPENAI_${op}_MEAN`, mean), stdDev: num(env, `LATENCY_OPENAI_${op}_STD_DEV`, stdDev) };
 }
@@ -108,7 +123,7 @@ export function parseSettings(env: Env, cores: number): Settings {
     recordingDir: text(env, 'RECORDING_DIR') ?? '.recording',
     // The Python simulator's infrastructure set RECORDING_AUTO_SAVE; its code read RECORDING_AUTOSAVE.
     recordingAutosave: bool(env, 'RECORDING_AUTOSAVE', bool(env, 'RECORDING_AUTO_SAVE', true)),
-    azureOpenAIEndpoint: text(env, 'AZURE_OPENAI_ENDPOINT'),
+    azureOpenAIEndpoint: httpUrl(env, 'AZURE_OPENAI_ENDPOINT'),
     azureOpenAIKey: text(env, 'AZURE_OPENAI_KEY'),
     upstreamConnectTimeoutMs: num(env, 'SIMULATOR_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, { min: 1, integer: true }),
     upstreamIdleTimeoutMs: num(env, 'SIMULATOR_UPSTREAM_IDLE_TIMEOUT_MS', 120_000, { min: 1, integer: true }),

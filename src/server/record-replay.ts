@@ -27,6 +27,9 @@ export interface RecordReplay {
   readonly recorded: (file: string, interaction: RecordedInteraction) => void;
 }
 
+/** Dot segments (plain or percent-encoded) and backslashes: a proxy must not forward them. */
+const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|$)|\\|%5c/i;
+
 export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: HttpRequest): void {
   const ex = exchange(res, req);
   const query = req.getQuery() ?? '';
@@ -41,11 +44,18 @@ export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: Http
         const hash = bodyHash(body, ex.headers.contentType);
         const key = requestKey(ex.method, ex.path, hash);
         const hit = p.index.get(key);
-        if (hit) return replay(ex, hit);
+        if (hit) return replay(ex, hit, (err) => fault(p, ex, err));
         const file = recordingFileName(ex.path);
         if (p.settings.mode === 'replay') return sendError(ex, errors.recordingNotFound(join(p.settings.recordingDir, file), key));
-        if (!ex.path.startsWith('/openai/')) return sendError(ex, errors.routeNotFound());
-        forward(ex, { method: ex.method, path: ex.path, query, headers, body, bodyHash: hash }, p.settings, (interaction) => p.recorded(file, interaction));
+        // Only AOAI paths go upstream, and never one that could climb out of them (`/openai/../x`).
+        if (!ex.path.startsWith('/openai/') || UNSAFE_PATH.test(ex.path)) return sendError(ex, errors.routeNotFound());
+        forward(
+          ex,
+          { method: ex.method, path: ex.path, query, headers, body, bodyHash: hash },
+          p.settings,
+          (interaction) => p.recorded(file, interaction),
+          (err) => fault(p, ex, err),
+        );
       } catch (err) {
         fault(p, ex, err);
       }

@@ -9,23 +9,34 @@ import { endResponse, sendRecorded, startResponse, writePart } from './respond.j
 
 const sinceStart = (ex: Exchange): number => performance.now() - ex.startedAt;
 
-export function replay(ex: Exchange, entry: ReplayEntry): void {
+export function replay(ex: Exchange, entry: ReplayEntry, fault: (err: unknown) => void): void {
   let timer: NodeJS.Timeout | undefined;
   ex.onAbort(() => clearTimeout(timer));
+  // Timer callbacks must not throw: an exception there would end the thread.
+  const later = (fn: () => void, delay: number): void => {
+    timer = setTimeout(() => {
+      try {
+        fn();
+      } catch (err) {
+        fault(err);
+      }
+    }, Math.max(0, delay));
+  };
   const { events, offsetsMs } = entry;
   if (!events || !offsetsMs) {
-    timer = setTimeout(() => sendRecorded(ex, entry.status, entry.headers, entry.body), Math.max(0, entry.durationMs - sinceStart(ex)));
+    later(() => sendRecorded(ex, entry.status, entry.headers, entry.body), entry.durationMs - sinceStart(ex));
     return;
   }
-  startResponse(ex, entry.status, entry.headers);
   let next = 0;
   const step = (): void => {
+    // The headers go with the first event, as the service sends them when its first token is ready.
+    startResponse(ex, entry.status, entry.headers);
     // Everything already due goes out in one write.
     let due = '';
     while (next < events.length && offsetsMs[next]! <= sinceStart(ex)) due += events[next++];
     if (due !== '') writePart(ex, due);
     if (next >= events.length) return endResponse(ex);
-    timer = setTimeout(step, Math.max(0, offsetsMs[next]! - sinceStart(ex)));
+    later(step, offsetsMs[next]! - sinceStart(ex));
   };
-  step();
+  later(step, (offsetsMs[0] ?? 0) - sinceStart(ex));
 }

@@ -2,6 +2,7 @@
  * Writing answers: JSON bodies, AOAI error envelopes and server-sent event streams. Every write is
  * corked (one syscall for status, headers and body) and skipped unless the exchange allows it.
  */
+import { STATUS_CODES } from 'node:http';
 import { errorBody, type ApiError } from '../core/errors.js';
 import type { Exchange } from './exchange.js';
 
@@ -17,7 +18,7 @@ const STATUS_LINE: Readonly<Record<number, string>> = {
   504: '504 Gateway Timeout',
 };
 
-const statusLine = (status: number): string => STATUS_LINE[status] ?? String(status);
+const statusLine = (status: number): string => STATUS_LINE[status] ?? `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 
 export type Headers = Readonly<Record<string, string>>;
 

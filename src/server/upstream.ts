@@ -8,7 +8,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { errors } from '../core/errors.js';
-import type { HeaderMap, RecordedInteraction } from '../core/recording-file.js';
+import { UNRECORDED_RESPONSE_HEADERS, type HeaderMap, type RecordedInteraction } from '../core/recording-file.js';
+import { decodeSegment } from '../core/router.js';
 import type { Settings } from '../core/settings.js';
 import type { Exchange } from './exchange.js';
 import { abandon, endResponse, sendError, sendRecorded, startResponse, writePart, type HeaderList } from './respond.js';
@@ -23,20 +24,15 @@ export interface ForwardRequest {
   readonly bodyHash: string;
 }
 
-/** Never sent upstream: hop-by-hop headers, and the client's own credentials. */
-const DROP_UPSTREAM = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'authorization', 'api-key', 'cookie']);
-/**
- * Never relayed or recorded from the answer: per-request ids and infrastructure headers (the
- * Python simulator's list), hop-by-hop headers, and anything that could carry a secret.
- */
-const DROP_RESPONSE = new Set([
-  'apim-request-id', 'azureml-model-session', 'x-accel-buffering', 'x-content-type-options', 'x-ms-client-request-id',
-  'x-ms-region', 'x-request-id', 'cache-control', 'content-length', 'date', 'strict-transport-security',
-  'access-control-allow-origin', 'connection', 'keep-alive', 'transfer-encoding', 'set-cookie', 'cookie',
-  'authorization', 'api-key',
-  // uWebSockets.js marks its own answers; an upstream that is another simulator would pass it on.
-  'uwebsockets',
+/** Never sent upstream: hop-by-hop headers, the encoding we accept, and the client's own credentials. */
+const DROP_UPSTREAM = new Set([
+  'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'expect', 'proxy-connection',
+  'accept-encoding', 'authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'ocp-apim-subscription-key', 'cookie',
 ]);
+/** Query parameters that can carry credentials: kept out of the recorded URI. */
+const SECRET_QUERY = /(^|&)(api-key|subscription-key|sig|code)=[^&]*/gi;
+/** Request bodies longer than this are recorded as null, with their hash (facts §5.4). */
+const MAX_RECORDED_BODY = 1024;
 /** Request headers kept in a recording (facts §5.2): enough to explain the body, nothing secret. */
 const RECORDED_REQUEST_HEADERS = ['content-type', 'accept'];
 
@@ -45,7 +41,7 @@ const isText = (contentType: string): boolean => /json|text|event-stream|xml|yam
 function responseHeaders(raw: http.IncomingHttpHeaders): [string, string][] {
   const kept: [string, string][] = [];
   for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined || DROP_RESPONSE.has(name)) continue;
+    if (value === undefined || UNRECORDED_RESPONSE_HEADERS.has(name)) continue;
     kept.push([name, Array.isArray(value) ? value.join(', ') : value]);
   }
   return kept;
@@ -58,7 +54,7 @@ function contextValues(path: string, body: string): Record<string, unknown> {
   const m = /\/openai\/deployments\/([^/]+)\/(.+)$/.exec(path);
   const values: Record<string, unknown> = {};
   if (m) {
-    values['Deployment-Name'] = decodeURIComponent(m[1]!);
+    values['Deployment-Name'] = decodeSegment(m[1]!);
     const op = m[2]!.toLowerCase();
     const operation = op.startsWith('chat/completions') ? 'chat_completions' : op.startsWith('completions') ? 'completions'
       : op.startsWith('embeddings') ? 'embeddings' : op.startsWith('audio/translations') ? 'translation' : null;
@@ -78,7 +74,13 @@ function contextValues(path: string, body: string): Record<string, unknown> {
   return values;
 }
 
-export function forward(ex: Exchange, request: ForwardRequest, settings: Settings, record: (interaction: RecordedInteraction) => void): void {
+export function forward(
+  ex: Exchange,
+  request: ForwardRequest,
+  settings: Settings,
+  record: (interaction: RecordedInteraction) => void,
+  fault: (err: unknown) => void,
+): void {
   const endpoint = settings.azureOpenAIEndpoint;
   const key = settings.azureOpenAIKey;
   if (!endpoint || !key) return sendError(ex, errors.recordingNotConfigured());
@@ -92,6 +94,8 @@ export function forward(ex: Exchange, request: ForwardRequest, settings: Setting
   for (const [name, value] of request.headers) if (!DROP_UPSTREAM.has(name)) headers[name] = value;
   headers['api-key'] = key;
   headers['content-length'] = request.body.length;
+  // Recordings hold bodies as text: ask for them uncompressed rather than decode them.
+  headers['accept-encoding'] = 'identity';
 
   let failed = false;
   const fail = (kind: 'unreachable' | 'timeout', detail: string): void => {
@@ -102,7 +106,20 @@ export function forward(ex: Exchange, request: ForwardRequest, settings: Setting
     else abandon(ex);
   };
 
-  const upstream = (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers }, (response) => {
+  // An exception must not escape a socket or timer callback: it would end the thread.
+  const guard =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        failed = true;
+        upstream.destroy();
+        fault(err);
+      }
+    };
+
+  const upstream = (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers }, guard((response: http.IncomingMessage) => {
     const status = response.statusCode ?? 502;
     const kept = responseHeaders(response.headers);
     const contentType = String(response.headers['content-type'] ?? '');
@@ -111,7 +128,7 @@ export function forward(ex: Exchange, request: ForwardRequest, settings: Setting
     const offsets: number[] = [];
     let pendingEvent = '';
     if (streamed) startResponse(ex, status, kept);
-    response.on('data', (chunk: Buffer) => {
+    response.on('data', guard((chunk: Buffer) => {
       chunks.push(chunk);
       if (!streamed) return;
       // An event is complete at its blank line: note when each one passed through.
@@ -120,15 +137,19 @@ export function forward(ex: Exchange, request: ForwardRequest, settings: Setting
         offsets.push(Math.round(performance.now() - ex.startedAt));
         pendingEvent = pendingEvent.slice(end + 2);
       }
-      if (!writePart(ex, chunk)) {
+      if (!writePart(ex, chunk) && !response.isPaused()) {
+        // The client is slower than the upstream: pause the upstream (its silence meanwhile is
+        // ours, not a hang, so the idle timeout waits too) until the socket drains.
         response.pause();
+        upstream.setTimeout(0);
         ex.res.onWritable(() => {
+          upstream.setTimeout(settings.upstreamIdleTimeoutMs);
           response.resume();
           return true;
         });
       }
-    });
-    response.on('end', () => {
+    }));
+    response.on('end', guard(() => {
       if (failed) return;
       const body = Buffer.concat(chunks);
       if (streamed) endResponse(ex);
@@ -136,14 +157,15 @@ export function forward(ex: Exchange, request: ForwardRequest, settings: Setting
       // Errors are relayed, never saved: replaying a 500 would only hide it.
       if (status < 200 || status >= 300) return;
       const requestContentType = request.headers.find(([n]) => n === 'content-type')?.[1] ?? '';
+      const recordedQuery = request.query.replace(SECRET_QUERY, '').replace(/^&/, '');
       const responseText = isText(contentType) ? body.toString('utf8') : null;
       record({
         context_values: contextValues(request.path, responseText ?? ''),
         request: {
           method: request.method,
-          uri: `${target.protocol}//${target.host}${request.path}${request.query ? `?${request.query}` : ''}`,
+          uri: `${target.protocol}//${target.host}${request.path}${recordedQuery ? `?${recordedQuery}` : ''}`,
           headers: toMap(request.headers.filter(([n]) => RECORDED_REQUEST_HEADERS.includes(n))),
-          body: isText(requestContentType) ? request.body.toString('utf8') : new Uint8Array(request.body),
+          body: request.body.length > MAX_RECORDED_BODY ? null : isText(requestContentType) ? request.body.toString('utf8') : new Uint8Array(request.body),
           body_hash: request.bodyHash,
         },
         response: {
@@ -154,9 +176,9 @@ export function forward(ex: Exchange, request: ForwardRequest, settings: Setting
           ...(streamed ? { stream_offsets_ms: offsets } : {}),
         },
       });
-    });
+    }));
     response.on('error', (err) => fail('unreachable', err.message));
-  });
+  }));
 
   const connectTimer = setTimeout(() => fail('timeout', 'connect'), settings.upstreamConnectTimeoutMs);
   upstream.on('socket', (socket) => {

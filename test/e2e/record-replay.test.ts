@@ -94,6 +94,13 @@ describe('record, then replay', () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
 
+  it('refuses paths that climb out of /openai/ instead of forwarding them', async () => {
+    const calls = upstream.seen.length;
+    const res = await fetch(`${recorder.url}/openai/%2e%2e/secret`, { method: 'POST', headers: { 'api-key': recorder.apiKey }, body: '{}' });
+    expect(res.status).toBe(404);
+    expect(upstream.seen.length).toBe(calls);
+  });
+
   it('forwards with the configured key only, and never writes a secret to disk', async () => {
     const res = await fetch(`${recorder.url}/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21`, {
       method: 'POST',

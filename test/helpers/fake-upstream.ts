@@ -4,6 +4,7 @@
  * the credentials each request carried, so tests can check what was forwarded.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { gzipSync } from 'node:zlib';
 
 export const STREAM_GAP_MS = 60;
 
@@ -54,17 +55,21 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       }
       return res.end('data: [DONE]\n\n');
     }
-    res.writeHead(200, { 'content-type': 'application/json', ...common });
-    res.end(
-      JSON.stringify({
+    const answer = JSON.stringify({
         id,
         object: 'chat.completion',
         created: 1,
         model: 'gpt-4o',
         choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: words.join('') } }],
         usage: { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14 },
-      }),
-    );
+      });
+    // Like the service, compress when the client accepts it (the simulator must ask for identity).
+    if (/gzip/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', ...common });
+      return res.end(gzipSync(answer));
+    }
+    res.writeHead(200, { 'content-type': 'application/json', ...common });
+    res.end(answer);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as { port: number };

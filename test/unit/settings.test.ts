@@ -101,3 +101,11 @@ describe('answer length and pool settings', () => {
     expect(s.poolMinBodyBytes).toBe(8192);
   });
 });
+
+describe('AZURE_OPENAI_ENDPOINT', () => {
+  it('must be an http(s) URL', () => {
+    expect(parseSettings({ AZURE_OPENAI_ENDPOINT: 'https://mysvc.openai.azure.com/' }, 2).azureOpenAIEndpoint).toBe('https://mysvc.openai.azure.com/');
+    expect(() => parseSettings({ AZURE_OPENAI_ENDPOINT: 'mysvc.openai.azure.com' }, 2)).toThrow(/AZURE_OPENAI_ENDPOINT must be an http\(s\) URL/);
+    expect(() => parseSettings({ AZURE_OPENAI_ENDPOINT: 'ftp://x' }, 2)).toThrow(SettingsError);
+  });
+});
