@@ -4,6 +4,7 @@
  * is the number that matters on a shared, noisy machine; the absolute figures are context.
  *
  *   node dist/bench/throughput.js [--threads 1,2] [--seconds 8] [--connections 64] [--rounds 2]
+ *                                  [--deployment gpt-35-turbo-100m-token]   (a rate-limited one)
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '8' },
     connections: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '2' },
+    // gpt-35-turbo-100m-token is rate-limited (100M TPM): it measures the limiter path.
+    deployment: { type: 'string', default: 'gpt-35-turbo' },
   },
 });
 const threadCounts = values.threads.split(',').map(Number);
@@ -26,7 +29,7 @@ const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 
 const API_KEY = 'bench-key';
-const PATH = '/openai/deployments/gpt-35-turbo/chat/completions?api-version=2024-10-21';
+const PATH = `/openai/deployments/${values.deployment}/chat/completions?api-version=2024-10-21`;
 // The ARCHITECTURE.md scenario: a 14-token prompt, a 50-token answer.
 const BODY = JSON.stringify({ messages: [{ role: 'user', content: 'What is the meaning of life?' }], max_tokens: 50 });
 const HEADERS = { 'content-type': 'application/json', 'api-key': API_KEY };
@@ -90,7 +93,7 @@ async function compare(threads: number): Promise<Row> {
 
 const rows: Row[] = [];
 for (const threads of threadCounts) rows.push(await compare(threads));
-console.log(`\nNon-streaming chat (14-token prompt, max_tokens 50), ${connections} connections, ${seconds}s × ${rounds} rounds, load by ${rows[0]?.tool}`);
+console.log(`\nNon-streaming chat (14-token prompt, max_tokens 50) on deployment ${values.deployment}, ${connections} connections, ${seconds}s × ${rounds} rounds, load by ${rows[0]?.tool}`);
 console.log('| threads | bare uWS req/s | simulator req/s | ratio | sim p50 ms | sim p99 ms | errors |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {

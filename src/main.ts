@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DeploymentConfigError, defaultDeployments, parseDeploymentConfig } from './core/deployments.js';
+import { DeploymentConfigError, defaultDeployments, parseDeploymentConfig, type Deployment } from './core/deployments.js';
+import { limitSpecFor, type LimitSpec } from './core/rate-limits.js';
 import { randomId } from './core/ids.js';
 import { parseSettings, SettingsError, type Settings } from './core/settings.js';
 import { entryOf, RecordingFileError } from './core/recording-file.js';
@@ -19,7 +20,7 @@ import { createLog } from './server/log.js';
 interface DeploymentConfig {
   readonly text: string;
   readonly source: string;
-  readonly count: number;
+  readonly deployments: Map<string, Deployment>;
 }
 
 /** Reads and validates the deployment file once here, so a mistake stops the start. */
@@ -32,7 +33,7 @@ function readDeploymentConfig(settings: Settings): DeploymentConfig | undefined 
   } catch (err) {
     throw new DeploymentConfigError(`OPENAI_DEPLOYMENT_CONFIG_PATH: cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return { text, source, count: parseDeploymentConfig(text, source).size };
+  return { text, source, deployments: parseDeploymentConfig(text, source) };
 }
 
 /** The uWebSockets.js build we depend on ships native binaries for these Node ABIs only. */
@@ -48,7 +49,14 @@ async function main(): Promise<void> {
   const settings = parseSettings(process.env, availableParallelism());
   const log = createLog(settings.logLevel);
   const deploymentConfig = readDeploymentConfig(settings);
-  const deploymentCount = deploymentConfig?.count ?? defaultDeployments().size;
+  const deployments = deploymentConfig?.deployments ?? defaultDeployments();
+  const deploymentCount = deployments.size;
+  // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
+  const limits: Record<string, LimitSpec> = {};
+  for (const [name, deployment] of deployments) {
+    const spec = limitSpecFor(deployment);
+    if (spec) limits[name] = spec;
+  }
   // 30 characters of the Python simulator's nanoid alphabet, from crypto-grade random bytes.
   const apiKey = settings.apiKey ?? randomId('', 30);
 
@@ -64,6 +72,7 @@ async function main(): Promise<void> {
     apiKey,
     deploymentConfig: deploymentConfig && { text: deploymentConfig.text, source: deploymentConfig.source },
     replayEntries: recordings?.entries ?? [],
+    limits,
     log,
     onMessage: (message, reply) => {
       if (message.type === 'recorded' && recorder) {

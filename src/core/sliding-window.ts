@@ -16,14 +16,19 @@ export type Admission =
   /** A request that can never fit (its cost alone exceeds the budget): the Python version's 500. */
   | { readonly allowed: false; readonly reason: 'too-large' };
 
-const HEADER_INTS = 4;
+const HEADER_INTS = 6;
 const LOCK = 0;
 const START = 1;
 const COUNT = 2;
 const CAPACITY = 3;
+/** How many of the oldest entries are at least 10 s old (moves forward as time passes). */
+const OLD10 = 4;
+/** Float64 slot after the Int32 header: the running cost total of everything ever added. */
+const FLOAT_HEADER_BYTES = 8;
+const ARRAYS = 3;
 
 export function windowBytes(capacity: number): number {
-  return HEADER_INTS * 4 + capacity * 16;
+  return HEADER_INTS * 4 + FLOAT_HEADER_BYTES + capacity * 8 * ARRAYS;
 }
 
 /** Allocates a window's memory; `shared` for use from several threads. */
@@ -33,17 +38,27 @@ export function allocateWindow(capacity: number, shared: boolean): ArrayBuffer |
   return buffer;
 }
 
-/** The ring of (time, cost) entries of one window. */
+/**
+ * The ring of (time, cost, running total) entries of one window. The running totals make the
+ * window's sums O(1) and the "when did the budget fill" search O(log n), so a deployment with a
+ * huge limit (600,000 entries a minute) costs no more per request than a small one.
+ */
 class Ring {
   readonly header: Int32Array;
+  readonly total: Float64Array;
   readonly times: Float64Array;
   readonly costs: Float64Array;
+  /** Running cost total up to and including each entry. */
+  readonly totals: Float64Array;
 
   constructor(buffer: ArrayBuffer | SharedArrayBuffer) {
     this.header = new Int32Array(buffer, 0, HEADER_INTS);
     const capacity = this.header[CAPACITY]!;
-    this.times = new Float64Array(buffer, HEADER_INTS * 4, capacity);
-    this.costs = new Float64Array(buffer, HEADER_INTS * 4 + capacity * 8, capacity);
+    const base = HEADER_INTS * 4;
+    this.total = new Float64Array(buffer, base, 1);
+    this.times = new Float64Array(buffer, base + FLOAT_HEADER_BYTES, capacity);
+    this.costs = new Float64Array(buffer, base + FLOAT_HEADER_BYTES + capacity * 8, capacity);
+    this.totals = new Float64Array(buffer, base + FLOAT_HEADER_BYTES + capacity * 16, capacity);
   }
 
   get count(): number {
@@ -61,17 +76,54 @@ class Ring {
 
   /** Drops entries at or before `cutoff` (oldest first). */
   purge(cutoff: number): void {
-    while (this.header[COUNT]! > 0 && this.times[this.header[START]!]! <= cutoff) {
-      this.header[START] = (this.header[START]! + 1) % this.header[CAPACITY]!;
-      this.header[COUNT]!--;
+    const h = this.header;
+    while (h[COUNT]! > 0 && this.times[h[START]!]! <= cutoff) {
+      h[START] = (h[START]! + 1) % h[CAPACITY]!;
+      h[COUNT]!--;
+      if (h[OLD10]! > 0) h[OLD10]!--;
     }
+  }
+
+  /** Entries newer than `cutoff`, counted from the newest end. */
+  newerThan(cutoff: number): number {
+    const h = this.header;
+    while (h[OLD10]! < h[COUNT]! && this.times[this.at(h[OLD10]!)]! <= cutoff) h[OLD10]!++;
+    return h[COUNT]! - h[OLD10]!;
+  }
+
+  /** Sum of the costs of every entry in the ring. */
+  sum(): number {
+    if (this.count === 0) return 0;
+    const oldest = this.at(0);
+    return this.total[0]! - this.totals[oldest]! + this.costs[oldest]!;
   }
 
   push(time: number, cost: number): void {
     const i = this.at(this.header[COUNT]!);
+    this.total[0] = this.total[0]! + cost;
     this.times[i] = time;
     this.costs[i] = cost;
+    this.totals[i] = this.total[0]!;
     this.header[COUNT]!++;
+  }
+
+  /**
+   * The newest entry k (0 = oldest) whose running total before it is below `threshold`, or -1:
+   * where a walk from the newest entry, adding costs, first passes the budget.
+   */
+  lastBelow(threshold: number): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const i = this.at(mid);
+      if (this.totals[i]! - this.costs[i]! < threshold) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
   }
 
   /**
@@ -125,31 +177,20 @@ export class TokenWindow {
     const rp10 = this.requestsPer10s;
     if (cost > tpm || rp10 === 0) return { allowed: false, reason: 'too-large' };
     ring.purge(now - 60);
-    let requests10 = 1;
-    let tokens60 = cost;
-    let rc = 1;
-    let tc = cost;
-    let requestsFullTime = -Infinity;
-    let tokensFullTime = -Infinity;
-    for (let k = ring.count - 1; k >= 0; k--) {
-      const i = ring.at(k);
-      const time = ring.times[i]!;
-      const entryCost = ring.costs[i]!;
-      if (time > now - 10) requests10++;
-      tokens60 += entryCost;
-      if (rc <= rp10) {
-        rc++;
-        if (rc > rp10 && requestsFullTime === -Infinity) requestsFullTime = time;
-      }
-      if (tc <= tpm) {
-        tc += entryCost;
-        if (tc > tpm && tokensFullTime === -Infinity) tokensFullTime = time;
-      }
-    }
+    const requests10 = 1 + ring.newerThan(now - 10);
+    const tokens60 = cost + ring.sum();
     if (tokens60 > tpm || requests10 > rp10 || ring.full) {
-      if (cost === tpm && requestsFullTime === -Infinity && tokensFullTime === -Infinity && ring.count > 0) {
-        tokensFullTime = ring.times[ring.at(ring.count - 1)]!;
+      // When each budget filled, as the Python walk from the newest entry finds it: the requests
+      // budget at the rp10-th newest entry, the tokens budget where cost + the newer entries'
+      // costs first pass TPM.
+      const count = ring.count;
+      let requestsFullTime = count >= rp10 ? ring.times[ring.at(count - rp10)]! : -Infinity;
+      const k = ring.lastBelow(cost + ring.total[0]! - tpm);
+      let tokensFullTime = k >= 0 ? ring.times[ring.at(k)]! : -Infinity;
+      if (cost === tpm && requestsFullTime === -Infinity && tokensFullTime === -Infinity && count > 0) {
+        tokensFullTime = ring.times[ring.at(count - 1)]!;
       }
+      if (ring.full && requestsFullTime === -Infinity) requestsFullTime = ring.times[ring.at(0)]!;
       const ttrRequests = 10 - (now - requestsFullTime);
       const ttrTokens = 60 - (now - tokensFullTime);
       const reason = ttrRequests > ttrTokens ? 'requests' : 'tokens';

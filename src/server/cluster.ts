@@ -25,6 +25,8 @@ export interface ClusterOptions {
   readonly deploymentConfig: FrontEndData['deploymentConfig'];
   /** Record and replay modes: the recordings found at start. */
   readonly replayEntries: readonly ReplayEntry[];
+  /** Rate-limit window memory per deployment (SharedArrayBuffers: one budget for all threads). */
+  readonly limits: FrontEndData['limits'];
   /** Messages from front-ends beyond start-up (record mode's new interactions, save requests). */
   readonly onMessage?: (message: FrontEndMessage, reply: (message: MainMessage) => void) => void;
   readonly log: Log;
@@ -85,9 +87,9 @@ export class Cluster {
   }
 
   #startFrontEnd(index: number): Promise<void> {
-    const { settings, apiKey, deploymentConfig, replayEntries, onMessage, log } = this.#options;
+    const { settings, apiKey, deploymentConfig, replayEntries, limits, onMessage, log } = this.#options;
     const channel = new MessageChannel();
-    const data: FrontEndData = { index, settings, apiKey, port: this.#port, deploymentConfig, replayEntries, poolPort: channel.port2 };
+    const data: FrontEndData = { index, settings, apiKey, port: this.#port, deploymentConfig, replayEntries, limits, poolPort: channel.port2 };
     const worker = new Worker(FRONT_END, { workerData: data, transferList: [channel.port2] });
     this.#servePool(channel.port1);
     this.#threads.add(worker);

@@ -20,6 +20,7 @@ export class Exchange {
     readonly res: HttpResponse,
     readonly method: string,
     readonly path: string,
+    readonly query: string,
     readonly headers: RequestHeaders,
   ) {
     res.onAborted(() => {

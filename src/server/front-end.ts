@@ -11,6 +11,7 @@ import { warmUp } from '../core/warm-up.js';
 import { ApiKeyAuth } from './auth.js';
 import { createLog } from './log.js';
 import { errors } from '../core/errors.js';
+import { DeploymentLimiter, type LimitSpec } from '../core/rate-limits.js';
 import { entryOf, type ReplayEntry } from '../core/recording-file.js';
 import type { FrontEndMessage, MainMessage } from './messages.js';
 import { exchange, handleRoute, handleUnmatched, reject, type Pipeline } from './pipeline.js';
@@ -21,6 +22,8 @@ import { apiRoutes, healthRoute, routes } from './routes.js';
 
 export interface FrontEndData {
   readonly index: number;
+  /** Window memory per rate-limited deployment, shared with every thread. */
+  readonly limits: Readonly<Record<string, LimitSpec>>;
   /** Record and replay modes: every recording found at start. */
   readonly replayEntries: readonly ReplayEntry[];
   readonly settings: Settings;
@@ -45,6 +48,7 @@ const pipeline: Pipeline = {
   auth: new ApiKeyAuth(data.apiKey),
   deployments: new DeploymentRegistry(configured, data.settings.allowUndefinedDeployments),
   pool,
+  limiters: new Map(Object.entries(data.limits).map(([name, spec]) => [name, new DeploymentLimiter(spec)])),
   generateOptions: { answerLength: data.settings.answerLength },
   log,
 };
@@ -56,6 +60,7 @@ const recordReplay: RecordReplay = {
   auth: pipeline.auth,
   log,
   index,
+  limiters: pipeline.limiters,
   recorded: (file, interaction) => {
     const entry = entryOf(interaction, `recorded ${file}`, file);
     index.set(entry.key, entry);

@@ -15,7 +15,8 @@ import { errors, type ApiError } from '../core/errors.js';
 import { generate, type GenerateOptions } from '../core/generate.js';
 import { isObject } from '../core/requests.js';
 import { eventChunks } from '../core/sse.js';
-import { supports } from '../core/models.js';
+import { supports, type Operation } from '../core/models.js';
+import { requestCost, type DeploymentLimiter } from '../core/rate-limits.js';
 import { decodeSegment, type Router } from '../core/router.js';
 import type { Settings } from '../core/settings.js';
 import type { ApiKeyAuth } from './auth.js';
@@ -24,7 +25,7 @@ import { Exchange } from './exchange.js';
 import type { Log } from './log.js';
 import { isHeavy } from './offload.js';
 import type { PoolClient } from './pool-client.js';
-import { abandon, sendError, sendJson, streamEvents } from './respond.js';
+import { abandon, sendError, sendJson, streamEvents, type Headers } from './respond.js';
 import type { Route } from './routes.js';
 
 export interface Pipeline {
@@ -33,6 +34,8 @@ export interface Pipeline {
   readonly auth: ApiKeyAuth;
   readonly deployments: DeploymentRegistry;
   readonly pool: PoolClient | undefined;
+  /** Rate limiters by deployment name, over windows shared by every thread. */
+  readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
   readonly generateOptions: GenerateOptions;
   readonly log: Log;
 }
@@ -43,7 +46,7 @@ const HEALTH_BODY = JSON.stringify({ message: '👋 aoai-simulated-api is runnin
 
 /** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
 export function exchange(res: HttpResponse, req: HttpRequest): Exchange {
-  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), {
+  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', {
     apiKey: req.getHeader('api-key'),
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
@@ -126,25 +129,44 @@ function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly
   if (!found) return sendError(ex, errors.deploymentNotFound());
   if (!supports(found.model, route.operation)) return sendError(ex, errors.operationNotSupported(route.operation, name));
 
+  const produced = (answer: Answer): void => limit(p, ex, answer, route.operation, found.name, body);
   if (p.pool && isHeavy(p.settings, text.length, body)) {
-    p.pool.run({ operation: route.operation, body: text, deployment: found, options: p.generateOptions }).then(
-      (answer) => write(p, ex, answer),
-      (err) => fault(p, ex, err),
-    );
+    p.pool.run({ operation: route.operation, body: text, deployment: found, options: p.generateOptions }).then(produced, (err) => fault(p, ex, err));
     return;
   }
-  write(p, ex, generate(route.operation, body, found, p.generateOptions));
+  produced(generate(route.operation, body, found, p.generateOptions));
 }
 
-function write(p: Pipeline, ex: Exchange, answer: Answer): void {
+/**
+ * The deployment's rate limit, charged for answers the generator made (as the Python simulator
+ * does, errors are not charged): a rejection replaces the answer with AOAI's 429, an admission
+ * adds the x-ratelimit headers. Deployments without limits pass straight through.
+ */
+function limit(p: Pipeline, ex: Exchange, answer: Answer, operation: Operation, deployment: string, body: Readonly<Record<string, unknown>>): void {
+  try {
+    const limiter = answer.kind === 'error' ? undefined : p.limiters.get(deployment);
+    if (!limiter) return write(p, ex, answer);
+    const cost = requestCost(operation, body);
+    const admission = limiter.admit(cost);
+    if (!admission.allowed) {
+      const apiVersion = new URLSearchParams(ex.query).get('api-version') ?? '';
+      return sendError(ex, limiter.rejection(admission, operation, apiVersion, cost));
+    }
+    write(p, ex, answer, limiter.successHeaders(admission));
+  } catch (err) {
+    fault(p, ex, err);
+  }
+}
+
+function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers): void {
   try {
     switch (answer.kind) {
       case 'json':
-        return sendJson(ex, 200, answer.body);
+        return sendJson(ex, 200, answer.body, headers);
       case 'error':
         return sendError(ex, answer.error);
       case 'stream':
-        return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err));
+        return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err), headers);
     }
   } catch (err) {
     fault(p, ex, err);

@@ -7,7 +7,11 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { join } from 'node:path';
 import { errors } from '../core/errors.js';
 import type { RecordedInteraction, ReplayEntry } from '../core/recording-file.js';
+import { deploymentOperation, requestCost, type DeploymentLimiter } from '../core/rate-limits.js';
 import { bodyHash, recordingFileName, requestKey } from '../core/recording-key.js';
+import { isObject } from '../core/requests.js';
+import { decodeSegment } from '../core/router.js';
+import type { Exchange } from './exchange.js';
 import type { Settings } from '../core/settings.js';
 import type { ApiKeyAuth } from './auth.js';
 import { readBodyBytes } from './body.js';
@@ -23,8 +27,35 @@ export interface RecordReplay {
   readonly log: Log;
   /** Recorded answers by key: loaded at start, grown by record mode. */
   readonly index: Map<string, ReplayEntry>;
+  /** Rate limiters by deployment name: replayed answers are charged as generated ones are. */
+  readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
   /** Record mode: hands a new interaction to the main thread, which saves it. */
   readonly recorded: (file: string, interaction: RecordedInteraction) => void;
+}
+
+/**
+ * Charges a replayed answer to its deployment's rate limit (the deployment and operation come from
+ * the path, the cost from the request body, as for generated answers), then replays it with fresh
+ * x-ratelimit headers — or answers the 429 instead. Forwarded requests are not charged: the real
+ * upstream limits those.
+ */
+function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, body: Buffer): void {
+  const target = hit.status < 300 ? deploymentOperation(ex.path) : undefined;
+  const limiter = target && p.limiters.get(decodeSegment(target.deployment));
+  if (!target || !limiter) return replay(ex, hit, (err) => fault(p, ex, err));
+  let request: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (isObject(parsed)) request = parsed;
+  } catch {
+    // not JSON (multipart audio): the cost rules then give 0, the request rule still applies
+  }
+  const cost = requestCost(target.operation, request);
+  const admission = limiter.admit(cost);
+  if (!admission.allowed) {
+    return sendError(ex, limiter.rejection(admission, target.operation, new URLSearchParams(ex.query).get('api-version') ?? '', cost));
+  }
+  replay(ex, hit, (err) => fault(p, ex, err), limiter.successHeaders(admission));
 }
 
 /** Dot segments (plain or percent-encoded) and backslashes: a proxy must not forward them. */
@@ -32,7 +63,6 @@ const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|$)|\\|%5c/i;
 
 export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: HttpRequest): void {
   const ex = exchange(res, req);
-  const query = req.getQuery() ?? '';
   const headers: [string, string][] = [];
   if (p.settings.mode === 'record') req.forEach((name, value) => headers.push([name, value]));
   try {
@@ -44,14 +74,14 @@ export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: Http
         const hash = bodyHash(body, ex.headers.contentType);
         const key = requestKey(ex.method, ex.path, hash);
         const hit = p.index.get(key);
-        if (hit) return replay(ex, hit, (err) => fault(p, ex, err));
+        if (hit) return limitReplay(p, ex, hit, body);
         const file = recordingFileName(ex.path);
         if (p.settings.mode === 'replay') return sendError(ex, errors.recordingNotFound(join(p.settings.recordingDir, file), key));
         // Only AOAI paths go upstream, and never one that could climb out of them (`/openai/../x`).
         if (!ex.path.startsWith('/openai/') || UNSAFE_PATH.test(ex.path)) return sendError(ex, errors.routeNotFound());
         forward(
           ex,
-          { method: ex.method, path: ex.path, query, headers, body, bodyHash: hash },
+          { method: ex.method, path: ex.path, query: ex.query, headers, body, bodyHash: hash },
           p.settings,
           (interaction) => p.recorded(file, interaction),
           (err) => fault(p, ex, err),

@@ -9,7 +9,14 @@ import { endResponse, sendRecorded, startResponse, writePart } from './respond.j
 
 const sinceStart = (ex: Exchange): number => performance.now() - ex.startedAt;
 
-export function replay(ex: Exchange, entry: ReplayEntry, fault: (err: unknown) => void): void {
+/**
+ * `limitHeaders`: the deployment's current x-ratelimit values, which replace the recorded ones
+ * (a recording's remaining budget says nothing about now).
+ */
+export function replay(ex: Exchange, entry: ReplayEntry, fault: (err: unknown) => void, limitHeaders?: Readonly<Record<string, string>>): void {
+  const headers = limitHeaders
+    ? [...entry.headers.filter(([name]) => !name.startsWith('x-ratelimit-')), ...Object.entries(limitHeaders)]
+    : entry.headers;
   let timer: NodeJS.Timeout | undefined;
   ex.onAbort(() => clearTimeout(timer));
   // Timer callbacks must not throw: an exception there would end the thread.
@@ -24,13 +31,13 @@ export function replay(ex: Exchange, entry: ReplayEntry, fault: (err: unknown) =
   };
   const { events, offsetsMs } = entry;
   if (!events || !offsetsMs) {
-    later(() => sendRecorded(ex, entry.status, entry.headers, entry.body), entry.durationMs - sinceStart(ex));
+    later(() => sendRecorded(ex, entry.status, headers, entry.body), entry.durationMs - sinceStart(ex));
     return;
   }
   let next = 0;
   const step = (): void => {
     // The headers go with the first event, as the service sends them when its first token is ready.
-    startResponse(ex, entry.status, entry.headers);
+    startResponse(ex, entry.status, headers);
     // Everything already due goes out in one write.
     let due = '';
     while (next < events.length && offsetsMs[next]! <= sinceStart(ex)) due += events[next++];

@@ -318,6 +318,53 @@ version: 1
     }
   });
 
+  it('charges replayed answers to the deployment rate limit (Python: limit reached in replay)', async () => {
+    const dir = tempDir();
+    const body = '{"prompt": "Limited", "max_tokens": 50}';
+    writeFileSync(
+      join(dir, 'openai_deployments_low_limit_completions.yaml'),
+      `interactions:
+- request:
+    body: '${body}'
+    headers:
+      content-type:
+      - application/json
+    method: POST
+    uri: http://localhost:8000/openai/deployments/low_limit/completions
+  response:
+    body:
+      string: '{"choices": [{"text": "This is a test"}]}'
+    headers:
+      content-type:
+      - application/json
+      x-ratelimit-remaining-requests:
+      - '119'
+    status:
+      code: 200
+version: 1
+`,
+    );
+    const config = join(dir, 'deployments.json');
+    writeFileSync(config, JSON.stringify({ low_limit: { model: 'gpt-3.5-turbo', tokensPerMinute: 384 } }));
+    const sim = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir, OPENAI_DEPLOYMENT_CONFIG_PATH: config });
+    try {
+      const post = (): Promise<Response> =>
+        fetch(`${sim.url}/openai/deployments/low_limit/completions?api-version=2023-12-01-preview`, { method: 'POST', headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' }, body });
+      const first = await post();
+      expect(first.status).toBe(200);
+      // The recording's own x-ratelimit value is replaced by the deployment's current one.
+      expect(first.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+      expect(first.headers.get('x-ratelimit-remaining-tokens')).toBe(String(384 - 50));
+      const second = await post();
+      expect(second.status).toBe(429);
+      const message = ((await second.json()) as { error: { message: string } }).error.message;
+      expect(message).toContain('Completions_Create Operation under Azure OpenAI API version 2023-12-01-preview');
+      expect(message).toMatch(/Please retry after (9|10) seconds\./);
+    } finally {
+      expect(await sim.stop()).toBe(0);
+    }
+  });
+
   it('stops the start with the file and line of a YAML error', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'broken.yaml'), 'interactions:\n- request: {method: POST\n  response: x\n');

@@ -139,3 +139,59 @@ describe('one budget across threads', () => {
     expect(a + b).toBe(rp10);
   });
 });
+
+/** The Python algorithm as written (facts §8.2): a walk over every entry, newest first. */
+function pythonWindow(tpm: number, rp10: number) {
+  const entries: { t: number; c: number }[] = [];
+  return (cost: number, now: number): Admission => {
+    while (entries.length > 0 && entries[0]!.t <= now - 60) entries.shift();
+    let req10 = 1;
+    let tok60 = cost;
+    for (const e of entries) {
+      if (e.t > now - 10) req10++;
+      tok60 += e.c;
+    }
+    let rc = 1;
+    let tc = cost;
+    let requestsFull = -Infinity;
+    let tokensFull = -Infinity;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i]!;
+      if (rc <= rp10) {
+        rc++;
+        if (rc > rp10 && requestsFull === -Infinity) requestsFull = e.t;
+      }
+      if (tc <= tpm) {
+        tc += e.c;
+        if (tc > tpm && tokensFull === -Infinity) tokensFull = e.t;
+      }
+    }
+    if (tok60 > tpm || req10 > rp10) {
+      if (cost === tpm && requestsFull === -Infinity && tokensFull === -Infinity && entries.length > 0) tokensFull = entries.at(-1)!.t;
+      const ttrR = 10 - (now - requestsFull);
+      const ttrT = 60 - (now - tokensFull);
+      const reason = ttrR > ttrT ? 'requests' : 'tokens';
+      const wait = Math.max(reason === 'requests' ? ttrR : ttrT, 0.001);
+      return { allowed: false, reason, retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000) };
+    }
+    entries.push({ t: now, c: cost });
+    return { allowed: true, remainingTokens: tpm - tok60, remainingRequests: rp10 - req10 };
+  };
+}
+
+describe('TokenWindow against the Python algorithm', () => {
+  it('gives the same answer as the entry-by-entry walk on long random sequences', async () => {
+    const { seededRandom } = await import('../../src/core/random.js');
+    for (const [tpm, rp10, seed] of [[1_000, 1, 1], [5_000, 5, 2], [60_000, 60, 3], [100, 10, 4]] as const) {
+      const rand = seededRandom(seed);
+      const fast = tokens(tpm, rp10);
+      const slow = pythonWindow(tpm, rp10);
+      let now = 1;
+      for (let i = 0; i < 3_000; i++) {
+        now += rand() * (rand() < 0.1 ? 20 : 0.5);
+        const cost = 1 + Math.floor(rand() * tpm * 0.3);
+        expect(fast.add(cost, now), `step ${i}`).toEqual(slow(cost, now));
+      }
+    }
+  });
+});
