@@ -22,12 +22,20 @@ const statusLine = (status: number): string => STATUS_LINE[status] ?? `${status}
 
 export type Headers = Readonly<Record<string, string>>;
 
+// Constant header names and values, encoded once: uWS copies bytes instead of converting strings
+// (measured: 1-thread ratio to the bare server 0.33–0.34 with, 0.26–0.27 without, same session).
+const CONTENT_TYPE = Buffer.from('content-type');
+const X_REQUEST_ID = Buffer.from('x-request-id');
+const APIM_REQUEST_ID = Buffer.from('apim-request-id');
+const OK = Buffer.from('200 OK');
+const encodedTypes = new Map<string, Buffer>([['application/json', Buffer.from('application/json')]]);
+
 function writeHead(ex: Exchange, status: number, contentType: string, headers: Headers | undefined): void {
   const res = ex.res;
-  res.writeStatus(statusLine(status));
-  res.writeHeader('content-type', contentType);
-  res.writeHeader('x-request-id', ex.requestId);
-  res.writeHeader('apim-request-id', ex.requestId);
+  res.writeStatus(status === 200 ? OK : statusLine(status));
+  res.writeHeader(CONTENT_TYPE, encodedTypes.get(contentType) ?? contentType);
+  res.writeHeader(X_REQUEST_ID, ex.requestId);
+  res.writeHeader(APIM_REQUEST_ID, ex.requestId);
   if (headers) for (const name in headers) res.writeHeader(name, headers[name]!);
   ex.started();
 }
