@@ -47,9 +47,17 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   };
 }
 
+/** Benchmarks measure the simulator's own cost: no simulated latency unless a scenario sets it. */
+const NO_LATENCY: Readonly<Record<string, string>> = Object.fromEntries(
+  ['EMBEDDINGS', 'COMPLETIONS', 'CHAT_COMPLETIONS', 'TRANSLATIONS'].flatMap((op) => [
+    [`LATENCY_OPENAI_${op}_MEAN`, '0'],
+    [`LATENCY_OPENAI_${op}_STD_DEV`, '0'],
+  ]),
+);
+
 export async function startSimulator(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  return startProcess([SIMULATOR_MAIN], { LOG_LEVEL: 'warn', ...env, PORT: String(port) }, /listening on/, port);
+  return startProcess([SIMULATOR_MAIN], { LOG_LEVEL: 'warn', ...NO_LATENCY, ...env, PORT: String(port) }, /listening on/, port);
 }
 
 export async function startBareServer(threads: number, bodyFile: string): Promise<Server> {

@@ -17,6 +17,8 @@ export interface JsonAnswer extends Metered {
 
 export interface StreamAnswer extends Metered {
   readonly kind: 'stream';
+  /** Choices interleaved in `tokens` (one event of each per token position). */
+  readonly choices: number;
   readonly head: readonly string[];
   readonly tokens: readonly string[];
   readonly tail: readonly string[];

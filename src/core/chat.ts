@@ -42,7 +42,7 @@ export function generateChat(body: unknown, deployment: Deployment, options: Gen
   const created = Math.floor(Date.now() / 1000);
   const meta = { id, created, model: model.name };
   if (req.stream) {
-    return { kind: 'stream', promptTokens, completionTokens, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true) };
+    return { kind: 'stream', promptTokens, completionTokens, choices: choices.length, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true) };
   }
   const body_ =
     `{"choices":[${choices.map(choiceJson).join(',')}],"created":${created},"id":"${id}","model":"${model.name}",` +

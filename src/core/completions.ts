@@ -54,6 +54,7 @@ export function generateCompletion(body: unknown, deployment: Deployment, option
       kind: 'stream',
       promptTokens,
       completionTokens,
+      choices: choices.length,
       head: [PROMPT_FILTER_EVENT],
       tokens: interleave(choices, (i, token) => before[i] + JSON.stringify(token) + after),
       tail,

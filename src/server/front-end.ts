@@ -18,6 +18,7 @@ import { exchange, handleRoute, handleUnmatched, reject, type Pipeline } from '.
 import { handleRecordReplay, type RecordReplay } from './record-replay.js';
 import { sendError, sendJson } from './respond.js';
 import { PoolClient } from './pool-client.js';
+import { Scheduler } from './scheduler.js';
 import { apiRoutes, healthRoute, routes } from './routes.js';
 
 export interface FrontEndData {
@@ -48,6 +49,8 @@ const pipeline: Pipeline = {
   auth: new ApiKeyAuth(data.apiKey),
   deployments: new DeploymentRegistry(configured, data.settings.allowUndefinedDeployments),
   pool,
+  scheduler: new Scheduler((err) => log.error(`scheduled write failed: ${(err as Error)?.stack ?? String(err)}`)),
+  latency: () => data.settings.latency,
   limiters: new Map(Object.entries(data.limits).map(([name, spec]) => [name, new DeploymentLimiter(spec)])),
   generateOptions: { answerLength: data.settings.answerLength },
   log,

@@ -9,7 +9,8 @@
  * because an exception escaping a uWS callback would take the whole thread down.
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { Answer } from '../core/answer.js';
+import type { Answer, StreamAnswer } from '../core/answer.js';
+import { pace, type LatencyConfig } from '../core/latency.js';
 import type { DeploymentRegistry } from '../core/deployments.js';
 import { errors, type ApiError } from '../core/errors.js';
 import { generate, type GenerateOptions } from '../core/generate.js';
@@ -25,7 +26,8 @@ import { Exchange } from './exchange.js';
 import type { Log } from './log.js';
 import { isHeavy } from './offload.js';
 import type { PoolClient } from './pool-client.js';
-import { abandon, sendError, sendJson, streamEvents, type Headers } from './respond.js';
+import { abandon, endResponse, openEventStream, sendError, sendJson, streamEvents, writePart, type Headers } from './respond.js';
+import type { Scheduler } from './scheduler.js';
 import type { Route } from './routes.js';
 
 export interface Pipeline {
@@ -34,6 +36,10 @@ export interface Pipeline {
   readonly auth: ApiKeyAuth;
   readonly deployments: DeploymentRegistry;
   readonly pool: PoolClient | undefined;
+  /** The thread's one timer structure for simulated latency. */
+  readonly scheduler: Scheduler;
+  /** The latency settings in force (a function: they will change at run time). */
+  readonly latency: () => LatencyConfig;
   /** Rate limiters by deployment name, over windows shared by every thread. */
   readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
   readonly generateOptions: GenerateOptions;
@@ -145,32 +151,62 @@ function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly
 function limit(p: Pipeline, ex: Exchange, answer: Answer, operation: Operation, deployment: string, body: Readonly<Record<string, unknown>>): void {
   try {
     const limiter = answer.kind === 'error' ? undefined : p.limiters.get(deployment);
-    if (!limiter) return write(p, ex, answer);
+    if (!limiter) return write(p, ex, answer, undefined, operation);
     const cost = requestCost(operation, body);
     const admission = limiter.admit(cost);
     if (!admission.allowed) {
       const apiVersion = new URLSearchParams(ex.query).get('api-version') ?? '';
       return sendError(ex, limiter.rejection(admission, operation, apiVersion, cost));
     }
-    write(p, ex, answer, limiter.successHeaders(admission));
+    write(p, ex, answer, limiter.successHeaders(admission), operation);
   } catch (err) {
     fault(p, ex, err);
   }
 }
 
-function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers): void {
+/**
+ * The latency step and the write: an answer leaves when the latency model says the service would
+ * have finished it (counted from the request's arrival, so the simulator's own time is included),
+ * a stream one token's worth of time before each token event. Zero latency writes at once.
+ */
+function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, operation?: Operation): void {
   try {
-    switch (answer.kind) {
-      case 'json':
-        return sendJson(ex, 200, answer.body, headers);
-      case 'error':
-        return sendError(ex, answer.error);
-      case 'stream':
-        return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err), headers);
+    if (answer.kind === 'error') return sendError(ex, answer.error);
+    const timing = operation ? pace(p.latency(), operation, answer.completionTokens) : NO_DELAY;
+    if (answer.kind === 'json') {
+      const due = ex.startedAt + timing.totalMs;
+      if (due <= performance.now() + 1) return sendJson(ex, 200, answer.body, headers);
+      return p.scheduler.at(due, () => sendJson(ex, 200, answer.body, headers));
     }
+    if (timing.perTokenMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err), headers);
+    pacedStream(p, ex, answer, timing.perTokenMs, headers);
   } catch (err) {
     fault(p, ex, err);
   }
+}
+
+const NO_DELAY = { totalMs: 0, perTokenMs: 0 } as const;
+
+/** Token events at their due times (all due ones in one write), on the thread's scheduler. */
+function pacedStream(p: Pipeline, ex: Exchange, answer: StreamAnswer, perTokenMs: number, headers?: Headers): void {
+  openEventStream(ex, headers);
+  writePart(ex, answer.head.join(''));
+  const { tokens, tail, choices } = answer;
+  const dueOf = (event: number): number => ex.startedAt + perTokenMs * (Math.floor(event / choices) + 1);
+  let next = 0;
+  const step = (): void => {
+    if (ex.state !== 'streaming') return;
+    const now = performance.now() + 1;
+    let chunk = '';
+    while (next < tokens.length && dueOf(next) <= now) chunk += tokens[next++];
+    if (next >= tokens.length) {
+      writePart(ex, chunk + tail.join(''));
+      return endResponse(ex);
+    }
+    if (chunk !== '') writePart(ex, chunk);
+    p.scheduler.at(dueOf(next), step);
+  };
+  p.scheduler.at(dueOf(0), step);
 }
 
 /** An error answered before the body was read: close the connection rather than drain the upload. */

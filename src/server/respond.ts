@@ -103,6 +103,15 @@ export function abandon(ex: Exchange): void {
   ex.ended();
 }
 
+/** Starts an event stream whose events the caller writes as they become due (`writePart`). */
+export function openEventStream(ex: Exchange, headers?: Headers): void {
+  if (ex.state !== 'open') return;
+  ex.res.cork(() => {
+    writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
+    ex.res.writeHeader('cache-control', 'no-cache');
+  });
+}
+
 /**
  * Streams server-sent events from a source with back-pressure: chunks are pulled from the source
  * only while the socket takes them; when uWS reports its buffer full, pulling stops until the

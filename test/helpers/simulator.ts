@@ -27,10 +27,18 @@ export interface Exited {
   readonly stderr: string;
 }
 
+/** Tests run without simulated latency unless they set it (as the Python simulator's tests did). */
+export const NO_LATENCY: Readonly<Record<string, string>> = Object.fromEntries(
+  ['EMBEDDINGS', 'COMPLETIONS', 'CHAT_COMPLETIONS', 'TRANSLATIONS'].flatMap((op) => [
+    [`LATENCY_OPENAI_${op}_MEAN`, '0'],
+    [`LATENCY_OPENAI_${op}_STD_DEV`, '0'],
+  ]),
+);
+
 function spawnMain(env: Record<string, string>, cwd?: string): ChildProcess {
   return spawn(process.execPath, [MAIN], {
     cwd: cwd ?? mkdtempSync(join(tmpdir(), 'aoai-sim-')),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', SIMULATOR_THREADS: '2', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', SIMULATOR_THREADS: '2', PORT: '0', ...NO_LATENCY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -1,0 +1,41 @@
+/**
+ * The latency model (facts §10): a normal(mean, std_dev) sample per request, in milliseconds per
+ * completion token for chat and completions, per request for embeddings. A stream spends the same
+ * total, one token's worth before each token event, instead of all of it up front.
+ */
+import type { LatencySetting, Settings } from './settings.js';
+import type { Operation } from './models.js';
+
+/** Box–Muller; never negative (a negative sample means no added delay, as in the Python version). */
+export function normalSample(mean: number, stdDev: number, random: () => number = Math.random): number {
+  if (stdDev <= 0) return Math.max(0, mean);
+  const u = 1 - random();
+  const v = random();
+  return Math.max(0, mean + stdDev * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+}
+
+export type LatencyConfig = Settings['latency'];
+
+const PER_TOKEN: Partial<Record<Operation, keyof LatencyConfig>> = { chat: 'chatCompletions', completions: 'completions' };
+const PER_REQUEST: Partial<Record<Operation, keyof LatencyConfig>> = { embeddings: 'embeddings' };
+
+export interface Pace {
+  /** Milliseconds from the request's arrival to the whole answer (JSON), or to its last token. */
+  readonly totalMs: number;
+  /** Milliseconds per token event of a stream (0 when the latency is per request). */
+  readonly perTokenMs: number;
+}
+
+export function pace(config: LatencyConfig, operation: Operation, completionTokens: number, random: () => number = Math.random): Pace {
+  const perToken = PER_TOKEN[operation];
+  if (perToken) {
+    const sample = normalSample(config[perToken].mean, config[perToken].stdDev, random);
+    return { totalMs: sample * completionTokens, perTokenMs: sample };
+  }
+  const perRequest = PER_REQUEST[operation];
+  if (perRequest) {
+    const setting: LatencySetting = config[perRequest];
+    return { totalMs: normalSample(setting.mean, setting.stdDev, random), perTokenMs: 0 };
+  }
+  return { totalMs: 0, perTokenMs: 0 };
+}
