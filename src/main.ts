@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { DeploymentConfigError, defaultDeployments, parseDeploymentConfig, type Deployment } from './core/deployments.js';
 import { limitSpecFor, type LimitSpec } from './core/rate-limits.js';
+import { applyConfigPatch, type RuntimeConfig } from './core/runtime-config.js';
 import { randomId } from './core/ids.js';
 import { parseSettings, SettingsError, type Settings } from './core/settings.js';
 import { entryOf, RecordingFileError } from './core/recording-file.js';
@@ -67,12 +68,18 @@ async function main(): Promise<void> {
     log.warn('record mode needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_KEY: requests not recorded yet will fail');
   }
 
+  // The runtime configuration is owned here; threads get each new version (PATCH /++/config).
+  let runtime: RuntimeConfig = { mode: settings.mode, latency: settings.latency, allowUndefinedDeployments: settings.allowUndefinedDeployments };
+  let configVersion = 0;
+  const pendingAcks = new Map<number, { remaining: number; done: () => void }>();
+
   const cluster: Cluster = new Cluster({
     settings,
     apiKey,
     deploymentConfig: deploymentConfig && { text: deploymentConfig.text, source: deploymentConfig.source },
     replayEntries: recordings?.entries ?? [],
     limits,
+    runtime: () => runtime,
     log,
     onMessage: (message, reply) => {
       if (message.type === 'recorded' && recorder) {
@@ -84,6 +91,25 @@ async function main(): Promise<void> {
           cluster.broadcast({ type: 'replay-entry', entry });
         } catch (err) {
           log.error(`could not save a recording to ${message.file}: ${(err as Error).message}`);
+        }
+      } else if (message.type === 'config-patch') {
+        let next: RuntimeConfig;
+        try {
+          next = applyConfigPatch(runtime, message.patch);
+        } catch (err) {
+          return reply({ type: 'config-patched', id: message.id, error: (err as Error).message });
+        }
+        // Answer the PATCH only once every thread has the new version: the next request, on any
+        // thread, sees the change.
+        runtime = next;
+        const version = ++configVersion;
+        pendingAcks.set(version, { remaining: cluster.threadCount, done: () => reply({ type: 'config-patched', id: message.id }) });
+        cluster.broadcast({ type: 'config', version, config: runtime });
+      } else if (message.type === 'config-applied') {
+        const pending = pendingAcks.get(message.version);
+        if (pending && --pending.remaining <= 0) {
+          pendingAcks.delete(message.version);
+          pending.done();
         }
       } else if (message.type === 'save') {
         try {

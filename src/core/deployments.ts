@@ -101,7 +101,11 @@ export class DeploymentRegistry {
   readonly #madeUp = new Map<string, Deployment>();
   static readonly MADE_UP_LIMIT = 10_000;
 
-  constructor(configured: ReadonlyMap<string, Deployment>, readonly allowUndefined: boolean) {
+  /** Changed at run time by `PATCH /++/config`. */
+  allowUndefined: boolean;
+
+  constructor(configured: ReadonlyMap<string, Deployment>, allowUndefined: boolean) {
+    this.allowUndefined = allowUndefined;
     this.#configured = configured;
   }
 

@@ -168,6 +168,13 @@ export const errors = {
     param: null,
     message: `The upstream Azure OpenAI endpoint did not answer within ${afterMs} ms.`,
   }),
+  badConfigPatch: (detail: string): ApiError => ({
+    status: 400,
+    code: 'invalid_value',
+    type: 'invalid_request_error',
+    param: null,
+    message: `Invalid configuration change: ${detail}.`,
+  }),
   notRecording: (): ApiError => ({
     status: 400,
     code: 'NotRecording',

@@ -25,6 +25,8 @@ export interface ClusterOptions {
   readonly deploymentConfig: FrontEndData['deploymentConfig'];
   /** Record and replay modes: the recordings found at start. */
   readonly replayEntries: readonly ReplayEntry[];
+  /** The runtime configuration now (PATCH /++/config changes it): what a (re)started thread gets. */
+  readonly runtime: () => FrontEndData['runtime'];
   /** Rate-limit window memory per deployment (SharedArrayBuffers: one budget for all threads). */
   readonly limits: FrontEndData['limits'];
   /** Messages from front-ends beyond start-up (record mode's new interactions, save requests). */
@@ -89,7 +91,7 @@ export class Cluster {
   #startFrontEnd(index: number): Promise<void> {
     const { settings, apiKey, deploymentConfig, replayEntries, limits, onMessage, log } = this.#options;
     const channel = new MessageChannel();
-    const data: FrontEndData = { index, settings, apiKey, port: this.#port, deploymentConfig, replayEntries, limits, poolPort: channel.port2 };
+    const data: FrontEndData = { index, settings, apiKey, port: this.#port, deploymentConfig, replayEntries, limits, runtime: this.#options.runtime(), poolPort: channel.port2 };
     const worker = new Worker(FRONT_END, { workerData: data, transferList: [channel.port2] });
     this.#servePool(channel.port1);
     this.#threads.add(worker);
@@ -130,6 +132,11 @@ export class Cluster {
       );
     });
     port.unref();
+  }
+
+  /** Front-end threads running now. */
+  get threadCount(): number {
+    return this.#threads.size;
   }
 
   /** Sends a message to every front-end thread. */

@@ -14,7 +14,9 @@ import { errors } from '../core/errors.js';
 import { DeploymentLimiter, type LimitSpec } from '../core/rate-limits.js';
 import { entryOf, type ReplayEntry } from '../core/recording-file.js';
 import type { FrontEndMessage, MainMessage } from './messages.js';
-import { exchange, handleRoute, handleUnmatched, reject, type Pipeline } from './pipeline.js';
+import { applyConfigPatch, configJson, ConfigPatchError, type RuntimeConfig } from '../core/runtime-config.js';
+import { readBody } from './body.js';
+import { exchange, fault, handleRoute, handleUnmatched, reject, type Pipeline } from './pipeline.js';
 import { handleRecordReplay, type RecordReplay } from './record-replay.js';
 import { sendError, sendJson } from './respond.js';
 import { PoolClient } from './pool-client.js';
@@ -23,6 +25,8 @@ import { apiRoutes, healthRoute, routes } from './routes.js';
 
 export interface FrontEndData {
   readonly index: number;
+  /** The runtime configuration in force when the thread starts (a restarted thread gets the latest). */
+  readonly runtime: RuntimeConfig;
   /** Window memory per rate-limited deployment, shared with every thread. */
   readonly limits: Readonly<Record<string, LimitSpec>>;
   /** Record and replay modes: every recording found at start. */
@@ -43,14 +47,17 @@ const configured = data.deploymentConfig
   : defaultDeployments();
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 
+/** What `PATCH /++/config` may change; main sends every new version to every thread. */
+let runtime: RuntimeConfig = data.runtime;
+
 const pipeline: Pipeline = {
   settings: data.settings,
   router: new Router(routes),
   auth: new ApiKeyAuth(data.apiKey),
-  deployments: new DeploymentRegistry(configured, data.settings.allowUndefinedDeployments),
+  deployments: new DeploymentRegistry(configured, data.runtime.allowUndefinedDeployments),
   pool,
   scheduler: new Scheduler((err) => log.error(`scheduled write failed: ${(err as Error)?.stack ?? String(err)}`)),
-  latency: () => data.settings.latency,
+  latency: () => runtime.latency,
   limiters: new Map(Object.entries(data.limits).map(([name, spec]) => [name, new DeploymentLimiter(spec)])),
   generateOptions: { answerLength: data.settings.answerLength },
   log,
@@ -73,6 +80,8 @@ const recordReplay: RecordReplay = {
 
 const pendingSaves = new Map<number, (files: number, error?: string) => void>();
 let nextSave = 0;
+const pendingPatches = new Map<number, (error?: string) => void>();
+let nextPatch = 0;
 
 warmUp();
 
@@ -88,6 +97,33 @@ app.post('/++/save-recordings', (res, req) => {
     error ? sendError(ex, errors.internal(`saving recordings failed: ${error}`)) : sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files })),
   );
   post({ type: 'save', id });
+});
+app.get('/++/config', (res, req) => {
+  const ex = exchange(res, req);
+  if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured));
+});
+app.patch('/++/config', (res, req) => {
+  const ex = exchange(res, req);
+  if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  readBody(ex, data.settings.maxBodyBytes, (result) => {
+    try {
+      if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(data.settings.maxBodyBytes), true);
+      let patch: unknown;
+      try {
+        patch = JSON.parse(result.text);
+      } catch {
+        return sendError(ex, errors.invalidJson());
+      }
+      applyConfigPatch(runtime, patch); // a bad value is refused here, before any thread changes
+      const id = nextPatch++;
+      pendingPatches.set(id, (error) => (error ? sendError(ex, errors.badConfigPatch(error)) : sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured))));
+      post({ type: 'config-patch', id, patch });
+    } catch (err) {
+      if (err instanceof ConfigPatchError) return sendError(ex, errors.badConfigPatch(err.message));
+      fault(pipeline, ex, err);
+    }
+  });
 });
 if (data.settings.mode === 'generate') {
   // The route table goes into uWebSockets.js' native router; everything else falls through to `/*`.
@@ -108,6 +144,17 @@ app.listen(data.settings.host, data.port, (socket) => {
 });
 
 parentPort!.on('message', (message: MainMessage) => {
+  if (message.type === 'config') {
+    runtime = message.config;
+    pipeline.deployments.allowUndefined = runtime.allowUndefinedDeployments;
+    post({ type: 'config-applied', version: message.version });
+    return;
+  }
+  if (message.type === 'config-patched') {
+    pendingPatches.get(message.id)?.(message.error);
+    pendingPatches.delete(message.id);
+    return;
+  }
   if (message.type === 'replay-entry') {
     index.set(message.entry.key, message.entry);
     return;

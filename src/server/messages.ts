@@ -1,5 +1,6 @@
 /** The messages between the main thread and the front-end threads, as one typed protocol. */
 import type { RecordedInteraction, ReplayEntry } from '../core/recording-file.js';
+import type { RuntimeConfig } from '../core/runtime-config.js';
 
 /** Front-end → main. */
 export type FrontEndMessage =
@@ -8,10 +9,16 @@ export type FrontEndMessage =
   /** Record mode: a new interaction to save (and to share with the other threads). */
   | { readonly type: 'recorded'; readonly file: string; readonly interaction: RecordedInteraction }
   /** `POST /++/save-recordings`: save everything pending, answer with `saved`. */
-  | { readonly type: 'save'; readonly id: number };
+  | { readonly type: 'save'; readonly id: number }
+  /** `PATCH /++/config`: main validates, applies, and has every thread apply it before answering. */
+  | { readonly type: 'config-patch'; readonly id: number; readonly patch: unknown }
+  /** A thread has applied configuration `version`. */
+  | { readonly type: 'config-applied'; readonly version: number };
 
 /** Main → front-end. */
 export type MainMessage =
   | { readonly type: 'shutdown' }
   | { readonly type: 'replay-entry'; readonly entry: ReplayEntry }
-  | { readonly type: 'saved'; readonly id: number; readonly files: number; readonly error?: string };
+  | { readonly type: 'saved'; readonly id: number; readonly files: number; readonly error?: string }
+  | { readonly type: 'config'; readonly version: number; readonly config: RuntimeConfig }
+  | { readonly type: 'config-patched'; readonly id: number; readonly error?: string };

@@ -1,0 +1,93 @@
+/**
+ * The runtime configuration behind `GET/PATCH /++/config`, in the Python simulator's JSON shape
+ * (facts §9.2): the mode, the latency settings, the deployments. A PATCH is validated here, as a
+ * whole, before anything changes: a bad value is a 400 naming it, and nothing is half-applied.
+ */
+import type { Deployment } from './deployments.js';
+import type { LatencySetting, Mode, Settings } from './settings.js';
+
+export interface RuntimeConfig {
+  readonly mode: Mode;
+  readonly latency: Settings['latency'];
+  readonly allowUndefinedDeployments: boolean;
+}
+
+const LATENCY_KEYS = {
+  open_ai_embeddings: 'embeddings',
+  open_ai_completions: 'completions',
+  open_ai_chat_completions: 'chatCompletions',
+  open_ai_translations: 'translations',
+} as const satisfies Record<string, keyof Settings['latency']>;
+
+export class ConfigPatchError extends Error {
+  override name = 'ConfigPatchError';
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The GET answer. */
+export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<string, Deployment>): string {
+  const latency = Object.fromEntries(
+    Object.entries(LATENCY_KEYS).map(([wire, key]) => [wire, { mean: config.latency[key].mean, std_dev: config.latency[key].stdDev }]),
+  );
+  const openaiDeployments =
+    deployments.size === 0
+      ? null
+      : Object.fromEntries(
+          [...deployments.values()].map((d) => [
+            d.name,
+            { model: d.model.name, tokens_per_minute: d.tokensPerMinute, requests_per_minute: d.requestsPerMinute, embedding_size: d.embeddingSize },
+          ]),
+        );
+  return JSON.stringify({
+    simulator_mode: config.mode,
+    allow_undefined_openai_deployments: config.allowUndefinedDeployments,
+    latency,
+    openai_deployments: openaiDeployments,
+  });
+}
+
+function latencyValue(value: unknown, at: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigPatchError(`${at} must be a number ≥ 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Applies a PATCH body to a configuration, or throws ConfigPatchError naming the bad value. */
+export function applyConfigPatch(config: RuntimeConfig, patch: unknown): RuntimeConfig {
+  if (!isObject(patch)) throw new ConfigPatchError('the body must be a JSON object');
+  let latency = config.latency;
+  for (const key of Object.keys(patch)) {
+    if (!['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments'].includes(key)) {
+      throw new ConfigPatchError(`unknown setting "${key}" (known: latency, simulator_mode, allow_undefined_openai_deployments)`);
+    }
+  }
+  if (patch.latency !== undefined) {
+    if (!isObject(patch.latency)) throw new ConfigPatchError('latency must be an object');
+    const next: Record<string, LatencySetting> = { ...config.latency };
+    for (const [wire, value] of Object.entries(patch.latency)) {
+      const key = LATENCY_KEYS[wire as keyof typeof LATENCY_KEYS];
+      if (!key) throw new ConfigPatchError(`latency.${wire} is not a latency setting (known: ${Object.keys(LATENCY_KEYS).join(', ')})`);
+      if (!isObject(value)) throw new ConfigPatchError(`latency.${wire} must be an object like {"mean": 10, "std_dev": 2}`);
+      const current = config.latency[key];
+      next[key] = {
+        mean: value.mean === undefined ? current.mean : latencyValue(value.mean, `latency.${wire}.mean`),
+        stdDev: value.std_dev === undefined ? current.stdDev : latencyValue(value.std_dev, `latency.${wire}.std_dev`),
+      };
+    }
+    latency = next as Settings['latency'];
+  }
+  if (patch.simulator_mode !== undefined && patch.simulator_mode !== config.mode) {
+    throw new ConfigPatchError(`simulator_mode cannot change at run time (it is ${config.mode}); restart with SIMULATOR_MODE=${String(patch.simulator_mode)}`);
+  }
+  if (patch.openai_deployments !== undefined) {
+    throw new ConfigPatchError('openai_deployments cannot be changed at run time yet; use OPENAI_DEPLOYMENT_CONFIG_PATH and restart');
+  }
+  let allow = config.allowUndefinedDeployments;
+  if (patch.allow_undefined_openai_deployments !== undefined) {
+    if (typeof patch.allow_undefined_openai_deployments !== 'boolean') throw new ConfigPatchError('allow_undefined_openai_deployments must be true or false');
+    allow = patch.allow_undefined_openai_deployments;
+  }
+  return { mode: config.mode, latency, allowUndefinedDeployments: allow };
+}
