@@ -42,4 +42,7 @@ bench-replay-startup: build ## Start-up time and memory of replay mode with 10,0
 bench-replay-pacing: build ## How closely replayed streams follow their recorded timing
 	node dist/bench/replay-pacing.js
 
-.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold bench-replay-startup bench-replay-pacing
+bench-stream-scheduling: build ## Pacing of 1,000 and 5,000 concurrent latency-paced streams
+	node dist/bench/stream-scheduling.js
+
+.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling
