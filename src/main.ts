@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DeploymentConfigError, defaultDeployments, parseDeploymentConfig, type Deployment } from './core/deployments.js';
+import { DeploymentConfigError, defaultDeployments, deploymentSettings, deploymentsFrom, parseDeploymentConfig, type Deployment } from './core/deployments.js';
 import { limitSpecFor, type LimitSpec } from './core/rate-limits.js';
 import { applyConfigPatch, type RuntimeConfig } from './core/runtime-config.js';
 import { randomId } from './core/ids.js';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const deployments = deploymentConfig?.deployments ?? defaultDeployments();
   const deploymentCount = deployments.size;
   // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
-  const limits: Record<string, LimitSpec> = {};
+  let limits: Record<string, LimitSpec> = {};
   for (const [name, deployment] of deployments) {
     const spec = limitSpecFor(deployment);
     if (spec) limits[name] = spec;
@@ -69,16 +69,20 @@ async function main(): Promise<void> {
   }
 
   // The runtime configuration is owned here; threads get each new version (PATCH /++/config).
-  let runtime: RuntimeConfig = { mode: settings.mode, latency: settings.latency, allowUndefinedDeployments: settings.allowUndefinedDeployments };
+  let runtime: RuntimeConfig = {
+    mode: settings.mode,
+    latency: settings.latency,
+    allowUndefinedDeployments: settings.allowUndefinedDeployments,
+    deployments: deploymentSettings(deployments),
+  };
   let configVersion = 0;
   const pendingAcks = new Map<number, { remaining: number; done: () => void }>();
 
   const cluster: Cluster = new Cluster({
     settings,
     apiKey,
-    deploymentConfig: deploymentConfig && { text: deploymentConfig.text, source: deploymentConfig.source },
     replayEntries: recordings?.entries ?? [],
-    limits,
+    limits: () => limits,
     runtime: () => runtime,
     log,
     onMessage: (message, reply) => {
@@ -101,10 +105,22 @@ async function main(): Promise<void> {
         }
         // Answer the PATCH only once every thread has the new version: the next request, on any
         // thread, sees the change.
+        // A deployment keeps its window while its limits stay the same: changing latency (or
+        // anything else) never resets a budget; new or changed limits start a fresh window.
+        const nextLimits: Record<string, LimitSpec> = {};
+        for (const deployment of deploymentsFrom(next.deployments).values()) {
+          const before = runtime.deployments[deployment.name];
+          const unchanged =
+            before && limits[deployment.name] && before.model === deployment.model.name &&
+            before.tokensPerMinute === deployment.tokensPerMinute && before.requestsPerMinute === deployment.requestsPerMinute;
+          const spec = unchanged ? limits[deployment.name] : limitSpecFor(deployment);
+          if (spec) nextLimits[deployment.name] = spec;
+        }
         runtime = next;
+        limits = nextLimits;
         const version = ++configVersion;
         pendingAcks.set(version, { remaining: cluster.threadCount, done: () => reply({ type: 'config-patched', id: message.id }) });
-        cluster.broadcast({ type: 'config', version, config: runtime });
+        cluster.broadcast({ type: 'config', version, config: runtime, limits });
       } else if (message.type === 'config-applied') {
         const pending = pendingAcks.get(message.version);
         if (pending && --pending.remaining <= 0) {

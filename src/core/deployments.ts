@@ -76,6 +76,28 @@ export function parseDeploymentConfig(text: string, source: string): Map<string,
   return result;
 }
 
+/** A deployment as plain data (what crosses threads and what `/++/config` changes). */
+export interface DeploymentSettings {
+  readonly model: string;
+  readonly tokensPerMinute: number;
+  readonly requestsPerMinute: number;
+  readonly embeddingSize: number;
+}
+
+export function deploymentSettings(deployments: ReadonlyMap<string, Deployment>): Record<string, DeploymentSettings> {
+  return Object.fromEntries(
+    [...deployments.values()].map((d) => [
+      d.name,
+      { model: d.model.name, tokensPerMinute: d.tokensPerMinute, requestsPerMinute: d.requestsPerMinute, embeddingSize: d.embeddingSize },
+    ]),
+  );
+}
+
+/** The deployments described by plain settings (their models were checked when they were made). */
+export function deploymentsFrom(settings: Readonly<Record<string, DeploymentSettings>>): Map<string, Deployment> {
+  return new Map(Object.entries(settings).map(([name, s]) => [name, makeDeployment(name, findModel(s.model)!, { ...s })]));
+}
+
 /** The Python simulator's built-in deployments, used when no config file is given (facts §4.4). */
 export function defaultDeployments(): Map<string, Deployment> {
   const chat = findModel('gpt-3.5-turbo')!;

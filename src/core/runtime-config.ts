@@ -3,13 +3,15 @@
  * (facts §9.2): the mode, the latency settings, the deployments. A PATCH is validated here, as a
  * whole, before anything changes: a bad value is a 400 naming it, and nothing is half-applied.
  */
-import type { Deployment } from './deployments.js';
+import type { Deployment, DeploymentSettings } from './deployments.js';
+import { findModel, knownModelNames } from './models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
 
 export interface RuntimeConfig {
   readonly mode: Mode;
   readonly latency: Settings['latency'];
   readonly allowUndefinedDeployments: boolean;
+  readonly deployments: Readonly<Record<string, DeploymentSettings>>;
 }
 
 const LATENCY_KEYS = {
@@ -81,13 +83,42 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
   if (patch.simulator_mode !== undefined && patch.simulator_mode !== config.mode) {
     throw new ConfigPatchError(`simulator_mode cannot change at run time (it is ${config.mode}); restart with SIMULATOR_MODE=${String(patch.simulator_mode)}`);
   }
-  if (patch.openai_deployments !== undefined) {
-    throw new ConfigPatchError('openai_deployments cannot be changed at run time yet; use OPENAI_DEPLOYMENT_CONFIG_PATH and restart');
-  }
+  const deployments = patch.openai_deployments === undefined ? config.deployments : patchDeployments(config.deployments, patch.openai_deployments);
   let allow = config.allowUndefinedDeployments;
   if (patch.allow_undefined_openai_deployments !== undefined) {
     if (typeof patch.allow_undefined_openai_deployments !== 'boolean') throw new ConfigPatchError('allow_undefined_openai_deployments must be true or false');
     allow = patch.allow_undefined_openai_deployments;
   }
-  return { mode: config.mode, latency, allowUndefinedDeployments: allow };
+  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments };
+}
+
+const DEPLOYMENT_FIELDS = {
+  tokens_per_minute: 'tokensPerMinute',
+  requests_per_minute: 'requestsPerMinute',
+  embedding_size: 'embeddingSize',
+} as const;
+
+/** Adds or changes deployments: `{"name": {"model"?, "tokens_per_minute"?, "requests_per_minute"?, "embedding_size"?}}`. */
+function patchDeployments(current: Readonly<Record<string, DeploymentSettings>>, patch: unknown): Record<string, DeploymentSettings> {
+  if (!isObject(patch)) throw new ConfigPatchError('openai_deployments must be an object keyed by deployment name');
+  const next: Record<string, DeploymentSettings> = { ...current };
+  for (const [name, change] of Object.entries(patch)) {
+    const at = `openai_deployments.${name}`;
+    if (!isObject(change)) throw new ConfigPatchError(`${at} must be an object like {"model": "gpt-4o", "tokens_per_minute": 60000}`);
+    const existing = current[name];
+    const model = change.model ?? existing?.model;
+    if (typeof model !== 'string') throw new ConfigPatchError(`${at}.model is required for a new deployment`);
+    const spec = findModel(model);
+    if (!spec) throw new ConfigPatchError(`${at}.model: unknown model "${model}" (known: ${knownModelNames().join(', ')})`);
+    const updated: Record<string, number | string> = { ...(existing ?? { tokensPerMinute: 0, requestsPerMinute: 0, embeddingSize: spec.embeddingSize ?? 1536 }), model: spec.name };
+    for (const [key, value] of Object.entries(change)) {
+      if (key === 'model') continue;
+      const field = DEPLOYMENT_FIELDS[key as keyof typeof DEPLOYMENT_FIELDS];
+      if (!field) throw new ConfigPatchError(`${at}.${key} is not a deployment setting (known: model, ${Object.keys(DEPLOYMENT_FIELDS).join(', ')})`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ConfigPatchError(`${at}.${key} must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
+      updated[field] = value;
+    }
+    next[name] = updated as unknown as DeploymentSettings;
+  }
+  return next;
 }

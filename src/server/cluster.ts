@@ -22,13 +22,12 @@ const RESTART_DELAY_MS = 1_000;
 export interface ClusterOptions {
   readonly settings: Settings;
   readonly apiKey: string;
-  readonly deploymentConfig: FrontEndData['deploymentConfig'];
   /** Record and replay modes: the recordings found at start. */
   readonly replayEntries: readonly ReplayEntry[];
   /** The runtime configuration now (PATCH /++/config changes it): what a (re)started thread gets. */
   readonly runtime: () => FrontEndData['runtime'];
-  /** Rate-limit window memory per deployment (SharedArrayBuffers: one budget for all threads). */
-  readonly limits: FrontEndData['limits'];
+  /** Rate-limit window memory per deployment now (SharedArrayBuffers: one budget for all threads). */
+  readonly limits: () => FrontEndData['limits'];
   /** Messages from front-ends beyond start-up (record mode's new interactions, save requests). */
   readonly onMessage?: (message: FrontEndMessage, reply: (message: MainMessage) => void) => void;
   readonly log: Log;
@@ -89,9 +88,18 @@ export class Cluster {
   }
 
   #startFrontEnd(index: number): Promise<void> {
-    const { settings, apiKey, deploymentConfig, replayEntries, limits, onMessage, log } = this.#options;
+    const { settings, apiKey, replayEntries, onMessage, log } = this.#options;
     const channel = new MessageChannel();
-    const data: FrontEndData = { index, settings, apiKey, port: this.#port, deploymentConfig, replayEntries, limits, runtime: this.#options.runtime(), poolPort: channel.port2 };
+    const data: FrontEndData = {
+      index,
+      settings,
+      apiKey,
+      port: this.#port,
+      replayEntries,
+      limits: this.#options.limits(),
+      runtime: this.#options.runtime(),
+      poolPort: channel.port2,
+    };
     const worker = new Worker(FRONT_END, { workerData: data, transferList: [channel.port2] });
     this.#servePool(channel.port1);
     this.#threads.add(worker);

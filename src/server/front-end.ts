@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
-import { DeploymentRegistry, defaultDeployments, parseDeploymentConfig } from '../core/deployments.js';
+import { DeploymentRegistry, deploymentsFrom } from '../core/deployments.js';
 import { Router } from '../core/router.js';
 import type { Settings } from '../core/settings.js';
 import { warmUp } from '../core/warm-up.js';
@@ -34,18 +34,17 @@ export interface FrontEndData {
   readonly settings: Settings;
   readonly apiKey: string;
   readonly port: number;
-  /** The deployment config file's text (read once by main), or undefined for the defaults. */
-  readonly deploymentConfig: { readonly text: string; readonly source: string } | undefined;
   readonly poolPort: MessagePort | undefined;
 }
 
 
 const data = workerData as FrontEndData;
 const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
-const configured = data.deploymentConfig
-  ? parseDeploymentConfig(data.deploymentConfig.text, data.deploymentConfig.source)
-  : defaultDeployments();
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
+
+function limitersFrom(specs: Readonly<Record<string, LimitSpec>>): Map<string, DeploymentLimiter> {
+  return new Map(Object.entries(specs).map(([name, spec]) => [name, new DeploymentLimiter(spec)]));
+}
 
 /** What `PATCH /++/config` may change; main sends every new version to every thread. */
 let runtime: RuntimeConfig = data.runtime;
@@ -54,11 +53,11 @@ const pipeline: Pipeline = {
   settings: data.settings,
   router: new Router(routes),
   auth: new ApiKeyAuth(data.apiKey),
-  deployments: new DeploymentRegistry(configured, data.runtime.allowUndefinedDeployments),
+  deployments: new DeploymentRegistry(deploymentsFrom(data.runtime.deployments), data.runtime.allowUndefinedDeployments),
   pool,
   scheduler: new Scheduler((err) => log.error(`scheduled write failed: ${(err as Error)?.stack ?? String(err)}`)),
   latency: () => runtime.latency,
-  limiters: new Map(Object.entries(data.limits).map(([name, spec]) => [name, new DeploymentLimiter(spec)])),
+  limiters: limitersFrom(data.limits),
   generateOptions: { answerLength: data.settings.answerLength },
   log,
 };
@@ -146,7 +145,8 @@ app.listen(data.settings.host, data.port, (socket) => {
 parentPort!.on('message', (message: MainMessage) => {
   if (message.type === 'config') {
     runtime = message.config;
-    pipeline.deployments.allowUndefined = runtime.allowUndefinedDeployments;
+    pipeline.deployments = new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments);
+    pipeline.limiters = recordReplay.limiters = limitersFrom(message.limits);
     post({ type: 'config-applied', version: message.version });
     return;
   }

@@ -1,5 +1,6 @@
 /** The messages between the main thread and the front-end threads, as one typed protocol. */
 import type { RecordedInteraction, ReplayEntry } from '../core/recording-file.js';
+import type { LimitSpec } from '../core/rate-limits.js';
 import type { RuntimeConfig } from '../core/runtime-config.js';
 
 /** Front-end → main. */
@@ -20,5 +21,5 @@ export type MainMessage =
   | { readonly type: 'shutdown' }
   | { readonly type: 'replay-entry'; readonly entry: ReplayEntry }
   | { readonly type: 'saved'; readonly id: number; readonly files: number; readonly error?: string }
-  | { readonly type: 'config'; readonly version: number; readonly config: RuntimeConfig }
+  | { readonly type: 'config'; readonly version: number; readonly config: RuntimeConfig; readonly limits: Readonly<Record<string, LimitSpec>> }
   | { readonly type: 'config-patched'; readonly id: number; readonly error?: string };

@@ -34,14 +34,15 @@ export interface Pipeline {
   readonly settings: Settings;
   readonly router: Router<Route>;
   readonly auth: ApiKeyAuth;
-  readonly deployments: DeploymentRegistry;
+  /** Replaced when `PATCH /++/config` changes the deployments. */
+  deployments: DeploymentRegistry;
   readonly pool: PoolClient | undefined;
   /** The thread's one timer structure for simulated latency. */
   readonly scheduler: Scheduler;
   /** The latency settings in force (a function: they will change at run time). */
   readonly latency: () => LatencyConfig;
   /** Rate limiters by deployment name, over windows shared by every thread. */
-  readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
+  limiters: ReadonlyMap<string, DeploymentLimiter>;
   readonly generateOptions: GenerateOptions;
   readonly log: Log;
 }

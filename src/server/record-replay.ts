@@ -28,7 +28,7 @@ export interface RecordReplay {
   /** Recorded answers by key: loaded at start, grown by record mode. */
   readonly index: Map<string, ReplayEntry>;
   /** Rate limiters by deployment name: replayed answers are charged as generated ones are. */
-  readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
+  limiters: ReadonlyMap<string, DeploymentLimiter>;
   /** Record mode: hands a new interaction to the main thread, which saves it. */
   readonly recorded: (file: string, interaction: RecordedInteraction) => void;
 }

@@ -71,6 +71,7 @@ describe('/++/config', () => {
       [{ latency: { warp: { mean: 1 } } }, 'latency.warp'],
       [{ colour: 'blue' }, 'colour'],
       [{ simulator_mode: 'replay' }, 'simulator_mode'],
+      [{ openai_deployments: [] }, 'openai_deployments'],
       [{ allow_undefined_openai_deployments: 'yes' }, 'allow_undefined_openai_deployments'],
       ['[1, 2]', 'JSON object'],
     ];
@@ -83,6 +84,36 @@ describe('/++/config', () => {
     expect(invalid.status).toBe(400);
     const after = (await (await config('GET')).json()) as ConfigShape;
     expect(after.latency.open_ai_chat_completions.mean).toBe(0); // the 5 of the half-bad PATCH was not applied
+  });
+
+  it('adds and changes deployments at run time; windows restart only when limits change', async () => {
+    const chat = (): Promise<Response> =>
+      fetch(`${sim.url}/openai/deployments/patched/chat/completions`, {
+        method: 'POST',
+        headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }], max_tokens: 1 }),
+      });
+    const added = await config('PATCH', { openai_deployments: { patched: { model: 'gpt-4o', tokens_per_minute: 1000 } } });
+    expect(added.status).toBe(200);
+    expect(((await added.json()) as ConfigShape).openai_deployments!.patched).toMatchObject({ model: 'gpt-4o', tokens_per_minute: 1000 });
+    const first = await chat();
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-limit-tokens')).toBe('1000');
+    expect((await chat()).status).toBe(429); // 1 request per 10 s
+
+    // New limits: a fresh window (2 requests per 10 s).
+    expect((await config('PATCH', { openai_deployments: { patched: { tokens_per_minute: 2000 } } })).status).toBe(200);
+    expect((await chat()).status).toBe(200);
+    // Latency only: the window keeps its count, so the budget is the same budget.
+    expect((await config('PATCH', { latency: { open_ai_embeddings: { mean: 0 } } })).status).toBe(200);
+    expect((await chat()).status).toBe(200);
+    expect((await chat()).status).toBe(429);
+
+    for (const bad of [{ patched: { model: 'gpt-9' } }, { patched: { tokens_per_minute: -5 } }, { fresh: { tokens_per_minute: 10 } }, { patched: { colour: 1 } }]) {
+      const res = await config('PATCH', { openai_deployments: bad });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain('openai_deployments.');
+    }
   });
 
   it('switches undefined deployments off and on at run time', async () => {
