@@ -14,6 +14,8 @@ import { randomId } from './core/ids.js';
 import { parseSettings, SettingsError, type Settings } from './core/settings.js';
 import { entryOf, RecordingFileError } from './core/recording-file.js';
 import { Cluster, StartupError } from './server/cluster.js';
+import type { MainMessage } from './server/messages.js';
+import { statsJson } from './server/stats.js';
 import { loadRecordings, Recorder } from './server/recordings.js';
 import { loadEnvFile } from './server/env-file.js';
 import { createLog } from './server/log.js';
@@ -77,6 +79,8 @@ async function main(): Promise<void> {
   };
   let configVersion = 0;
   const pendingAcks = new Map<number, { remaining: number; done: () => void }>();
+  // Stats requests in flight, by the asking thread's id. Ids are per thread, so key them with it.
+  const pendingStats = new Map<number, { snapshots: string[]; remaining: number; reply: (m: MainMessage) => void }>();
 
   const cluster: Cluster = new Cluster({
     settings,
@@ -121,6 +125,18 @@ async function main(): Promise<void> {
         const version = ++configVersion;
         pendingAcks.set(version, { remaining: cluster.threadCount, done: () => reply({ type: 'config-patched', id: message.id }) });
         cluster.broadcast({ type: 'config', version, config: runtime, limits });
+      } else if (message.type === 'stats-request') {
+        pendingStats.set(message.id, { snapshots: [], remaining: cluster.threadCount, reply });
+        cluster.broadcast({ type: 'stats', id: message.id, reset: message.reset });
+      } else if (message.type === 'stats-snapshot') {
+        const pending = pendingStats.get(message.id);
+        if (pending) {
+          pending.snapshots.push(message.snapshot);
+          if (--pending.remaining <= 0) {
+            pendingStats.delete(message.id);
+            pending.reply({ type: 'stats-result', id: message.id, json: statsJson(pending.snapshots) });
+          }
+        }
       } else if (message.type === 'config-applied') {
         const pending = pendingAcks.get(message.version);
         if (pending && --pending.remaining <= 0) {

@@ -21,6 +21,7 @@ import { handleRecordReplay, type RecordReplay } from './record-replay.js';
 import { sendError, sendJson } from './respond.js';
 import { PoolClient } from './pool-client.js';
 import { Scheduler } from './scheduler.js';
+import { ThreadStats } from './stats.js';
 import { apiRoutes, healthRoute, routes } from './routes.js';
 
 export interface FrontEndData {
@@ -46,6 +47,11 @@ function limitersFrom(specs: Readonly<Record<string, LimitSpec>>): Map<string, D
   return new Map(Object.entries(specs).map(([name, spec]) => [name, new DeploymentLimiter(spec)]));
 }
 
+const threadStats = new ThreadStats();
+const pendingStats = new Map<number, (json: string) => void>();
+// Ids unique across threads: main gathers every thread's answer under the asker's id.
+let nextStats = data.index * 1_000_000_000;
+
 /** What `PATCH /++/config` may change; main sends every new version to every thread. */
 let runtime: RuntimeConfig = data.runtime;
 
@@ -55,7 +61,10 @@ const pipeline: Pipeline = {
   auth: new ApiKeyAuth(data.apiKey),
   deployments: new DeploymentRegistry(deploymentsFrom(data.runtime.deployments), data.runtime.allowUndefinedDeployments),
   pool,
-  scheduler: new Scheduler((err) => log.error(`scheduled write failed: ${(err as Error)?.stack ?? String(err)}`)),
+  scheduler: new Scheduler(
+    (err) => log.error(`scheduled write failed: ${(err as Error)?.stack ?? String(err)}`),
+    (ms) => threadStats.recordLateness(ms),
+  ),
   latency: () => runtime.latency,
   limiters: limitersFrom(data.limits),
   generateOptions: { answerLength: data.settings.answerLength },
@@ -101,6 +110,13 @@ app.get('/++/config', (res, req) => {
   const ex = exchange(res, req);
   if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
   sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured));
+});
+app.get('/++/stats', (res, req) => {
+  const ex = exchange(res, req);
+  if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  const id = nextStats++;
+  pendingStats.set(id, (json) => sendJson(ex, 200, json));
+  post({ type: 'stats-request', id, reset: new URLSearchParams(ex.query).get('reset') === 'true' });
 });
 app.patch('/++/config', (res, req) => {
   const ex = exchange(res, req);
@@ -148,6 +164,15 @@ parentPort!.on('message', (message: MainMessage) => {
     pipeline.deployments = new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments);
     pipeline.limiters = recordReplay.limiters = limitersFrom(message.limits);
     post({ type: 'config-applied', version: message.version });
+    return;
+  }
+  if (message.type === 'stats') {
+    post({ type: 'stats-snapshot', id: message.id, snapshot: threadStats.snapshot(message.reset) });
+    return;
+  }
+  if (message.type === 'stats-result') {
+    pendingStats.get(message.id)?.(message.json);
+    pendingStats.delete(message.id);
     return;
   }
   if (message.type === 'config-patched') {

@@ -14,7 +14,10 @@ export type FrontEndMessage =
   /** `PATCH /++/config`: main validates, applies, and has every thread apply it before answering. */
   | { readonly type: 'config-patch'; readonly id: number; readonly patch: unknown }
   /** A thread has applied configuration `version`. */
-  | { readonly type: 'config-applied'; readonly version: number };
+  | { readonly type: 'config-applied'; readonly version: number }
+  /** `GET /++/stats`: main gathers every thread's snapshot and answers `stats-result`. */
+  | { readonly type: 'stats-request'; readonly id: number; readonly reset: boolean }
+  | { readonly type: 'stats-snapshot'; readonly id: number; readonly snapshot: string };
 
 /** Main → front-end. */
 export type MainMessage =
@@ -22,4 +25,6 @@ export type MainMessage =
   | { readonly type: 'replay-entry'; readonly entry: ReplayEntry }
   | { readonly type: 'saved'; readonly id: number; readonly files: number; readonly error?: string }
   | { readonly type: 'config'; readonly version: number; readonly config: RuntimeConfig; readonly limits: Readonly<Record<string, LimitSpec>> }
-  | { readonly type: 'config-patched'; readonly id: number; readonly error?: string };
+  | { readonly type: 'config-patched'; readonly id: number; readonly error?: string }
+  | { readonly type: 'stats'; readonly id: number; readonly reset: boolean }
+  | { readonly type: 'stats-result'; readonly id: number; readonly json: string };

@@ -15,7 +15,11 @@ export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
   #armedFor = Infinity;
 
-  constructor(readonly onError: (err: unknown) => void) {}
+  constructor(
+    readonly onError: (err: unknown) => void,
+    /** Told how late each task ran (ms), for the stats. */
+    readonly onLateness: (ms: number) => void = () => {},
+  ) {}
 
   /** Runs `run` at `due` (a performance.now() time), or at once if that has passed. */
   at(due: number, run: () => void): void {
@@ -43,6 +47,7 @@ export class Scheduler {
     const horizon = performance.now() + 1;
     while (this.#heap.length > 0 && this.#heap[0]!.due <= horizon) {
       const task = this.#pop();
+      this.onLateness(performance.now() - task.due);
       try {
         task.run();
       } catch (err) {

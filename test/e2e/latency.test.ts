@@ -64,4 +64,14 @@ describe('latency model', () => {
     // And not all at the end: the first token comes well before the last one is due.
     expect(arrivals[0]!).toBeLessThan(PER_TOKEN_MS * tokens);
   });
+
+  it('reports how late the scheduler ran, merged over threads, behind the key', async () => {
+    expect((await fetch(`${sim.url}/++/stats`)).status).toBe(401);
+    const res = await fetch(`${sim.url}/++/stats?reset=true`, { headers: { 'api-key': sim.apiKey } });
+    const stats = ((await res.json()) as { scheduler_lateness_ms: { count: number; p50: number; p99: number } }).scheduler_lateness_ms;
+    expect(stats.count).toBeGreaterThan(0); // the requests above were paced by the scheduler
+    expect(stats.p99).toBeGreaterThanOrEqual(stats.p50);
+    const after = await fetch(`${sim.url}/++/stats`, { headers: { 'api-key': sim.apiKey } });
+    expect(((await after.json()) as { scheduler_lateness_ms: { count: number } }).scheduler_lateness_ms.count).toBe(0); // reset
+  });
 });
