@@ -22,6 +22,8 @@ const PER_REQUEST: Partial<Record<Operation, keyof LatencyConfig>> = { embedding
 export interface Pace {
   /** Milliseconds from the request's arrival to the whole answer (JSON), or to its last token. */
   readonly totalMs: number;
+  /** Milliseconds from the request's arrival to a stream's first token (then one per `perTokenMs`). */
+  readonly firstTokenMs: number;
   /** Milliseconds per token event of a stream (0 when the latency is per request). */
   readonly perTokenMs: number;
 }
@@ -29,13 +31,17 @@ export interface Pace {
 export function pace(config: LatencyConfig, operation: Operation, completionTokens: number, random: () => number = Math.random): Pace {
   const perToken = PER_TOKEN[operation];
   if (perToken) {
-    const sample = normalSample(config[perToken].mean, config[perToken].stdDev, random);
-    return { totalMs: sample * completionTokens, perTokenMs: sample };
+    const setting = config[perToken];
+    const sample = normalSample(setting.mean, setting.stdDev, random);
+    const ttft = normalSample(setting.ttftMean ?? 0, setting.ttftStdDev ?? 0, random);
+    // The first token takes the time to first token (if set) and one token's latency.
+    return { totalMs: ttft + sample * completionTokens, firstTokenMs: ttft + sample, perTokenMs: sample };
   }
   const perRequest = PER_REQUEST[operation];
   if (perRequest) {
     const setting: LatencySetting = config[perRequest];
-    return { totalMs: normalSample(setting.mean, setting.stdDev, random), perTokenMs: 0 };
+    const total = normalSample(setting.mean, setting.stdDev, random);
+    return { totalMs: total, firstTokenMs: total, perTokenMs: 0 };
   }
-  return { totalMs: 0, perTokenMs: 0 };
+  return { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 };
 }

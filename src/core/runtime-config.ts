@@ -30,7 +30,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** The GET answer. */
 export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<string, Deployment>): string {
   const latency = Object.fromEntries(
-    Object.entries(LATENCY_KEYS).map(([wire, key]) => [wire, { mean: config.latency[key].mean, std_dev: config.latency[key].stdDev }]),
+    Object.entries(LATENCY_KEYS).map(([wire, key]) => {
+      const s = config.latency[key];
+      return [wire, { mean: s.mean, std_dev: s.stdDev, ...(s.ttftMean === undefined ? {} : { ttft_mean: s.ttftMean, ttft_std_dev: s.ttftStdDev ?? 0 }) }];
+    }),
   );
   const openaiDeployments =
     deployments.size === 0
@@ -73,9 +76,17 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
       if (!key) throw new ConfigPatchError(`latency.${wire} is not a latency setting (known: ${Object.keys(LATENCY_KEYS).join(', ')})`);
       if (!isObject(value)) throw new ConfigPatchError(`latency.${wire} must be an object like {"mean": 10, "std_dev": 2}`);
       const current = config.latency[key];
+      for (const field of Object.keys(value)) {
+        const allowed = current.ttftMean === undefined ? ['mean', 'std_dev'] : ['mean', 'std_dev', 'ttft_mean', 'ttft_std_dev'];
+        if (!allowed.includes(field)) throw new ConfigPatchError(`latency.${wire}.${field} is not a setting (known: ${allowed.join(', ')})`);
+      }
+      const pick = (field: string, fallback: number | undefined): number | undefined =>
+        value[field] === undefined ? fallback : latencyValue(value[field], `latency.${wire}.${field}`);
       next[key] = {
-        mean: value.mean === undefined ? current.mean : latencyValue(value.mean, `latency.${wire}.mean`),
-        stdDev: value.std_dev === undefined ? current.stdDev : latencyValue(value.std_dev, `latency.${wire}.std_dev`),
+        ...current,
+        mean: pick('mean', current.mean)!,
+        stdDev: pick('std_dev', current.stdDev)!,
+        ...(current.ttftMean === undefined ? {} : { ttftMean: pick('ttft_mean', current.ttftMean), ttftStdDev: pick('ttft_std_dev', current.ttftStdDev) }),
       };
     }
     latency = next as Settings['latency'];

@@ -10,6 +10,9 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface LatencySetting {
   readonly mean: number;
   readonly stdDev: number;
+  /** Chat and completions: time to the first token (ms, normal), before the per-token delays. */
+  readonly ttftMean?: number;
+  readonly ttftStdDev?: number;
 }
 
 export interface Settings {
@@ -105,6 +108,15 @@ function latency(env: Env, op: string, mean: number, stdDev: number): LatencySet
   return { mean: num(env, `LATENCY_OPENAI_${op}_MEAN`, mean), stdDev: num(env, `LATENCY_OPENAI_${op}_STD_DEV`, stdDev) };
 }
 
+/** Token-generating operations also have a time to first token (0 by default, as in the Python simulator). */
+function tokenLatency(env: Env, op: string, mean: number, stdDev: number): LatencySetting {
+  return {
+    ...latency(env, op, mean, stdDev),
+    ttftMean: num(env, `LATENCY_OPENAI_${op}_TTFT_MEAN`, 0),
+    ttftStdDev: num(env, `LATENCY_OPENAI_${op}_TTFT_STD_DEV`, 0),
+  };
+}
+
 /** `cores` is the machine's parallelism (passed in so this stays pure). */
 export function parseSettings(env: Env, cores: number): Settings {
   const frontEndThreads = num(env, 'SIMULATOR_THREADS', Math.max(1, cores), { min: 1, max: 256, integer: true });
@@ -132,8 +144,8 @@ export function parseSettings(env: Env, cores: number): Settings {
     tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
-      completions: latency(env, 'COMPLETIONS', 15, 2),
-      chatCompletions: latency(env, 'CHAT_COMPLETIONS', 19, 6),
+      completions: tokenLatency(env, 'COMPLETIONS', 15, 2),
+      chatCompletions: tokenLatency(env, 'CHAT_COMPLETIONS', 19, 6),
       translations: latency(env, 'TRANSLATIONS', 15000, 1000),
     },
   });

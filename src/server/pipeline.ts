@@ -179,21 +179,21 @@ function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, ope
       if (due <= performance.now() + 1) return sendJson(ex, 200, answer.body, headers);
       return p.scheduler.at(due, () => sendJson(ex, 200, answer.body, headers));
     }
-    if (timing.perTokenMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err), headers);
-    pacedStream(p, ex, answer, timing.perTokenMs, headers);
+    if (timing.totalMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err), headers);
+    pacedStream(p, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
   } catch (err) {
     fault(p, ex, err);
   }
 }
 
-const NO_DELAY = { totalMs: 0, perTokenMs: 0 } as const;
+const NO_DELAY = { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 } as const;
 
 /** Token events at their due times (all due ones in one write), on the thread's scheduler. */
-function pacedStream(p: Pipeline, ex: Exchange, answer: StreamAnswer, perTokenMs: number, headers?: Headers): void {
+function pacedStream(p: Pipeline, ex: Exchange, answer: StreamAnswer, firstTokenMs: number, perTokenMs: number, headers?: Headers): void {
   openEventStream(ex, headers);
   writePart(ex, answer.head.join(''));
   const { tokens, tail, choices } = answer;
-  const dueOf = (event: number): number => ex.startedAt + perTokenMs * (Math.floor(event / choices) + 1);
+  const dueOf = (event: number): number => ex.startedAt + firstTokenMs + perTokenMs * Math.floor(event / choices);
   let next = 0;
   const step = (): void => {
     if (ex.state !== 'streaming') return;

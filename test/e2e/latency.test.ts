@@ -65,6 +65,26 @@ describe('latency model', () => {
     expect(arrivals[0]!).toBeLessThan(PER_TOKEN_MS * tokens);
   });
 
+  it('a configured time to first token comes before the first token, then the per-token pace', async () => {
+    const TTFT_MS = 150;
+    const patch = (ttft: number): Promise<Response> =>
+      fetch(`${sim.url}/++/config`, {
+        method: 'PATCH',
+        headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ latency: { open_ai_chat_completions: { ttft_mean: ttft } } }),
+      });
+    expect((await patch(TTFT_MS)).status).toBe(200);
+    try {
+      const t0 = performance.now();
+      const stream = await azureClient(sim).chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 5, stream: true });
+      const arrivals: number[] = [];
+      for await (const chunk of stream) if (chunk.choices[0]?.delta.content) arrivals.push(performance.now() - t0);
+      arrivals.forEach((at, k) => expect(at).toBeGreaterThanOrEqual(TTFT_MS + PER_TOKEN_MS * (k + 1) - 1));
+    } finally {
+      expect((await patch(0)).status).toBe(200);
+    }
+  });
+
   it('reports how late the scheduler ran, merged over threads, behind the key', async () => {
     expect((await fetch(`${sim.url}/++/stats`)).status).toBe(401);
     const res = await fetch(`${sim.url}/++/stats?reset=true`, { headers: { 'api-key': sim.apiKey } });

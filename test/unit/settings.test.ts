@@ -19,7 +19,7 @@ describe('parseSettings', () => {
     expect(s.recordingDir).toBe('.recording');
     expect(s.recordingAutosave).toBe(true);
     expect(s.allowUndefinedDeployments).toBe(true);
-    expect(s.latency.chatCompletions).toEqual({ mean: 19, stdDev: 6 });
+    expect(s.latency.chatCompletions).toEqual({ mean: 19, stdDev: 6, ttftMean: 0, ttftStdDev: 0 });
     expect(s.latency.embeddings).toEqual({ mean: 100, stdDev: 30 });
     expect(s.latency.completions).toEqual({ mean: 15, stdDev: 2 });
     expect(s.frontEndThreads).toBe(6);
@@ -54,7 +54,7 @@ describe('parseSettings', () => {
     expect(s.recordingDir).toBe('/tmp/rec');
     expect(s.allowUndefinedDeployments).toBe(false);
     expect(s.apiKey).toBe('secret');
-    expect(s.latency.chatCompletions).toEqual({ mean: 5, stdDev: 0.5 });
+    expect(s.latency.chatCompletions).toEqual({ mean: 5, stdDev: 0.5, ttftMean: 0, ttftStdDev: 0 });
     expect(s.deploymentConfigPath).toBe('./d.json');
   });
 
