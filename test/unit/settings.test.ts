@@ -21,7 +21,7 @@ describe('parseSettings', () => {
     expect(s.allowUndefinedDeployments).toBe(true);
     expect(s.latency.chatCompletions).toEqual({ mean: 19, stdDev: 6, ttftMean: 0, ttftStdDev: 0 });
     expect(s.latency.embeddings).toEqual({ mean: 100, stdDev: 30 });
-    expect(s.latency.completions).toEqual({ mean: 15, stdDev: 2 });
+    expect(s.latency.completions).toEqual({ mean: 15, stdDev: 2, ttftMean: 0, ttftStdDev: 0 });
     expect(s.frontEndThreads).toBe(6);
     expect(s.apiKey).toBeUndefined();
     expect(s.deploymentConfigPath).toBeUndefined();
