@@ -198,8 +198,6 @@ export const errors = {
   }),
 } as const;
 
-export type ErrorKind = keyof typeof errors;
-
 export function errorBody(error: ApiError): string {
   return JSON.stringify({ error: { code: error.code, message: error.message, type: error.type, param: error.param } });
 }

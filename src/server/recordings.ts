@@ -42,10 +42,6 @@ export class Recorder {
     this.#files = existing;
   }
 
-  get pending(): number {
-    return this.#dirty.size;
-  }
-
   add(file: string, interaction: unknown): void {
     let list = this.#files.get(file);
     if (!list) this.#files.set(file, (list = []));

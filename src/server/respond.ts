@@ -6,19 +6,8 @@ import { STATUS_CODES } from 'node:http';
 import { errorBody, type ApiError } from '../core/errors.js';
 import type { Exchange } from './exchange.js';
 
-const STATUS_LINE: Readonly<Record<number, string>> = {
-  200: '200 OK',
-  400: '400 Bad Request',
-  401: '401 Unauthorized',
-  404: '404 Not Found',
-  405: '405 Method Not Allowed',
-  413: '413 Payload Too Large',
-  500: '500 Internal Server Error',
-  502: '502 Bad Gateway',
-  504: '504 Gateway Timeout',
-};
-
-const statusLine = (status: number): string => STATUS_LINE[status] ?? `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
+/** `404 Not Found`: Node's table of reason phrases covers every status we send or relay. */
+const statusLine = (status: number): string => `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 
 export type Headers = Readonly<Record<string, string>>;
 
