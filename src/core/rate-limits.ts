@@ -7,6 +7,7 @@ import type { Deployment } from './deployments.js';
 import { errors, type ApiError } from './errors.js';
 import type { Operation } from './models.js';
 import { inputList, type PromptInput } from './requests.js';
+import { decodeSegment } from './router.js';
 import { RequestWindow, TokenWindow, allocateWindow, type Admission } from './sliding-window.js';
 
 /** A deployment's window memory, made once by the main thread and shared with every thread. */
@@ -50,12 +51,15 @@ const PATH_OPERATIONS: ReadonlyArray<[RegExp, Operation]> = [
   [/^images\/generations/, 'images'],
 ];
 
-/** The deployment and operation a `/openai/deployments/{name}/…` path addresses (record and replay). */
-export function deploymentOperation(path: string): { deployment: string; operation: Operation } | undefined {
+/**
+ * The deployment (percent-decoded) and operation a `/openai/deployments/{name}/…` path addresses
+ * (record and replay); `operation` is undefined for paths this simulator has no operation for.
+ */
+export function deploymentOperation(path: string): { deployment: string; operation: Operation | undefined } | undefined {
   const m = /^\/openai\/deployments\/([^/]+)\/(.+)$/.exec(path);
   if (!m) return undefined;
   const operation = PATH_OPERATIONS.find(([pattern]) => pattern.test(m[2]!.toLowerCase()))?.[1];
-  return operation ? { deployment: m[1]!, operation } : undefined;
+  return { deployment: decodeSegment(m[1]!), operation };
 }
 
 /** How AOAI names operations in its 429 messages. */

@@ -10,7 +10,6 @@ import type { RecordedInteraction, ReplayEntry } from '../core/recording-file.js
 import { deploymentOperation, requestCost, type DeploymentLimiter } from '../core/rate-limits.js';
 import { bodyHash, recordingFileName, requestKey } from '../core/recording-key.js';
 import { isObject } from '../core/requests.js';
-import { decodeSegment } from '../core/router.js';
 import type { Exchange } from './exchange.js';
 import type { Settings } from '../core/settings.js';
 import type { ApiKeyAuth } from './auth.js';
@@ -41,8 +40,8 @@ export interface RecordReplay {
  */
 function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, body: Buffer): void {
   const target = hit.status < 300 ? deploymentOperation(ex.path) : undefined;
-  const limiter = target && p.limiters.get(decodeSegment(target.deployment));
-  if (!target || !limiter) return replay(ex, hit, (err) => fault(p, ex, err));
+  const limiter = target?.operation && p.limiters.get(target.deployment);
+  if (!target?.operation || !limiter) return replay(ex, hit, (err) => fault(p, ex, err));
   let request: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
@@ -50,10 +49,11 @@ function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, body: Buff
   } catch {
     // not JSON (multipart audio): the cost rules then give 0, the request rule still applies
   }
-  const cost = requestCost(target.operation, request);
+  const { operation } = target;
+  const cost = requestCost(operation, request);
   const admission = limiter.admit(cost);
   if (!admission.allowed) {
-    return sendError(ex, limiter.rejection(admission, target.operation, new URLSearchParams(ex.query).get('api-version') ?? '', cost));
+    return sendError(ex, limiter.rejection(admission, operation, new URLSearchParams(ex.query).get('api-version') ?? '', cost));
   }
   replay(ex, hit, (err) => fault(p, ex, err), limiter.successHeaders(admission));
 }

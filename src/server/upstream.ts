@@ -9,7 +9,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { errors } from '../core/errors.js';
 import { UNRECORDED_RESPONSE_HEADERS, type HeaderMap, type RecordedInteraction } from '../core/recording-file.js';
-import { decodeSegment } from '../core/router.js';
+import type { Operation } from '../core/models.js';
+import { deploymentOperation } from '../core/rate-limits.js';
 import type { Settings } from '../core/settings.js';
 import type { Exchange } from './exchange.js';
 import { abandon, endResponse, sendError, sendRecorded, startResponse, writePart, type HeaderList } from './respond.js';
@@ -49,17 +50,24 @@ function responseHeaders(raw: http.IncomingHttpHeaders): [string, string][] {
 
 const toMap = (pairs: HeaderList): HeaderMap => Object.fromEntries(pairs.map(([n, v]) => [n, [v]]));
 
+/** The Python simulator's Operation-Name values (facts §1.1); it had none for the others. */
+const PYTHON_OPERATION_NAME: Partial<Record<Operation, string>> = {
+  chat: 'chat_completions',
+  completions: 'completions',
+  embeddings: 'embeddings',
+  translations: 'translation',
+};
+const TOKEN_LIMITED = new Set(['chat_completions', 'completions', 'embeddings']);
+
 /** What the Python simulator records as context (facts §1.1), from the path and the answer's usage. */
 function contextValues(path: string, body: string): Record<string, unknown> {
-  const m = /\/openai\/deployments\/([^/]+)\/(.+)$/.exec(path);
+  const target = deploymentOperation(path);
   const values: Record<string, unknown> = {};
-  if (m) {
-    values['Deployment-Name'] = decodeSegment(m[1]!);
-    const op = m[2]!.toLowerCase();
-    const operation = op.startsWith('chat/completions') ? 'chat_completions' : op.startsWith('completions') ? 'completions'
-      : op.startsWith('embeddings') ? 'embeddings' : op.startsWith('audio/translations') ? 'translation' : null;
+  if (target) {
+    values['Deployment-Name'] = target.deployment;
+    const operation = target.operation && PYTHON_OPERATION_NAME[target.operation];
     if (operation) values['Operation-Name'] = operation;
-    values.Limiter = operation && operation !== 'translation' ? 'openai-tokens' : 'openai-requests';
+    values.Limiter = operation && TOKEN_LIMITED.has(operation) ? 'openai-tokens' : 'openai-requests';
   }
   try {
     const usage = (JSON.parse(body) as { usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } }).usage;

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NO_LATENCY } from '../../bench/processes.js';
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/main.js', import.meta.url));
 
@@ -27,13 +28,7 @@ export interface Exited {
   readonly stderr: string;
 }
 
-/** Tests run without simulated latency unless they set it (as the Python simulator's tests did). */
-export const NO_LATENCY: Readonly<Record<string, string>> = Object.fromEntries(
-  ['EMBEDDINGS', 'COMPLETIONS', 'CHAT_COMPLETIONS', 'TRANSLATIONS'].flatMap((op) => [
-    [`LATENCY_OPENAI_${op}_MEAN`, '0'],
-    [`LATENCY_OPENAI_${op}_STD_DEV`, '0'],
-  ]),
-);
+// Tests run without simulated latency unless they set it (as the Python simulator's tests did).
 
 function spawnMain(env: Record<string, string>, cwd?: string): ChildProcess {
   return spawn(process.execPath, [MAIN], {
