@@ -20,6 +20,8 @@ import { exchange, fault, handleRoute, handleUnmatched, reject, type Pipeline } 
 import { handleRecordReplay, type RecordReplay } from './record-replay.js';
 import { sendError, sendJson } from './respond.js';
 import { PoolClient } from './pool-client.js';
+import type { Exchange } from './exchange.js';
+import { Replies } from './replies.js';
 import { Scheduler } from './scheduler.js';
 import { ThreadStats } from './stats.js';
 import { apiRoutes, healthRoute, routes } from './routes.js';
@@ -48,9 +50,8 @@ function limitersFrom(specs: Readonly<Record<string, LimitSpec>>): Map<string, D
 }
 
 const threadStats = new ThreadStats();
-const pendingStats = new Map<number, (json: string) => void>();
 // Ids unique across threads: main gathers every thread's answer under the asker's id.
-let nextStats = data.index * 1_000_000_000;
+const stats = new Replies<string>(data.index * 1_000_000_000);
 
 /** What `PATCH /++/config` may change; main sends every new version to every thread. */
 let runtime: RuntimeConfig = data.runtime;
@@ -86,41 +87,44 @@ const recordReplay: RecordReplay = {
   },
 };
 
-const pendingSaves = new Map<number, (files: number, error?: string) => void>();
-let nextSave = 0;
-const pendingPatches = new Map<number, (error?: string) => void>();
-let nextPatch = 0;
+const saves = new Replies<{ files: number; error: string | undefined }>();
+const patches = new Replies<string | undefined>();
+
+/** The management routes' common start: the exchange, or a 401 and undefined. */
+function authorized(res: uWS.HttpResponse, req: uWS.HttpRequest): Exchange | undefined {
+  const ex = exchange(res, req);
+  if (pipeline.auth.check(ex.headers)) return ex;
+  reject(ex, errors.unauthorized());
+  return undefined;
+}
 
 warmUp();
 
 const app = uWS.App();
 app.get(healthRoute.pattern, (res, req) => handleRoute(pipeline, res, req, healthRoute));
 app.post('/++/save-recordings', (res, req) => {
-  const ex = exchange(res, req);
-  if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  const ex = authorized(res, req);
+  if (!ex) return;
   res.onData(() => {}); // the body, if any, is not used
   if (data.settings.mode !== 'record') return sendError(ex, errors.notRecording());
-  const id = nextSave++;
-  pendingSaves.set(id, (files, error) =>
+  const id = saves.expect(({ files, error }) =>
     error ? sendError(ex, errors.internal(`saving recordings failed: ${error}`)) : sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files })),
   );
   post({ type: 'save', id });
 });
 app.get('/++/config', (res, req) => {
-  const ex = exchange(res, req);
-  if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
-  sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured));
+  const ex = authorized(res, req);
+  if (ex) sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured));
 });
 app.get('/++/stats', (res, req) => {
-  const ex = exchange(res, req);
-  if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
-  const id = nextStats++;
-  pendingStats.set(id, (json) => sendJson(ex, 200, json));
+  const ex = authorized(res, req);
+  if (!ex) return;
+  const id = stats.expect((json) => sendJson(ex, 200, json));
   post({ type: 'stats-request', id, reset: new URLSearchParams(ex.query).get('reset') === 'true' });
 });
 app.patch('/++/config', (res, req) => {
-  const ex = exchange(res, req);
-  if (!pipeline.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  const ex = authorized(res, req);
+  if (!ex) return;
   readBody(ex, data.settings.maxBodyBytes, (result) => {
     try {
       if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(data.settings.maxBodyBytes), true);
@@ -131,8 +135,9 @@ app.patch('/++/config', (res, req) => {
         return sendError(ex, errors.invalidJson());
       }
       applyConfigPatch(runtime, patch); // a bad value is refused here, before any thread changes
-      const id = nextPatch++;
-      pendingPatches.set(id, (error) => (error ? sendError(ex, errors.badConfigPatch(error)) : sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured))));
+      const id = patches.expect((error) =>
+        error ? sendError(ex, errors.badConfigPatch(error)) : sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured)),
+      );
       post({ type: 'config-patch', id, patch });
     } catch (err) {
       if (err instanceof ConfigPatchError) return sendError(ex, errors.badConfigPatch(err.message));
@@ -171,13 +176,11 @@ parentPort!.on('message', (message: MainMessage) => {
     return;
   }
   if (message.type === 'stats-result') {
-    pendingStats.get(message.id)?.(message.json);
-    pendingStats.delete(message.id);
+    stats.settle(message.id, message.json);
     return;
   }
   if (message.type === 'config-patched') {
-    pendingPatches.get(message.id)?.(message.error);
-    pendingPatches.delete(message.id);
+    patches.settle(message.id, message.error);
     return;
   }
   if (message.type === 'replay-entry') {
@@ -185,8 +188,7 @@ parentPort!.on('message', (message: MainMessage) => {
     return;
   }
   if (message.type === 'saved') {
-    pendingSaves.get(message.id)?.(message.files, message.error);
-    pendingSaves.delete(message.id);
+    saves.settle(message.id, { files: message.files, error: message.error });
     return;
   }
   // Stop accepting, close every open connection, and let the thread's loop run dry: a worker
