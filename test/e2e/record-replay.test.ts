@@ -115,6 +115,9 @@ describe('record, then replay', () => {
       expect(s.authorization).toBeUndefined();
       expect(s.cookie).toBeUndefined();
     }
+    // Autosave runs in the main thread after the answer went out; a save request queues behind
+    // every interaction already handed over, so once it answers the files are complete.
+    expect((await fetch(`${recorder.url}/++/save-recordings`, { method: 'POST', headers: { 'api-key': recorder.apiKey } })).status).toBe(200);
     const files = readdirSync(dir);
     expect(files.sort()).toEqual(['openai_deployments_ada_embeddings.yaml', 'openai_deployments_gpt4o_chat_completions.yaml']);
     for (const file of files) {
