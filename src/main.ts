@@ -15,7 +15,8 @@ import { parseSettings, SettingsError, type Settings } from './core/settings.js'
 import { entryOf, RecordingFileError } from './core/recording-file.js';
 import { Cluster, StartupError } from './server/cluster.js';
 import type { MainMessage } from './server/messages.js';
-import { statsJson } from './server/stats.js';
+import { Gatherings } from './server/gatherings.js';
+import { statsJson, type StatsSnapshot } from './server/stats.js';
 import { loadRecordings, Recorder } from './server/recordings.js';
 import { loadEnvFile } from './server/env-file.js';
 import { createLog } from './server/log.js';
@@ -77,10 +78,11 @@ async function main(): Promise<void> {
     allowUndefinedDeployments: settings.allowUndefinedDeployments,
     deployments: deploymentSettings(deployments),
   };
-  let configVersion = 0;
-  const pendingAcks = new Map<number, { remaining: number; done: () => void }>();
-  // Stats requests in flight, by the asking thread's id. Ids are per thread, so key them with it.
-  const pendingStats = new Map<number, { snapshots: string[]; remaining: number; reply: (m: MainMessage) => void }>();
+  // Questions put to every thread: has it applied a configuration, its statistics, has it sent
+  // every recording.
+  const applied = new Gatherings<void>();
+  const snapshots = new Gatherings<StatsSnapshot>();
+  const flushed = new Gatherings<void>();
 
   const cluster: Cluster = new Cluster({
     settings,
@@ -122,33 +124,28 @@ async function main(): Promise<void> {
         }
         runtime = next;
         limits = nextLimits;
-        const version = ++configVersion;
-        pendingAcks.set(version, { remaining: cluster.threadCount, done: () => reply({ type: 'config-patched', id: message.id }) });
+        const version = applied.open(cluster.threadCount, () => reply({ type: 'config-patched', id: message.id }));
         cluster.broadcast({ type: 'config', version, config: runtime, limits });
       } else if (message.type === 'stats-request') {
-        pendingStats.set(message.id, { snapshots: [], remaining: cluster.threadCount, reply });
-        cluster.broadcast({ type: 'stats', id: message.id, reset: message.reset });
+        const gathering = snapshots.open(cluster.threadCount, (all) => reply({ type: 'stats-result', id: message.id, json: statsJson(all) }));
+        cluster.broadcast({ type: 'stats', id: gathering, reset: message.reset });
       } else if (message.type === 'stats-snapshot') {
-        const pending = pendingStats.get(message.id);
-        if (pending) {
-          pending.snapshots.push(message.snapshot);
-          if (--pending.remaining <= 0) {
-            pendingStats.delete(message.id);
-            pending.reply({ type: 'stats-result', id: message.id, json: statsJson(pending.snapshots) });
-          }
-        }
+        snapshots.add(message.id, message.snapshot);
       } else if (message.type === 'config-applied') {
-        const pending = pendingAcks.get(message.version);
-        if (pending && --pending.remaining <= 0) {
-          pendingAcks.delete(message.version);
-          pending.done();
-        }
+        applied.add(message.version);
       } else if (message.type === 'save') {
-        try {
-          reply({ type: 'saved', id: message.id, files: recorder?.saveAll() ?? 0 });
-        } catch (err) {
-          reply({ type: 'saved', id: message.id, files: 0, error: (err as Error).message });
-        }
+        // A recording made on another thread may still be on its way here (the threads' channels
+        // are not ordered with each other): every thread answers a flush after whatever it sent.
+        const gathering = flushed.open(cluster.threadCount, () => {
+          try {
+            reply({ type: 'saved', id: message.id, files: recorder?.saveAll() ?? 0 });
+          } catch (err) {
+            reply({ type: 'saved', id: message.id, files: 0, error: (err as Error).message });
+          }
+        });
+        cluster.broadcast({ type: 'flush', id: gathering });
+      } else if (message.type === 'flushed') {
+        flushed.add(message.id);
       }
     },
   });

@@ -15,6 +15,7 @@ export class Exchange {
   readonly requestId = requestId();
   /** When the request arrived (performance.now()): recorded and replayed timings count from here. */
   readonly startedAt = performance.now();
+  #ready = false;
 
   constructor(
     readonly res: HttpResponse,
@@ -22,6 +23,8 @@ export class Exchange {
     readonly path: string,
     readonly query: string,
     readonly headers: RequestHeaders,
+    /** Told the simulator's own time for this request (ms), once: see `ready`. */
+    readonly recordOverhead: (ms: number) => void,
   ) {
     res.onAborted(() => {
       this.#state = 'aborted';
@@ -36,6 +39,16 @@ export class Exchange {
 
   get state(): ExchangeState {
     return this.#state;
+  }
+
+  /**
+   * Marks the answer as ready: either about to wait for simulated latency, or written. The time
+   * from arrival to here is the simulator's overhead; only the first call counts.
+   */
+  ready(): void {
+    if (this.#ready || this.#state === 'aborted') return;
+    this.#ready = true;
+    this.recordOverhead(performance.now() - this.startedAt);
   }
 
   /** Marks the response as started (status and headers written). */

@@ -50,8 +50,7 @@ function limitersFrom(specs: Readonly<Record<string, LimitSpec>>): Map<string, D
 }
 
 const threadStats = new ThreadStats();
-// Ids unique across threads: main gathers every thread's answer under the asker's id.
-const stats = new Replies<string>(data.index * 1_000_000_000);
+const stats = new Replies<string>();
 
 /** What `PATCH /++/config` may change; main sends every new version to every thread. */
 let runtime: RuntimeConfig = data.runtime;
@@ -66,6 +65,7 @@ const pipeline: Pipeline = {
     (err) => log.error(`scheduled write failed: ${(err as Error)?.stack ?? String(err)}`),
     (ms) => threadStats.recordLateness(ms),
   ),
+  recordOverhead: (ms) => threadStats.recordOverhead(ms),
   latency: () => runtime.latency,
   limiters: limitersFrom(data.limits),
   generateOptions: { answerLength: data.settings.answerLength },
@@ -80,6 +80,8 @@ const recordReplay: RecordReplay = {
   log,
   index,
   limiters: pipeline.limiters,
+  scheduler: pipeline.scheduler,
+  recordOverhead: pipeline.recordOverhead,
   recorded: (file, interaction) => {
     const entry = entryOf(interaction, `recorded ${file}`, file);
     index.set(entry.key, entry);
@@ -173,6 +175,10 @@ parentPort!.on('message', (message: MainMessage) => {
   }
   if (message.type === 'stats') {
     post({ type: 'stats-snapshot', id: message.id, snapshot: threadStats.snapshot(message.reset) });
+    return;
+  }
+  if (message.type === 'flush') {
+    post({ type: 'flushed', id: message.id });
     return;
   }
   if (message.type === 'stats-result') {

@@ -2,6 +2,7 @@
 import type { RecordedInteraction, ReplayEntry } from '../core/recording-file.js';
 import type { LimitSpec } from '../core/rate-limits.js';
 import type { RuntimeConfig } from '../core/runtime-config.js';
+import type { StatsSnapshot } from './stats.js';
 
 /** Front-end → main. */
 export type FrontEndMessage =
@@ -17,7 +18,9 @@ export type FrontEndMessage =
   | { readonly type: 'config-applied'; readonly version: number }
   /** `GET /++/stats`: main gathers every thread's snapshot and answers `stats-result`. */
   | { readonly type: 'stats-request'; readonly id: number; readonly reset: boolean }
-  | { readonly type: 'stats-snapshot'; readonly id: number; readonly snapshot: string };
+  | { readonly type: 'stats-snapshot'; readonly id: number; readonly snapshot: StatsSnapshot }
+  /** Answers `flush`: everything this thread sent before has arrived. */
+  | { readonly type: 'flushed'; readonly id: number };
 
 /** Main → front-end. */
 export type MainMessage =
@@ -27,4 +30,5 @@ export type MainMessage =
   | { readonly type: 'config'; readonly version: number; readonly config: RuntimeConfig; readonly limits: Readonly<Record<string, LimitSpec>> }
   | { readonly type: 'config-patched'; readonly id: number; readonly error?: string }
   | { readonly type: 'stats'; readonly id: number; readonly reset: boolean }
+  | { readonly type: 'flush'; readonly id: number }
   | { readonly type: 'stats-result'; readonly id: number; readonly json: string };

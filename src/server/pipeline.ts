@@ -39,6 +39,8 @@ export interface Pipeline {
   readonly pool: PoolClient | undefined;
   /** The thread's one timer structure for simulated latency. */
   readonly scheduler: Scheduler;
+  /** Takes the simulator's own time per request (ms) for `/++/stats`. */
+  readonly recordOverhead: (ms: number) => void;
   /** The latency settings in force (a function: they will change at run time). */
   readonly latency: () => LatencyConfig;
   /** Rate limiters by deployment name, over windows shared by every thread. */
@@ -52,19 +54,22 @@ type ApiRoute = Extract<Route, { kind: 'api' }>;
 const HEALTH_BODY = JSON.stringify({ message: '👋 aoai-simulated-api is running' });
 
 /** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
-export function exchange(res: HttpResponse, req: HttpRequest): Exchange {
-  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', {
+export function exchange(res: HttpResponse, req: HttpRequest, recordOverhead: (ms: number) => void = ignore): Exchange {
+  const headers = {
     apiKey: req.getHeader('api-key'),
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
     contentLength: req.getHeader('content-length'),
-  });
+  };
+  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, recordOverhead);
 }
+
+const ignore = (): void => {};
 
 /** A request uWebSockets.js' own router matched to a route of the table (the fast path). */
 export function handleRoute(p: Pipeline, res: HttpResponse, req: HttpRequest, route: Route): void {
   const params = route.kind === 'api' && route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
-  const ex = exchange(res, req);
+  const ex = exchange(res, req, p.recordOverhead);
   try {
     dispatch(p, ex, route, params);
   } catch (err) {
@@ -77,7 +82,7 @@ export function handleRoute(p: Pipeline, res: HttpResponse, req: HttpRequest, ro
  * match once runs of slashes are collapsed. The JS router decides; this path is not hot.
  */
 export function handleUnmatched(p: Pipeline, res: HttpResponse, req: HttpRequest): void {
-  const ex = exchange(res, req);
+  const ex = exchange(res, req, p.recordOverhead);
   try {
     const found = p.router.match(ex.method, ex.path);
     if (found.kind === 'none') return reject(ex, errors.routeNotFound());
@@ -177,6 +182,7 @@ function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, ope
     if (answer.kind === 'json') {
       const due = ex.startedAt + timing.totalMs;
       if (due <= performance.now() + 1) return sendJson(ex, 200, answer.body, headers);
+      ex.ready();
       return p.scheduler.at(due, () => sendJson(ex, 200, answer.body, headers));
     }
     if (timing.totalMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err), headers);

@@ -17,6 +17,7 @@ import { readBodyBytes } from './body.js';
 import type { Log } from './log.js';
 import { exchange, fault, reject } from './pipeline.js';
 import { replay } from './replay.js';
+import type { Scheduler } from './scheduler.js';
 import { sendError } from './respond.js';
 import { forward } from './upstream.js';
 
@@ -28,6 +29,10 @@ export interface RecordReplay {
   readonly index: Map<string, ReplayEntry>;
   /** Rate limiters by deployment name: replayed answers are charged as generated ones are. */
   limiters: ReadonlyMap<string, DeploymentLimiter>;
+  /** Replayed answers wait for their recorded timing on the thread's scheduler. */
+  readonly scheduler: Scheduler;
+  /** Takes the simulator's own time per request (ms) for `/++/stats`. */
+  readonly recordOverhead: (ms: number) => void;
   /** Record mode: hands a new interaction to the main thread, which saves it. */
   readonly recorded: (file: string, interaction: RecordedInteraction) => void;
 }
@@ -41,7 +46,7 @@ export interface RecordReplay {
 function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, body: Buffer): void {
   const target = hit.status < 300 ? deploymentOperation(ex.path) : undefined;
   const limiter = target?.operation && p.limiters.get(target.deployment);
-  if (!target?.operation || !limiter) return replay(ex, hit, (err) => fault(p, ex, err));
+  if (!target?.operation || !limiter) return replay(p.scheduler, ex, hit);
   let request: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
@@ -55,14 +60,14 @@ function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, body: Buff
   if (!admission.allowed) {
     return sendError(ex, limiter.rejection(admission, operation, new URLSearchParams(ex.query).get('api-version') ?? '', cost));
   }
-  replay(ex, hit, (err) => fault(p, ex, err), limiter.successHeaders(admission));
+  replay(p.scheduler, ex, hit, limiter.successHeaders(admission));
 }
 
 /** Dot segments (plain or percent-encoded) and backslashes: a proxy must not forward them. */
 const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|$)|\\|%5c/i;
 
 export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: HttpRequest): void {
-  const ex = exchange(res, req);
+  const ex = exchange(res, req, p.recordOverhead);
   const headers: [string, string][] = [];
   if (p.settings.mode === 'record') req.forEach((name, value) => headers.push([name, value]));
   try {

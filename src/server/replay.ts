@@ -1,49 +1,40 @@
 /**
  * Serving a recorded answer with its recorded timing: a whole answer when `duration_ms` has passed
- * since the request arrived, a stream event by event at the recorded offsets. One timer per
- * exchange at a time, cancelled if the client goes away.
+ * since the request arrived, a stream event by event at the recorded offsets. The waits run on the
+ * thread's one scheduler, like generated latency; a step finds the exchange gone if the client
+ * went away, and stops.
  */
 import type { ReplayEntry } from '../core/recording-file.js';
 import type { Exchange } from './exchange.js';
 import { endResponse, sendRecorded, startResponse, writePart } from './respond.js';
-
-const sinceStart = (ex: Exchange): number => performance.now() - ex.startedAt;
+import type { Scheduler } from './scheduler.js';
 
 /**
  * `limitHeaders`: the deployment's current x-ratelimit values, which replace the recorded ones
  * (a recording's remaining budget says nothing about now).
  */
-export function replay(ex: Exchange, entry: ReplayEntry, fault: (err: unknown) => void, limitHeaders?: Readonly<Record<string, string>>): void {
+export function replay(scheduler: Scheduler, ex: Exchange, entry: ReplayEntry, limitHeaders?: Readonly<Record<string, string>>): void {
   const headers = limitHeaders
     ? [...entry.headers.filter(([name]) => !name.startsWith('x-ratelimit-')), ...Object.entries(limitHeaders)]
     : entry.headers;
-  let timer: NodeJS.Timeout | undefined;
-  ex.onAbort(() => clearTimeout(timer));
-  // Timer callbacks must not throw: an exception there would end the thread.
-  const later = (fn: () => void, delay: number): void => {
-    timer = setTimeout(() => {
-      try {
-        fn();
-      } catch (err) {
-        fault(err);
-      }
-    }, Math.max(0, delay));
-  };
+  ex.ready();
   const { events, offsetsMs } = entry;
   if (!events || !offsetsMs) {
-    later(() => sendRecorded(ex, entry.status, headers, entry.body), entry.durationMs - sinceStart(ex));
+    scheduler.at(ex.startedAt + entry.durationMs, () => sendRecorded(ex, entry.status, headers, entry.body));
     return;
   }
   let next = 0;
   const step = (): void => {
+    if (ex.state === 'aborted') return;
     // The headers go with the first event, as the service sends them when its first token is ready.
     startResponse(ex, entry.status, headers);
     // Everything already due goes out in one write.
+    const elapsed = performance.now() + 1 - ex.startedAt;
     let due = '';
-    while (next < events.length && offsetsMs[next]! <= sinceStart(ex)) due += events[next++];
+    while (next < events.length && offsetsMs[next]! <= elapsed) due += events[next++];
     if (due !== '') writePart(ex, due);
     if (next >= events.length) return endResponse(ex);
-    later(step, offsetsMs[next]! - sinceStart(ex));
+    scheduler.at(ex.startedAt + offsetsMs[next]!, step);
   };
-  later(step, (offsetsMs[0] ?? 0) - sinceStart(ex));
+  scheduler.at(ex.startedAt + (offsetsMs[0] ?? 0), step);
 }

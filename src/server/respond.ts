@@ -35,6 +35,7 @@ export function sendJson(ex: Exchange, status: number, body: string, headers?: H
     writeHead(ex, status, 'application/json', headers);
     ex.res.end(body, closeConnection);
   });
+  ex.ready();
   ex.ended();
 }
 
@@ -57,6 +58,7 @@ function writeRecordedHead(ex: Exchange, status: number, headers: HeaderList): v
 export function startResponse(ex: Exchange, status: number, headers: HeaderList): void {
   if (ex.state !== 'open') return;
   ex.res.cork(() => writeRecordedHead(ex, status, headers));
+  ex.ready();
 }
 
 /** A whole recorded or relayed answer at once. */
@@ -66,6 +68,7 @@ export function sendRecorded(ex: Exchange, status: number, headers: HeaderList, 
     writeRecordedHead(ex, status, headers);
     ex.res.end(body);
   });
+  ex.ready();
   ex.ended();
 }
 
@@ -99,6 +102,7 @@ export function openEventStream(ex: Exchange, headers?: Headers): void {
     writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
     ex.res.writeHeader('cache-control', 'no-cache');
   });
+  ex.ready();
 }
 
 /**
@@ -129,7 +133,9 @@ export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err:
     if (done) ex.ended();
     return done;
   };
-  if (pump()) return;
+  const done = pump();
+  ex.ready();
+  if (done) return;
   ex.res.onWritable(() => {
     if (ex.state !== 'streaming') return true;
     // The chunk that filled the buffer is already queued inside uWS; carry on with the next ones.

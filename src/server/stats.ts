@@ -1,7 +1,12 @@
 /**
- * The simulator's own measurements, per thread, in HDR histograms: how late the scheduler runs
- * simulated-latency tasks (a stream's token events, delayed answers). `GET /++/stats` merges every
- * thread's histogram (main asks each for a snapshot) and answers percentiles.
+ * The simulator's own measurements, per thread, in HDR histograms:
+ * - **overhead**: the simulator's own time per answered request, from its arrival to its answer
+ *   being ready to write, simulated latency excluded (what `make bench` reports next to the
+ *   client's view);
+ * - **scheduler lateness**: how late the scheduler runs simulated-latency tasks (a stream's token
+ *   events, delayed answers).
+ * `GET /++/stats` merges every thread's histograms (main asks each for a snapshot) and answers
+ * percentiles in milliseconds.
  */
 import hdr from 'hdr-histogram-js';
 
@@ -9,34 +14,48 @@ const HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_
 
 export const newHistogram = (): hdr.Histogram => hdr.build(HISTOGRAM);
 
-export class ThreadStats {
-  /** Scheduler lateness, in microseconds: when a task ran minus when it was due. */
-  #lateness = newHistogram();
+/** The measurements, by their name in the `/++/stats` answer. */
+const MEASURES = ['overhead_ms', 'scheduler_lateness_ms'] as const;
+type Measure = (typeof MEASURES)[number];
 
-  recordLateness(ms: number): void {
-    this.#lateness.recordValue(Math.max(0, Math.round(ms * 1000)));
+/** A thread's histograms, encoded to cross threads. */
+export type StatsSnapshot = Readonly<Record<Measure, string>>;
+
+/** Values are kept in microseconds: a histogram holds integers. */
+const micros = (ms: number): number => Math.max(0, Math.round(ms * 1000));
+
+export class ThreadStats {
+  readonly #histograms: Record<Measure, hdr.Histogram> = { overhead_ms: newHistogram(), scheduler_lateness_ms: newHistogram() };
+
+  /** The simulator's own time for a request (ms), simulated latency excluded. */
+  recordOverhead(ms: number): void {
+    this.#histograms.overhead_ms.recordValue(micros(ms));
   }
 
-  /** The histogram, encoded to cross threads; `reset` starts a new measurement. */
-  snapshot(reset: boolean): string {
-    const encoded = hdr.encodeIntoCompressedBase64(this.#lateness);
-    if (reset) this.#lateness.reset();
+  /** When a scheduled task ran minus when it was due (ms). */
+  recordLateness(ms: number): void {
+    this.#histograms.scheduler_lateness_ms.recordValue(micros(ms));
+  }
+
+  /** `reset` starts a new measurement. */
+  snapshot(reset: boolean): StatsSnapshot {
+    const encoded = {} as Record<Measure, string>;
+    for (const name of MEASURES) {
+      encoded[name] = hdr.encodeIntoCompressedBase64(this.#histograms[name]);
+      if (reset) this.#histograms[name].reset();
+    }
     return encoded;
   }
 }
 
 /** Merges the threads' snapshots into the `/++/stats` answer (milliseconds). */
-export function statsJson(snapshots: readonly string[]): string {
-  const merged = newHistogram();
-  for (const s of snapshots) merged.add(hdr.decodeFromCompressedBase64(s));
-  const ms = (p: number): number => merged.getValueAtPercentile(p) / 1000;
-  return JSON.stringify({
-    scheduler_lateness_ms: {
-      count: merged.totalCount,
-      p50: ms(50),
-      p99: ms(99),
-      p999: ms(99.9),
-      max: merged.maxValue / 1000,
-    },
-  });
+export function statsJson(snapshots: readonly StatsSnapshot[]): string {
+  const answer: Record<string, unknown> = {};
+  for (const name of MEASURES) {
+    const merged = newHistogram();
+    for (const s of snapshots) merged.add(hdr.decodeFromCompressedBase64(s[name]));
+    const ms = (p: number): number => merged.getValueAtPercentile(p) / 1000;
+    answer[name] = { count: merged.totalCount, p50: ms(50), p99: ms(99), p999: ms(99.9), max: merged.maxValue / 1000 };
+  }
+  return JSON.stringify(answer);
 }

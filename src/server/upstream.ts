@@ -160,10 +160,14 @@ export function forward(
     response.on('end', guard(() => {
       if (failed) return;
       const body = Buffer.concat(chunks);
+      // Recorded before the answer ends, so a client that has its answer can count on the
+      // recording having been handed over (a save it asks for next includes it).
+      // Errors are relayed, never saved: replaying a 500 would only hide it.
+      if (status >= 200 && status < 300) recordExchange(body);
       if (streamed) endResponse(ex);
       else sendRecorded(ex, status, kept, body);
-      // Errors are relayed, never saved: replaying a 500 would only hide it.
-      if (status < 200 || status >= 300) return;
+    }));
+    const recordExchange = (body: Buffer): void => {
       const requestContentType = request.headers.find(([n]) => n === 'content-type')?.[1] ?? '';
       const recordedQuery = request.query.replace(SECRET_QUERY, '').replace(/^&/, '');
       const responseText = isText(contentType) ? body.toString('utf8') : null;
@@ -184,7 +188,7 @@ export function forward(
           ...(streamed ? { stream_offsets_ms: offsets } : {}),
         },
       });
-    }));
+    };
     response.on('error', (err) => fail('unreachable', err.message));
   }));
 

@@ -85,13 +85,33 @@ describe('latency model', () => {
     }
   });
 
-  it('reports how late the scheduler ran, merged over threads, behind the key', async () => {
+  it('reports how late the scheduler ran and its own overhead per request, merged over threads, behind the key', async () => {
+    type Measure = { count: number; p50: number; p99: number };
+    type Stats = { scheduler_lateness_ms: Measure; overhead_ms: Measure };
+    const stats = async (query = ''): Promise<Stats> =>
+      (await (await fetch(`${sim.url}/++/stats${query}`, { headers: { 'api-key': sim.apiKey } })).json()) as Stats;
     expect((await fetch(`${sim.url}/++/stats`)).status).toBe(401);
-    const res = await fetch(`${sim.url}/++/stats?reset=true`, { headers: { 'api-key': sim.apiKey } });
-    const stats = ((await res.json()) as { scheduler_lateness_ms: { count: number; p50: number; p99: number } }).scheduler_lateness_ms;
-    expect(stats.count).toBeGreaterThan(0); // the requests above were paced by the scheduler
-    expect(stats.p99).toBeGreaterThanOrEqual(stats.p50);
-    const after = await fetch(`${sim.url}/++/stats`, { headers: { 'api-key': sim.apiKey } });
-    expect(((await after.json()) as { scheduler_lateness_ms: { count: number } }).scheduler_lateness_ms.count).toBe(0); // reset
+    const before = await stats('?reset=true');
+    expect(before.scheduler_lateness_ms.count).toBeGreaterThan(0); // the requests above were paced by the scheduler
+    expect(before.scheduler_lateness_ms.p99).toBeGreaterThanOrEqual(before.scheduler_lateness_ms.p50);
+    const after = await stats();
+    expect(after.scheduler_lateness_ms.count).toBe(0); // reset
+    expect(after.overhead_ms.count).toBe(0);
+
+    // Every answered API request counts once, delayed or not, error or not; management calls do not.
+    const client = azureClient(sim);
+    await client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 3 });
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 3, stream: true });
+    for await (const _ of stream);
+    const invalid = await fetch(`${sim.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+      method: 'POST',
+      headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
+      body: '{"messages": [',
+    });
+    expect(invalid.status).toBe(400);
+    const counted = await stats();
+    expect(counted.overhead_ms.count).toBe(3);
+    // Overhead excludes the simulated latency: 3 tokens at PER_TOKEN_MS each are not in it.
+    expect(counted.overhead_ms.p50).toBeLessThan(3 * PER_TOKEN_MS);
   });
 });
