@@ -85,17 +85,21 @@ export class DeploymentLimiter {
 
   /** Headers on an admitted answer: what is left of the budget and what the budget is. */
   successHeaders(admission: Extract<Admission, { allowed: true }>): Record<string, string> {
+    return this.#budgetHeaders(admission);
+  }
+
+  #budgetHeaders(left: { readonly remainingTokens: number; readonly remainingRequests: number }): Record<string, string> {
     if (this.#window instanceof TokenWindow) {
       return {
-        'x-ratelimit-remaining-requests': String(admission.remainingRequests),
-        'x-ratelimit-remaining-tokens': String(admission.remainingTokens),
+        'x-ratelimit-remaining-requests': String(left.remainingRequests),
+        'x-ratelimit-remaining-tokens': String(left.remainingTokens),
         'x-ratelimit-limit-requests': String(this.#window.requestsPer10s),
         'x-ratelimit-limit-tokens': String(this.#window.tokensPerMinute),
       };
     }
     return {
-      'x-ratelimit-remaining-requests': String(admission.remainingRequests),
-      'x-ratelimit-limit-requests': String((this.spec as { requestsPerMinute: number }).requestsPerMinute),
+      'x-ratelimit-remaining-requests': String(left.remainingRequests),
+      'x-ratelimit-limit-requests': String(this.#window.requestsPerMinute),
     };
   }
 
@@ -116,6 +120,7 @@ export class DeploymentLimiter {
         'retry-after': String(admission.retryAfterSeconds),
         'retry-after-ms': String(admission.retryAfterMs),
         [`x-ratelimit-reset-${admission.reason}`]: String(admission.retryAfterSeconds),
+        ...this.#budgetHeaders(admission),
       },
     };
   }

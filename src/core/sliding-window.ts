@@ -12,7 +12,15 @@
 
 export type Admission =
   | { readonly allowed: true; readonly remainingTokens: number; readonly remainingRequests: number }
-  | { readonly allowed: false; readonly reason: 'tokens' | 'requests'; readonly retryAfterSeconds: number; readonly retryAfterMs: number }
+  | {
+      readonly allowed: false;
+      readonly reason: 'tokens' | 'requests';
+      readonly retryAfterSeconds: number;
+      readonly retryAfterMs: number;
+      /** What is left of each budget now (AOAI sends it on the 429 too). */
+      readonly remainingTokens: number;
+      readonly remainingRequests: number;
+    }
   /** A request that can never fit (its cost alone exceeds the budget): the Python version's 500. */
   | { readonly allowed: false; readonly reason: 'too-large' };
 
@@ -195,7 +203,14 @@ export class TokenWindow {
       const ttrTokens = 60 - (now - tokensFullTime);
       const reason = ttrRequests > ttrTokens ? 'requests' : 'tokens';
       const wait = Math.max(reason === 'requests' ? ttrRequests : ttrTokens, 0.001);
-      return { allowed: false, reason, retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000) };
+      return {
+        allowed: false,
+        reason,
+        retryAfterSeconds: Math.ceil(wait),
+        retryAfterMs: Math.ceil(wait * 1000),
+        remainingTokens: Math.max(0, tpm - ring.sum()),
+        remainingRequests: Math.max(0, rp10 - requests10 + 1),
+      };
     }
     ring.push(now, cost);
     return { allowed: true, remainingTokens: tpm - tokens60, remainingRequests: rp10 - requests10 };
@@ -224,7 +239,7 @@ export class RequestWindow {
       ring.purge(now - 60);
       if (ring.count >= this.requestsPerMinute) {
         const wait = Math.max(60 - (now - ring.times[ring.at(0)]!), 0.001);
-        return { allowed: false, reason: 'requests', retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000) } as const;
+        return { allowed: false, reason: 'requests', retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000), remainingTokens: 0, remainingRequests: 0 } as const;
       }
       ring.push(now, 1);
       return { allowed: true, remainingTokens: 0, remainingRequests: this.requestsPerMinute - ring.count } as const;

@@ -61,6 +61,10 @@ describe('rate limits', () => {
     expect(retryAfterMs).toBeGreaterThan((retryAfter - 1) * 1000);
     expect(retryAfterMs).toBeLessThanOrEqual(retryAfter * 1000);
     expect(e.headers?.get('x-ratelimit-reset-requests')).toBe(String(retryAfter));
+    // The budget as it stands, as on a success: no request left in the 10 s window, 50 tokens used.
+    expect(e.headers?.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(e.headers?.get('x-ratelimit-remaining-tokens')).toBe(String(384 - 50));
+    expect(e.headers?.get('x-ratelimit-limit-tokens')).toBe('384');
   });
 
   it('names the token rate limit when tokens bind, and refuses a cost larger than the whole budget', async () => {

@@ -172,7 +172,10 @@ function pythonWindow(tpm: number, rp10: number) {
       const ttrT = 60 - (now - tokensFull);
       const reason = ttrR > ttrT ? 'requests' : 'tokens';
       const wait = Math.max(reason === 'requests' ? ttrR : ttrT, 0.001);
-      return { allowed: false, reason, retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000) };
+      // What is left of each budget now (not in the Python answer; AOAI sends it on a 429).
+      const remainingTokens = Math.max(0, tpm - (tok60 - cost));
+      const remainingRequests = Math.max(0, rp10 - (req10 - 1));
+      return { allowed: false, reason, retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000), remainingTokens, remainingRequests };
     }
     entries.push({ t: now, c: cost });
     return { allowed: true, remainingTokens: tpm - tok60, remainingRequests: rp10 - req10 };
