@@ -8,11 +8,15 @@ import type { ApiError } from './errors.js';
 export interface Metered {
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** Audio operations: the uploaded recording's size (their latency is per MiB). */
+  readonly audioBytes?: number;
 }
 
+/** A whole answer at once: JSON unless `contentType` says otherwise (audio's text formats). */
 export interface JsonAnswer extends Metered {
   readonly kind: 'json';
   readonly body: string;
+  readonly contentType?: string;
 }
 
 export interface StreamAnswer extends Metered {

@@ -131,6 +131,28 @@ export const errors = {
     param: null,
     message: `Unsupported data type: the request has 'Content-Type: ${contentType}', but this operation only accepts 'application/json'.`,
   }),
+  // The service's wording for an upload over its 25 MiB limit (the Python simulator's too).
+  audioTooLarge: (limit: number, size: number): ApiError => ({
+    status: 413,
+    code: 'request_entity_too_large',
+    type: INVALID_REQUEST,
+    param: 'file',
+    message: `Maximum content size limit (${limit}) exceeded (${size} bytes read)`,
+  }),
+  notMultipart: (contentType: string): ApiError => ({
+    status: 400,
+    code: 'unsupported_content_type',
+    type: INVALID_REQUEST,
+    param: null,
+    message: `Unsupported data type: the request has 'Content-Type: ${contentType}', but this operation only accepts 'multipart/form-data' with a boundary.`,
+  }),
+  malformedMultipart: (): ApiError => ({
+    status: 400,
+    code: 'invalid_request',
+    type: INVALID_REQUEST,
+    param: null,
+    message: 'The multipart/form-data body could not be parsed: check its boundary and part headers.',
+  }),
   bodyTooLarge: (limit: number): ApiError => ({
     status: 413,
     code: 'request_entity_too_large',

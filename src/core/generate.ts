@@ -4,6 +4,7 @@
  */
 import type { Answer } from './answer.js';
 import type { AnswerLength } from './choices.js';
+import { generateTranscription, generateTranslation } from './audio.js';
 import { generateChat } from './chat.js';
 import { generateCompletion } from './completions.js';
 import type { Deployment } from './deployments.js';
@@ -23,6 +24,8 @@ export const generators: Partial<Record<Operation, Generator>> = {
   chat: generateChat,
   completions: generateCompletion,
   embeddings: generateEmbedding,
+  transcriptions: generateTranscription,
+  translations: generateTranslation,
 };
 
 /** Runs the operation's generator; API errors become error answers, anything else a 500. */

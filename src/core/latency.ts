@@ -1,9 +1,12 @@
 /**
  * The latency model (facts §10): a normal(mean, std_dev) sample per request, in milliseconds per
- * completion token for chat and completions, per request for embeddings. A stream spends the same
+ * completion token for chat and completions, per request for embeddings, per MiB of uploaded
+ * audio for transcriptions and translations (both under the `translations` setting, as the Python
+ * simulator had only that one). A stream spends the same
  * total, one token's worth before each token event, instead of all of it up front.
  */
 import type { LatencySetting, Settings } from './settings.js';
+import type { Metered } from './answer.js';
 import type { Operation } from './models.js';
 
 /** Box–Muller; never negative (a negative sample means no added delay, as in the Python version). */
@@ -18,6 +21,8 @@ export type LatencyConfig = Settings['latency'];
 
 const PER_TOKEN: Partial<Record<Operation, keyof LatencyConfig>> = { chat: 'chatCompletions', completions: 'completions' };
 const PER_REQUEST: Partial<Record<Operation, keyof LatencyConfig>> = { embeddings: 'embeddings' };
+const PER_MIB: Partial<Record<Operation, keyof LatencyConfig>> = { transcriptions: 'translations', translations: 'translations' };
+const MIB = 1024 * 1024;
 
 export interface Pace {
   /** Milliseconds from the request's arrival to the whole answer (JSON), or to its last token. */
@@ -28,7 +33,8 @@ export interface Pace {
   readonly perTokenMs: number;
 }
 
-export function pace(config: LatencyConfig, operation: Operation, completionTokens: number, random: () => number = Math.random): Pace {
+export function pace(config: LatencyConfig, operation: Operation, metered: Metered, random: () => number = Math.random): Pace {
+  const { completionTokens } = metered;
   const perToken = PER_TOKEN[operation];
   if (perToken) {
     const setting = config[perToken];
@@ -41,6 +47,12 @@ export function pace(config: LatencyConfig, operation: Operation, completionToke
   if (perRequest) {
     const setting: LatencySetting = config[perRequest];
     const total = normalSample(setting.mean, setting.stdDev, random);
+    return { totalMs: total, firstTokenMs: total, perTokenMs: 0 };
+  }
+  const perMiB = PER_MIB[operation];
+  if (perMiB) {
+    const setting: LatencySetting = config[perMiB];
+    const total = (normalSample(setting.mean, setting.stdDev, random) * (metered.audioBytes ?? 0)) / MIB;
     return { totalMs: total, firstTokenMs: total, perTokenMs: 0 };
   }
   return { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 };

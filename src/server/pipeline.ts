@@ -12,7 +12,9 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Answer, StreamAnswer } from '../core/answer.js';
 import { pace, type LatencyConfig } from '../core/latency.js';
 import type { DeploymentRegistry } from '../core/deployments.js';
+import { formBody } from '../core/audio.js';
 import { errors, type ApiError } from '../core/errors.js';
+import { boundaryOf, parseMultipart } from '../core/multipart.js';
 import { generate, type GenerateOptions } from '../core/generate.js';
 import { isObject } from '../core/requests.js';
 import { eventChunks } from '../core/sse.js';
@@ -21,12 +23,12 @@ import { requestCost, type DeploymentLimiter } from '../core/rate-limits.js';
 import { decodeSegment, type Router } from '../core/router.js';
 import type { Settings } from '../core/settings.js';
 import type { ApiKeyAuth } from './auth.js';
-import { readBody } from './body.js';
+import { readBody, readBodyBytes } from './body.js';
 import { Exchange } from './exchange.js';
 import type { Log } from './log.js';
 import { isHeavy } from './offload.js';
 import type { PoolClient } from './pool-client.js';
-import { abandon, endResponse, openEventStream, sendError, sendJson, streamEvents, writePart, type Headers } from './respond.js';
+import { abandon, endResponse, openEventStream, sendBody, sendError, sendJson, streamEvents, writePart, type Headers } from './respond.js';
 import type { Scheduler } from './scheduler.js';
 import type { Route } from './routes.js';
 
@@ -102,6 +104,16 @@ function dispatch(p: Pipeline, ex: Exchange, route: Route, params: Readonly<Reco
 
 function authenticate(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>): void {
   if (!p.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  if (route.body === 'multipart') {
+    return readBodyBytes(ex, p.settings.maxBodyBytes, (result) => {
+      try {
+        if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(p.settings.maxBodyBytes), true);
+        parseForm(p, ex, route, params, result.text);
+      } catch (err) {
+        fault(p, ex, err);
+      }
+    });
+  }
   readBody(ex, p.settings.maxBodyBytes, (result) => {
     try {
       if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(p.settings.maxBodyBytes), true);
@@ -110,6 +122,15 @@ function authenticate(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readon
       fault(p, ex, err);
     }
   });
+}
+
+/** A form upload (audio): its fields become the body the generator reads; the bytes are not kept. */
+function parseForm(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, bytes: Buffer): void {
+  const boundary = boundaryOf(ex.headers.contentType);
+  if (!boundary) return sendError(ex, errors.notMultipart(ex.headers.contentType));
+  const parts = parseMultipart(bytes, boundary);
+  if (!parts) return sendError(ex, errors.malformedMultipart());
+  deployment(p, ex, route, params, formBody(parts), '');
 }
 
 /** Curl's default type is accepted too: people post JSON with `-d` and no header. */
@@ -178,12 +199,13 @@ function limit(p: Pipeline, ex: Exchange, answer: Answer, operation: Operation, 
 function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, operation?: Operation): void {
   try {
     if (answer.kind === 'error') return sendError(ex, answer.error);
-    const timing = operation ? pace(p.latency(), operation, answer.completionTokens) : NO_DELAY;
+    const timing = operation ? pace(p.latency(), operation, answer) : NO_DELAY;
     if (answer.kind === 'json') {
       const due = ex.startedAt + timing.totalMs;
-      if (due <= performance.now() + 1) return sendJson(ex, 200, answer.body, headers);
+      const send = (): void => sendBody(ex, 200, answer.contentType ?? 'application/json', answer.body, headers);
+      if (due <= performance.now() + 1) return send();
       ex.ready();
-      return p.scheduler.at(due, () => sendJson(ex, 200, answer.body, headers));
+      return p.scheduler.at(due, send);
     }
     if (timing.totalMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err), headers);
     pacedStream(p, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);

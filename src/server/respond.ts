@@ -30,9 +30,14 @@ function writeHead(ex: Exchange, status: number, contentType: string, headers: H
 }
 
 export function sendJson(ex: Exchange, status: number, body: string, headers?: Headers, closeConnection = false): void {
+  sendBody(ex, status, 'application/json', body, headers, closeConnection);
+}
+
+/** A whole answer of any content type (audio's text formats; JSON goes through `sendJson`). */
+export function sendBody(ex: Exchange, status: number, contentType: string, body: string, headers?: Headers, closeConnection = false): void {
   if (ex.state !== 'open') return;
   ex.res.cork(() => {
-    writeHead(ex, status, 'application/json', headers);
+    writeHead(ex, status, contentType, headers);
     ex.res.end(body, closeConnection);
   });
   ex.ready();
