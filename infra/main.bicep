@@ -53,12 +53,14 @@ param azureOpenAIKey string = ''
 param environmentVariables array = []
 
 var suffix = uniqueString(resourceGroup().id)
-var compactName = toLower(replace(replace(baseName, '-', ''), '_', ''))
+// Resource names are lower case; registry and storage names also letters and digits only.
+var lowerName = toLower(baseName)
+var compactName = replace(replace(lowerName, '-', ''), '_', '')
 var shareName = 'simulator'
 var mountPath = '/mnt/simulator'
 
 resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
-  name: '${baseName}-logs'
+  name: '${lowerName}-logs'
   location: location
   properties: {
     sku: { name: 'PerGB2018' }
@@ -103,7 +105,7 @@ resource share 'Microsoft.Storage/storageAccounts/fileServices/shares@2023-05-01
 }
 
 resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
-  name: '${baseName}-env'
+  name: '${lowerName}-env'
   location: location
   properties: {
     appLogsConfiguration: {
@@ -132,7 +134,7 @@ resource environmentStorage 'Microsoft.App/managedEnvironments/storages@2024-03-
 module app 'modules/container-app.bicep' = if (deployApp) {
   name: 'simulator-app'
   params: {
-    name: '${baseName}-app'
+    name: '${lowerName}-app'
     location: location
     environmentId: environment.id
     registryName: registry.name
