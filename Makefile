@@ -2,13 +2,35 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# The simulator reads .env itself (variables already in the environment win), so the Makefile
-# does not include it: make's own assignments would override the shell's.
+# .env (start from sample.env) is read here as well as by the simulator. A plain `include .env`
+# would let it override variables already set in the shell, so each name it sets is taken only
+# when the shell and the command line have not set it (the simulator's rule too), with bash's
+# reading of the value (quotes, comments), and exported for the recipes and the simulator.
+ifneq (,$(wildcard .env))
+DOT_ENV_NAMES := $(shell sed -nE 's/^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=.*/\2/p' .env)
+dot_env_value = $(shell set -a; . ./.env >/dev/null 2>&1; printf '%s' "$${$(1)}")
+# `$` and `#` are escaped so that make keeps the value as it is.
+$(foreach v,$(DOT_ENV_NAMES),$(if $(filter undefined,$(origin $(v))),$(eval export $(v) := $(subst #,\#,$(subst $$,$$$$,$(call dot_env_value,$(v)))))))
+endif
 
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
+# Docker: the image name, the build's network type (unrestricted | semi-restricted | restricted),
+# extra flags (e.g. DOCKER_BUILD_FLAGS=--network=host), the host port and recordings folder.
+IMAGE ?= aoai-simulated-api
+NETWORK_TYPE ?= unrestricted
+DOCKER_BUILD_FLAGS ?=
+DOCKER_RUN_FLAGS ?=
+DOCKER_PORT ?= 8000
+HOST_RECORDING_DIR ?= $(CURDIR)/.recording
+# Every setting sample.env documents goes to the container if it is set here (shell or .env),
+# except host paths: the recordings folder and the deployment file are mounted instead.
+DOCKER_HOST_PATHS := PORT SIMULATOR_HOST RECORDING_DIR OPENAI_DEPLOYMENT_CONFIG_PATH EXTENSION_PATH TIKTOKEN_CACHE_DIR
+# (sample.env's simulator section: the names before its "# ====" deployment heading.)
+DOCKER_ENV_NAMES := $(filter-out $(DOCKER_HOST_PATHS),$(shell sed -nE '/^# =+$$/q; s/^#?[[:space:]]*([A-Z][A-Z0-9_]*)=.*/\1/p' sample.env))
+
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
 
 $(NODE_MODULES_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -30,6 +52,8 @@ test: install-requirements ## Run the whole test suite (builds first)
 typecheck: install-requirements ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
+bench: bench-throughput ## The headline benchmark (bench-throughput); see the bench-* targets for the others
+
 bench-throughput: build ## Requests/s of the simulator against a bare uWebSockets.js server, same run
 	node dist/bench/throughput.js
 
@@ -45,4 +69,21 @@ bench-replay-pacing: build ## How closely replayed streams follow their recorded
 bench-stream-scheduling: build ## Pacing of 1,000 and 5,000 concurrent latency-paced streams
 	node dist/bench/stream-scheduling.js
 
-.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling
+setup-tiktoken: build ## Write OpenAI's tokenizer files to tiktoken_cache/ from the bundled ranks (no network; sha256-checked)
+	node dist/src/setup-tiktoken.js tiktoken_cache
+
+docker-build: ## Build the image (NETWORK_TYPE=unrestricted|semi-restricted|restricted, IMAGE=, DOCKER_BUILD_FLAGS=)
+	docker build $(DOCKER_BUILD_FLAGS) --build-arg network_type=$(NETWORK_TYPE) -t $(IMAGE) .
+
+docker-run: ## Run the image on DOCKER_PORT with the settings from the shell and .env; recordings in HOST_RECORDING_DIR
+	@mkdir -p "$(HOST_RECORDING_DIR)"
+	docker run --rm $$([ -t 0 ] && echo -it) -p $(DOCKER_PORT):8000 --user "$$(id -u):$$(id -g)" \
+		-v "$(HOST_RECORDING_DIR):/mnt/recording" -e RECORDING_DIR=/mnt/recording \
+		$(if $(OPENAI_DEPLOYMENT_CONFIG_PATH),-v "$(abspath $(OPENAI_DEPLOYMENT_CONFIG_PATH)):/mnt/deployment-config.json:ro" -e OPENAI_DEPLOYMENT_CONFIG_PATH=/mnt/deployment-config.json) \
+		$(foreach v,$(DOCKER_ENV_NAMES),$(if $(value $(v)),-e $(v))) \
+		$(DOCKER_RUN_FLAGS) $(IMAGE)
+
+deploy-aca: ## Deploy to Azure Container Apps with the settings from .env (needs az; see README)
+	scripts/deploy-aca.sh
+
+.PHONY: help install-requirements build run run-simulated-api test typecheck bench bench-throughput bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca

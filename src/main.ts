@@ -20,6 +20,7 @@ import { statsJson, type StatsSnapshot } from './server/stats.js';
 import { loadRecordings, Recorder } from './server/recordings.js';
 import { loadEnvFile } from './server/env-file.js';
 import { createLog } from './server/log.js';
+import { loadTiktokenCache } from './server/tiktoken-cache.js';
 
 interface DeploymentConfig {
   readonly text: string;
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
   const settings = parseSettings(process.env, availableParallelism());
   const log = createLog(settings.logLevel);
   const deploymentConfig = readDeploymentConfig(settings);
+  // Read and verified here, once: a missing or altered file stops the start, not a thread later.
+  const rankTables = settings.tiktokenCacheDir ? loadTiktokenCache(settings.tiktokenCacheDir) : undefined;
   const deployments = deploymentConfig?.deployments ?? defaultDeployments();
   const deploymentCount = deployments.size;
   // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
     limits: () => limits,
     runtime: () => runtime,
     log,
+    rankTables,
     onMessage: (message, reply) => {
       if (message.type === 'recorded' && recorder) {
         try {
@@ -161,6 +165,7 @@ async function main(): Promise<void> {
       `Threads: ${settings.frontEndThreads} front-end (uWebSockets.js), ${settings.poolThreads} pool (piscina); ` +
         `deployments: ${deploymentCount} ${deploymentConfig ? `from ${deploymentConfig.source}` : 'built-in'}` +
         `${settings.allowUndefinedDeployments ? ', undefined names allowed' : ''}`,
+      ...(rankTables ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
       ...(recordings ? [`Recordings: ${recordings.entries.length} interaction(s) in ${resolve(settings.recordingDir)}${recorder ? `, autosave ${recorder.autosave ? 'on' : 'off'}` : ''}`] : []),
       '',
     ].join('\n'),

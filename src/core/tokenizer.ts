@@ -1,7 +1,9 @@
 /**
  * Token counting over js-tiktoken's rank tables, which ship inside the package, so nothing is
- * downloaded at run time. Encodings load lazily, once per thread, into the fast encoder of
- * `bpe.ts` (js-tiktoken's own encoder is the oracle the tests compare it with).
+ * downloaded at run time — or over the files of `TIKTOKEN_CACHE_DIR` when it is set (the main
+ * thread reads and verifies them, and each thread installs them with `useRankTables` before its
+ * first use). Encodings load lazily, once per thread, into the fast encoder of `bpe.ts`
+ * (js-tiktoken's own encoder is the oracle the tests compare it with).
  *
  * Load tests repeat prompts, so counts are cached per string.
  */
@@ -13,7 +15,11 @@ import type { EncodingName } from './models.js';
 
 // Importing a rank module only loads its compressed text (a few MB); the encoder's map is built
 // on first use of the encoding.
-const RANK_TABLES: Readonly<Record<EncodingName, RankTable>> = { cl100k_base: cl100k, o200k_base: o200k };
+export type RankTables = Readonly<Record<EncodingName, RankTable>>;
+
+export const BUNDLED_RANK_TABLES: RankTables = { cl100k_base: cl100k, o200k_base: o200k };
+
+const rankTables: Record<EncodingName, RankTable> = { ...BUNDLED_RANK_TABLES };
 
 /**
  * Strings shorter than this are counted directly (a role name costs less to encode than to look
@@ -53,10 +59,19 @@ export class Encoding {
 
 const loaded = new Map<EncodingName, Encoding>();
 
+/** Makes this thread encode with these tables (from a tiktoken cache) instead of the bundled ones. */
+export function useRankTables(tables: Partial<RankTables>): void {
+  for (const [name, table] of Object.entries(tables) as [EncodingName, RankTable][]) {
+    // An encoder already built would keep counting with the old table: a silent mix.
+    if (loaded.has(name)) throw new Error(`useRankTables: ${name} is already in use on this thread`);
+    rankTables[name] = table;
+  }
+}
+
 export function getEncoding(name: EncodingName): Encoding {
   let encoding = loaded.get(name);
   if (!encoding) {
-    encoding = new Encoding(name, RANK_TABLES[name]);
+    encoding = new Encoding(name, rankTables[name]);
     loaded.set(name, encoding);
   }
   return encoding;

@@ -10,9 +10,11 @@ import { errors } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
 import type { ReplayEntry } from '../core/recording-file.js';
 import type { FrontEndData } from './front-end.js';
+import type { PoolWorkerData } from '../workers/generate.js';
 import type { FrontEndMessage, MainMessage } from './messages.js';
 import type { Log } from './log.js';
 import type { PoolReply, PoolRequest } from './pool-client.js';
+import type { RankTables } from '../core/tokenizer.js';
 
 const FRONT_END = new URL('./front-end.js', import.meta.url);
 const POOL_WORKER = new URL('../workers/generate.js', import.meta.url);
@@ -31,6 +33,8 @@ export interface ClusterOptions {
   /** Messages from front-ends beyond start-up (record mode's new interactions, save requests). */
   readonly onMessage?: (message: FrontEndMessage, reply: (message: MainMessage) => void) => void;
   readonly log: Log;
+  /** `TIKTOKEN_CACHE_DIR`'s verified tables, for every thread; undefined: the bundled ones. */
+  readonly rankTables?: RankTables | undefined;
 }
 
 /** A start-up failure with a message for the user (no stack trace needed). */
@@ -76,7 +80,13 @@ export class Cluster {
     this.#port = await claimPort(settings.host, settings.port);
     // One pool thread is kept warm; more start under load and end after a minute idle, so a
     // many-core machine does not hold a tokenizer per core for requests that never come.
-    this.#pool = new Piscina({ filename: POOL_WORKER.href, minThreads: 1, maxThreads: settings.poolThreads, idleTimeout: 60_000 });
+    this.#pool = new Piscina({
+      filename: POOL_WORKER.href,
+      minThreads: 1,
+      maxThreads: settings.poolThreads,
+      idleTimeout: 60_000,
+      workerData: { rankTables: this.#options.rankTables } satisfies PoolWorkerData,
+    });
     const started: Promise<void>[] = [];
     for (let i = 0; i < settings.frontEndThreads; i++) started.push(this.#startFrontEnd(i));
     const results = await Promise.allSettled(started);
@@ -88,7 +98,7 @@ export class Cluster {
   }
 
   #startFrontEnd(index: number): Promise<void> {
-    const { settings, apiKey, replayEntries, onMessage, log } = this.#options;
+    const { settings, apiKey, replayEntries, onMessage, log, rankTables } = this.#options;
     const channel = new MessageChannel();
     const data: FrontEndData = {
       index,
@@ -99,6 +109,7 @@ export class Cluster {
       limits: this.#options.limits(),
       runtime: this.#options.runtime(),
       poolPort: channel.port2,
+      rankTables,
     };
     const worker = new Worker(FRONT_END, { workerData: data, transferList: [channel.port2] });
     this.#servePool(channel.port1);

@@ -7,6 +7,7 @@ import uWS from 'uWebSockets.js';
 import { DeploymentRegistry, deploymentsFrom } from '../core/deployments.js';
 import { Router } from '../core/router.js';
 import type { Settings } from '../core/settings.js';
+import { useRankTables, type RankTables } from '../core/tokenizer.js';
 import { warmUp } from '../core/warm-up.js';
 import { ApiKeyAuth } from './auth.js';
 import { createLog } from './log.js';
@@ -38,6 +39,8 @@ export interface FrontEndData {
   readonly apiKey: string;
   readonly port: number;
   readonly poolPort: MessagePort | undefined;
+  /** `TIKTOKEN_CACHE_DIR`'s tables, read and verified by main; undefined: the bundled ones. */
+  readonly rankTables: RankTables | undefined;
 }
 
 
@@ -100,6 +103,7 @@ function authorized(res: uWS.HttpResponse, req: uWS.HttpRequest): Exchange | und
   return undefined;
 }
 
+if (data.rankTables) useRankTables(data.rankTables);
 warmUp();
 
 const app = uWS.App();

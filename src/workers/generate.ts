@@ -2,12 +2,14 @@
  * Piscina worker: generates answers for requests too heavy to run in a front-end thread (long
  * prompts to tokenise, long answers to build). Thin by design: parse, call core, return.
  */
+import { workerData } from 'piscina';
 import type { Answer } from '../core/answer.js';
 import type { Deployment } from '../core/deployments.js';
 import { errors } from '../core/errors.js';
 import { generate, type GenerateOptions } from '../core/generate.js';
 import type { Operation } from '../core/models.js';
 import { warmUp } from '../core/warm-up.js';
+import { useRankTables, type RankTables } from '../core/tokenizer.js';
 
 export interface GenerateTask {
   readonly operation: Operation;
@@ -17,6 +19,14 @@ export interface GenerateTask {
   readonly options: GenerateOptions;
 }
 
+/** What the cluster gives every pool thread. */
+export interface PoolWorkerData {
+  /** `TIKTOKEN_CACHE_DIR`'s tables, read and verified by main; undefined: the bundled ones. */
+  readonly rankTables: RankTables | undefined;
+}
+
+const { rankTables } = (workerData ?? {}) as Partial<PoolWorkerData>;
+if (rankTables) useRankTables(rankTables);
 warmUp();
 
 export default function run(task: GenerateTask): Answer {

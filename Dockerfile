@@ -1,0 +1,69 @@
+# aoai-simulated-api as a container.
+#
+#   docker build -t aoai-simulated-api .                                          # unrestricted (default)
+#   docker build --build-arg network_type=semi-restricted -t aoai-simulated-api .
+#   docker build --build-arg network_type=restricted -t aoai-simulated-api .
+#   docker run -p 8000:8000 -e SIMULATOR_MODE=generate aoai-simulated-api
+#
+# network_type says where the tokenizer files come from (README, "Docker"):
+#   unrestricted     the ranks bundled in the js-tiktoken package (no TIKTOKEN_CACHE_DIR);
+#   semi-restricted  the build downloads OpenAI's cl100k_base / o200k_base .tiktoken files;
+#   restricted       the build takes the files in tiktoken_cache/ (committed; `make setup-tiktoken`
+#                    recreates them offline) and uses no network for the tokenizer.
+# Both cache variants verify the files' sha256 at build time and set TIKTOKEN_CACHE_DIR, so the
+# simulator reads them (and checks them again) at start.
+# The base must be glibc (Debian 12): the uWebSockets.js binaries do not load on musl (alpine).
+ARG network_type=unrestricted
+
+# ---- build: compile, prepare the tokenizer cache, then drop the development dependencies
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund
+# uWebSockets.js ships native builds for every platform and Node ABI (~110 MB): keep the one this
+# image's Node loads (src/uws.js requires binaries/uws_<platform>_<arch>_<abi>.node).
+RUN keep="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node" \
+    && test -f "node_modules/uWebSockets.js/binaries/$keep" \
+    && find node_modules/uWebSockets.js -name '*.node' ! -path "*/binaries/$keep" -delete
+COPY tiktoken_cache ./tiktoken_cache
+ARG network_type
+# One RUN rather than a download stage per type: Docker's classic builder runs every stage of a
+# Dockerfile, so a stage with a download would break the offline builds of the other types.
+RUN case "$network_type" in \
+      unrestricted)    mkdir -p /tiktoken_cache ;; \
+      semi-restricted) node dist/src/setup-tiktoken.js --download /tiktoken_cache ;; \
+      restricted)      node dist/src/setup-tiktoken.js --check tiktoken_cache && cp -r tiktoken_cache /tiktoken_cache ;; \
+      *) echo "network_type must be unrestricted, semi-restricted or restricted, not \"$network_type\"" >&2; exit 1 ;; \
+    esac
+
+# ---- runtime: production dependencies and compiled code only, as an unprivileged user
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# The official node image has the user `node` (uid 1000); a base without it gets one. The default
+# RECORDING_DIR (.recording, under /app) must be writable by it for record mode.
+RUN (id -u node >/dev/null 2>&1 || useradd --uid 1000 --user-group --create-home node) \
+    && mkdir -p /app/.recording && chown node:node /app/.recording
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /tiktoken_cache ./tiktoken_cache
+USER node
+EXPOSE 8000
+# GET / is the unauthenticated health route. No curl in the slim image: Node's fetch does it.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/src/main.js"]
+
+FROM runtime AS simulator-unrestricted-network
+
+FROM runtime AS simulator-semi-restricted-network
+ENV TIKTOKEN_CACHE_DIR=/app/tiktoken_cache
+
+FROM runtime AS simulator-restricted-network
+ENV TIKTOKEN_CACHE_DIR=/app/tiktoken_cache
+
+FROM simulator-${network_type}-network

@@ -1,0 +1,162 @@
+// aoai-simulated-api on Azure Container Apps: a container registry, a Log Analytics workspace,
+// a Container Apps environment, a Storage account whose file share is mounted at /mnt/simulator
+// (recordings, the deployment config, extensions) and the simulator's container app.
+//
+// scripts/deploy-aca.sh (`make deploy-aca`) deploys this twice: first with deployApp=false (so the
+// registry and the share exist), then builds the image into the registry, uploads the config
+// files to the share, and deploys again with deployApp=true.
+
+targetScope = 'resourceGroup'
+
+@description('Azure region of every resource.')
+param location string = resourceGroup().location
+
+@description('Prefix of the resource names (letters and digits; storage and registry names add a unique suffix).')
+@minLength(3)
+@maxLength(12)
+param baseName string = 'aoaisim'
+
+@description('Deploy the container app too (false: only what the image build and the uploads need).')
+param deployApp bool = true
+
+@description('Image repository and tag in the registry.')
+param imageName string = 'aoai-simulated-api'
+param imageTag string = 'latest'
+
+@description('Fewest replicas (0 lets the app scale to zero when idle).')
+@minValue(0)
+@maxValue(300)
+param minReplicas int = 1
+
+@description('Most replicas. Scale-out is how one load test goes past one machine; rate limits are per replica.')
+@minValue(1)
+@maxValue(300)
+param maxReplicas int = 1
+
+@description('Concurrent HTTP requests per replica before Container Apps adds one (between minReplicas and maxReplicas).')
+@minValue(1)
+param concurrentRequestsPerReplica int = 1000
+
+@description('CPU cores and memory of a replica (Container Apps pairs: 0.5/1Gi, 1/2Gi, 2/4Gi, 4/8Gi).')
+param cpu string = '1'
+param memory string = '2Gi'
+
+@description('The key clients must send.')
+@secure()
+param simulatorApiKey string
+
+@description('Record mode: the upstream Azure OpenAI key (empty: none).')
+@secure()
+param azureOpenAIKey string = ''
+
+@description('The simulator\'s other settings from .env, as [{ name, value }] (RECORDING_DIR defaults to the share).')
+param environmentVariables array = []
+
+var suffix = uniqueString(resourceGroup().id)
+// Resource names are lower case; registry and storage names also letters and digits only.
+var lowerName = toLower(baseName)
+var compactName = replace(replace(lowerName, '-', ''), '_', '')
+var shareName = 'simulator'
+var mountPath = '/mnt/simulator'
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
+  name: '${lowerName}-logs'
+  location: location
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+  }
+}
+
+resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = {
+  name: take('${compactName}${suffix}', 50)
+  location: location
+  sku: { name: 'Basic' }
+  properties: {
+    // The app pulls with the admin credentials: no role assignment, so Contributor on the
+    // resource group is enough to deploy.
+    adminUserEnabled: true
+  }
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: take('${compactName}${suffix}', 24)
+  location: location
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    allowBlobPublicAccess: false
+    supportsHttpsTrafficOnly: true
+  }
+}
+
+resource fileService 'Microsoft.Storage/storageAccounts/fileServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource share 'Microsoft.Storage/storageAccounts/fileServices/shares@2023-05-01' = {
+  parent: fileService
+  name: shareName
+  properties: {
+    shareQuota: 100
+  }
+}
+
+resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
+  name: '${lowerName}-env'
+  location: location
+  properties: {
+    appLogsConfiguration: {
+      destination: 'log-analytics'
+      logAnalyticsConfiguration: {
+        customerId: logs.properties.customerId
+        sharedKey: logs.listKeys().primarySharedKey
+      }
+    }
+  }
+}
+
+resource environmentStorage 'Microsoft.App/managedEnvironments/storages@2024-03-01' = {
+  parent: environment
+  name: shareName
+  properties: {
+    azureFile: {
+      accountName: storage.name
+      accountKey: storage.listKeys().keys[0].value
+      shareName: share.name
+      accessMode: 'ReadWrite'
+    }
+  }
+}
+
+module app 'modules/container-app.bicep' = if (deployApp) {
+  name: 'simulator-app'
+  params: {
+    name: '${lowerName}-app'
+    location: location
+    environmentId: environment.id
+    registryName: registry.name
+    image: '${registry.properties.loginServer}/${imageName}:${imageTag}'
+    storageName: environmentStorage.name
+    mountPath: mountPath
+    minReplicas: minReplicas
+    maxReplicas: maxReplicas
+    concurrentRequestsPerReplica: concurrentRequestsPerReplica
+    cpu: cpu
+    memory: memory
+    simulatorApiKey: simulatorApiKey
+    azureOpenAIKey: azureOpenAIKey
+    environmentVariables: environmentVariables
+  }
+}
+
+output registryName string = registry.name
+output registryLoginServer string = registry.properties.loginServer
+output storageAccountName string = storage.name
+output shareName string = share.name
+output mountPath string = mountPath
+output environmentName string = environment.name
+output appName string = deployApp ? app.outputs.name : ''
+output appFqdn string = deployApp ? app.outputs.fqdn : ''

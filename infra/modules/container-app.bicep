@@ -1,0 +1,123 @@
+// The simulator's container app: ingress on port 8000, the file share at mountPath, the keys as
+// secrets, the other settings as environment variables, and HTTP-driven scale-out.
+
+param name string
+param location string
+param environmentId string
+param registryName string
+param image string
+@description('The environment storage (Azure Files share) to mount.')
+param storageName string
+param mountPath string
+param minReplicas int
+param maxReplicas int
+param concurrentRequestsPerReplica int
+param cpu string
+param memory string
+@secure()
+param simulatorApiKey string
+@secure()
+param azureOpenAIKey string
+@description('[{ name, value }] from .env.')
+param environmentVariables array
+
+resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
+  name: registryName
+}
+
+var hasUpstreamKey = !empty(azureOpenAIKey)
+var secretEnv = concat(
+  [{ name: 'SIMULATOR_API_KEY', secretRef: 'simulator-api-key' }],
+  hasUpstreamKey ? [{ name: 'AZURE_OPENAI_KEY', secretRef: 'azure-openai-key' }] : []
+)
+// Recordings live on the share unless .env says otherwise.
+var recordingDirSet = length(filter(environmentVariables, e => e.name == 'RECORDING_DIR')) > 0
+var defaultEnv = recordingDirSet ? [] : [{ name: 'RECORDING_DIR', value: '${mountPath}/recording' }]
+
+resource app 'Microsoft.App/containerApps@2024-03-01' = {
+  name: name
+  location: location
+  properties: {
+    managedEnvironmentId: environmentId
+    configuration: {
+      ingress: {
+        external: true
+        targetPort: 8000
+        transport: 'auto'
+        allowInsecure: false
+      }
+      registries: [
+        {
+          server: registry.properties.loginServer
+          username: registry.listCredentials().username
+          passwordSecretRef: 'registry-password'
+        }
+      ]
+      secrets: concat(
+        [
+          { name: 'registry-password', value: registry.listCredentials().passwords[0].value }
+          { name: 'simulator-api-key', value: simulatorApiKey }
+        ],
+        hasUpstreamKey ? [{ name: 'azure-openai-key', value: azureOpenAIKey }] : []
+      )
+    }
+    template: {
+      containers: [
+        {
+          name: 'simulator'
+          image: image
+          resources: {
+            cpu: json(cpu)
+            memory: memory
+          }
+          env: concat(environmentVariables, defaultEnv, secretEnv)
+          volumeMounts: [
+            {
+              volumeName: 'simulator'
+              mountPath: mountPath
+            }
+          ]
+          probes: [
+            {
+              type: 'Liveness'
+              httpGet: { path: '/', port: 8000 }
+              periodSeconds: 30
+            }
+            {
+              type: 'Startup'
+              httpGet: { path: '/', port: 8000 }
+              periodSeconds: 2
+              failureThreshold: 30
+            }
+          ]
+        }
+      ]
+      volumes: [
+        {
+          name: 'simulator'
+          storageType: 'AzureFile'
+          storageName: storageName
+          // The image runs as the unprivileged user 1000, which must be able to write recordings.
+          mountOptions: 'uid=1000,gid=1000,dir_mode=0775,file_mode=0664'
+        }
+      ]
+      scale: {
+        minReplicas: minReplicas
+        maxReplicas: maxReplicas
+        rules: [
+          {
+            name: 'http-requests'
+            http: {
+              metadata: {
+                concurrentRequests: string(concurrentRequestsPerReplica)
+              }
+            }
+          }
+        ]
+      }
+    }
+  }
+}
+
+output name string = app.name
+output fqdn string = app.properties.configuration.ingress.fqdn
