@@ -30,8 +30,11 @@ test: install-requirements ## Run the whole test suite (builds first)
 typecheck: install-requirements ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
-bench-throughput: build ## Requests/s of the simulator against a bare uWebSockets.js server, same run
-	node dist/bench/throughput.js
+bench: build ## Simulator vs a bare uWebSockets.js server, every scenario, scaling, slow streams (~6 min; writes bench/results/)
+	node dist/bench/bench.js $(BENCH_ARGS)
+
+bench-throughput: build ## Non-streaming chat against a bare uWebSockets.js server at 1, 2 and 4 threads (part of bench)
+	node dist/bench/bench.js --only chat-threads $(BENCH_ARGS)
 
 bench-pool-threshold: build ## Measure when handing a request to the worker pool pays
 	node dist/bench/pool-threshold.js
@@ -45,4 +48,4 @@ bench-replay-pacing: build ## How closely replayed streams follow their recorded
 bench-stream-scheduling: build ## Pacing of 1,000 and 5,000 concurrent latency-paced streams
 	node dist/bench/stream-scheduling.js
 
-.PHONY: help install-requirements build run run-simulated-api test typecheck bench-throughput bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling
+.PHONY: help install-requirements build run run-simulated-api test typecheck bench bench-throughput bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling
