@@ -30,7 +30,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     only: { type: 'string' },
     tool: { type: 'string' },
-    'max-streams': { type: 'string', default: String(STREAM_RAMP.max) },
+    'max-streams': { type: 'string', default: String(STREAM_RAMP.steps.at(-1)) },
     out: { type: 'string' },
   },
 });
@@ -128,14 +128,14 @@ async function compare(s: Scenario, varied?: { setting: string; value: number },
   }
 }
 
-/** Doubles the concurrent paced streams until the scheduler's p99 lateness passes the limit. */
+/** Raises the concurrent paced streams until the scheduler's p99 lateness passes the limit. */
 async function streamRamp(maxStreams: number): Promise<NonNullable<BenchResults['streams']>> {
   const sim = await startSimulator({ SIMULATOR_API_KEY: API_KEY, ...PACED_STREAM_SETTINGS });
   const steps: StreamStep[] = [];
   let held = 0;
   try {
     console.log(`\nConcurrent slow streams (${TOKENS} tokens at ${PER_TOKEN_MS} ms), until the scheduler's p99 lateness passes ${STREAM_RAMP.limitMs} ms\n${STREAM_HEADER}`);
-    for (let n = STREAM_RAMP.start; n <= maxStreams; n *= 2) {
+    for (const n of STREAM_RAMP.steps.filter((x) => x <= maxStreams)) {
       progress(`slow streams: ${n} at once`);
       const r = await pacedStreams(sim.port, API_KEY, n);
       const lags = r.clientLagsMs;
