@@ -12,6 +12,11 @@ import { serializeRecordingFile, type RecordedInteraction } from '../src/core/re
 export const RECORDINGS_DIR = fileURLToPath(new URL('../../recordings', import.meta.url));
 /** A deployment whose 1,000 tokens a minute (and 1 request per 10 s) are gone after the first request. */
 export const TINY_DEPLOYMENT = 'bench-tiny-tpm';
+/**
+ * A limited deployment no bench run exhausts: 500M TPM allows 500,000 requests per 10 s (the
+ * built-in 100M one's 100,000 run out within a run at full speed). Its window takes ~48 MB.
+ */
+export const HUGE_DEPLOYMENT = 'bench-huge-tpm';
 
 export interface Fixtures {
   /** For OPENAI_DEPLOYMENT_CONFIG_PATH. */
@@ -25,7 +30,10 @@ export interface Fixtures {
 export function writeFixtures(): Fixtures {
   const dir = mkdtempSync(join(tmpdir(), 'bench-fixtures-'));
   const deploymentConfig = join(dir, 'deployments.json');
-  writeFileSync(deploymentConfig, JSON.stringify({ [TINY_DEPLOYMENT]: { model: 'gpt-4o', tokensPerMinute: 1000 } }));
+  writeFileSync(
+    deploymentConfig,
+    JSON.stringify({ [TINY_DEPLOYMENT]: { model: 'gpt-4o', tokensPerMinute: 1000 }, [HUGE_DEPLOYMENT]: { model: 'gpt-4o', tokensPerMinute: 500_000_000 } }),
+  );
 
   // Replay keeps recorded timing; the bench measures the simulator's own cost, so the copies answer
   // at once (the recorded 950 ms would make every scenario measure the same sleep).

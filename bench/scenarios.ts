@@ -4,7 +4,7 @@
  * (bench.ts) treats them all alike.
  */
 import type { Fixtures } from './fixtures.js';
-import { TINY_DEPLOYMENT } from './fixtures.js';
+import { HUGE_DEPLOYMENT, TINY_DEPLOYMENT } from './fixtures.js';
 import { UNIQUE_ID } from './load.js';
 
 export interface Scenario {
@@ -49,8 +49,9 @@ export function scenarios(fixtures: Fixtures): Scenario[] {
   return [
     { id: 'chat', title: 'chat, short prompt, max_tokens 50', settings: {}, path: chatPath('gpt-4o'), body: JSON.stringify(SHORT_CHAT), expectStatus: 200, target: 0.5 },
     {
-      id: 'chat-rate-limited', title: 'chat on a 100M-TPM deployment (the limiter admits)', settings: {},
-      path: chatPath('gpt-35-turbo-100m-token'), body: JSON.stringify(SHORT_CHAT), expectStatus: 200,
+      id: 'chat-rate-limited', title: 'chat on a 500M-TPM deployment (the limiter admits)',
+      settings: { OPENAI_DEPLOYMENT_CONFIG_PATH: fixtures.deploymentConfig },
+      path: chatPath(HUGE_DEPLOYMENT), body: JSON.stringify(SHORT_CHAT), expectStatus: 200,
     },
     { id: 'long-prompt-cache-on', title: 'chat, ≈4k-token prompt, same prompt (count cached)', settings: {}, path: chatPath('gpt-4o'), body: longChat('Summarise: '), expectStatus: 200 },
     { id: 'long-prompt-cache-off', title: 'chat, ≈4k-token prompt, unique per request', settings: {}, path: chatPath('gpt-4o'), body: longChat(`Request ${UNIQUE_ID}: `), expectStatus: 200 },
