@@ -52,10 +52,11 @@ test: install-requirements ## Run the whole test suite (builds first)
 typecheck: install-requirements ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
-bench: bench-throughput ## The headline benchmark (bench-throughput); see the bench-* targets for the others
+bench: build ## Simulator vs a bare uWebSockets.js server, every scenario, scaling, slow streams (~6 min; writes bench/results/)
+	node dist/bench/bench.js $(BENCH_ARGS)
 
-bench-throughput: build ## Requests/s of the simulator against a bare uWebSockets.js server, same run
-	node dist/bench/throughput.js
+bench-throughput: build ## Non-streaming chat against a bare uWebSockets.js server at 1, 2 and 4 threads (part of bench)
+	node dist/bench/bench.js --only chat-threads $(BENCH_ARGS)
 
 bench-pool-threshold: build ## Measure when handing a request to the worker pool pays
 	node dist/bench/pool-threshold.js

@@ -60,7 +60,7 @@ export async function startSimulator(env: Record<string, string>): Promise<Serve
   return startProcess([SIMULATOR_MAIN], { LOG_LEVEL: 'warn', ...NO_LATENCY, ...env, PORT: String(port) }, /listening on/, port);
 }
 
-export async function startBareServer(threads: number, bodyFile: string): Promise<Server> {
+export async function startBareServer(threads: number, responseFile: string): Promise<Server> {
   const port = await freePort();
-  return startProcess([BARE_SERVER, String(port), String(threads), bodyFile], {}, /listening on/, port);
+  return startProcess([BARE_SERVER, String(port), String(threads), responseFile], {}, /listening on/, port);
 }

@@ -1,0 +1,155 @@
+/**
+ * The bench's results: their shape (what `bench/results/latest.json` holds), the progress lines
+ * and table rows printed while it runs, and the Markdown summary written next to the JSON.
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import type { LoadTool } from './load.js';
+import type { Percentiles } from './simulator-stats.js';
+
+export interface ClientView {
+  readonly requestsPerSecond: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+}
+
+/** One scenario: the bare server and the simulator under the same load. */
+export interface Comparison {
+  readonly id: string;
+  readonly title: string;
+  /** The setting a scaling row changes, and its value. */
+  readonly varied?: { readonly setting: string; readonly value: number };
+  readonly tool: LoadTool;
+  readonly bare: ClientView;
+  readonly simulator: ClientView;
+  readonly ratio: number;
+  readonly target: number | null;
+  /** The simulator's own time per request, during the runs at full speed. */
+  readonly overheadAtMax: Percentiles;
+  /** The same at a fixed rate of half the simulator's maximum (autocannon). */
+  readonly overheadAtHalf: Percentiles & { readonly rateAsked: number; readonly rateAchieved: number };
+  /** Answers with another status than expected, and socket errors, in the simulator's runs. */
+  readonly unexpected: number;
+  readonly sample: { readonly status: number; readonly bytes: number; readonly promptTokens: number | null };
+}
+
+export interface StreamStep {
+  readonly streams: number;
+  readonly streamsPerSecond: number;
+  readonly tokenEvents: number;
+  readonly clientLatenessMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly schedulerLatenessMs: Percentiles;
+  readonly overheadMs: Percentiles;
+  readonly failed: number;
+}
+
+export interface BenchResults {
+  readonly generatedAt: string;
+  readonly command: string;
+  readonly machine: { readonly cpus: number; readonly model: string; readonly node: string; readonly loadAverageAtStart: readonly number[] };
+  readonly options: { readonly seconds: number; readonly warmUpSeconds: number; readonly connections: number; readonly rounds: number };
+  readonly scenarios: readonly Comparison[];
+  readonly scaling: readonly { readonly id: string; readonly title: string; readonly rows: readonly Comparison[] }[];
+  readonly streams: {
+    readonly perTokenMs: number;
+    readonly tokens: number;
+    readonly limitMs: number;
+    readonly steps: readonly StreamStep[];
+    /** The most concurrent streams whose scheduler p99 lateness stayed within the limit (0: none). */
+    readonly held: number;
+  } | null;
+  readonly overheadTargetMs: number;
+}
+
+export function machine(): BenchResults['machine'] {
+  return { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100) };
+}
+
+export const progress = (line: string): boolean => process.stderr.write(`  ${line}\n`);
+
+const int = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+const ms = (x: number): string => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) : '–');
+const pct = (p: Percentiles): string => `${ms(p.p50)} / ${ms(p.p99)} / ${ms(p.p999)}`;
+
+const check = (ok: boolean): string => (ok ? '✓' : '✗');
+
+function ratioCell(c: Comparison): string {
+  const ratio = c.ratio.toFixed(2);
+  return c.target === null ? ratio : `${ratio} (≥ ${c.target} ${check(c.ratio >= c.target)})`;
+}
+
+export const SCENARIO_HEADER =
+  '| scenario | bare req/s | simulator req/s | ratio (target) | client p50 / p99 ms | overhead p50 / p99 / p99.9 ms at 50 % load | overhead p99 ms at max | unexpected |\n' +
+  '|---|---:|---:|---|---:|---:|---:|---:|';
+
+export function scenarioRow(c: Comparison, overheadTargetMs: number): string {
+  const name = c.varied ? `${c.id}, ${c.varied.setting}=${c.varied.value}` : c.id;
+  const half = c.overheadAtHalf;
+  return (
+    `| ${name} | ${int(c.bare.requestsPerSecond)} | ${int(c.simulator.requestsPerSecond)} | ${ratioCell(c)} | ` +
+    `${ms(c.simulator.latencyP50Ms)} / ${ms(c.simulator.latencyP99Ms)} | ${pct(half)} ${check(half.p99 < overheadTargetMs)} at ${int(half.rateAchieved)}/s | ${ms(c.overheadAtMax.p99)} | ${c.unexpected} |`
+  );
+}
+
+export const STREAM_HEADER =
+  '| concurrent streams | streams/s | token events | client lateness p50 / p99 / max ms | scheduler lateness p50 / p99 / p99.9 ms | overhead p50 / p99 / p99.9 ms | failed |\n' +
+  '|---:|---:|---:|---:|---:|---:|---:|';
+
+export function streamRow(s: StreamStep, limitMs: number): string {
+  const c = s.clientLatenessMs;
+  return (
+    `| ${int(s.streams)} | ${int(s.streamsPerSecond)} | ${int(s.tokenEvents)} | ${ms(c.p50)} / ${ms(c.p99)} / ${ms(c.max)} | ` +
+    `${pct(s.schedulerLatenessMs)} ${check(s.schedulerLatenessMs.p99 <= limitMs)} | ${pct(s.overheadMs)} | ${s.failed} |`
+  );
+}
+
+/** Every target the issue sets, with how far each result is from it (1 = just met; below 1 = missed). */
+export function targets(r: BenchResults): { what: string; score: number; detail: string }[] {
+  const all: { what: string; score: number; detail: string }[] = [];
+  for (const c of r.scenarios) {
+    if (c.target !== null) all.push({ what: `${c.id} ratio`, score: c.ratio / c.target, detail: `${c.ratio.toFixed(2)} × bare, target ≥ ${c.target}` });
+    all.push({ what: `${c.id} overhead p99 at 50 % load`, score: r.overheadTargetMs / c.overheadAtHalf.p99, detail: `${ms(c.overheadAtHalf.p99)} ms, target < ${r.overheadTargetMs} ms` });
+  }
+  return all.sort((a, b) => a.score - b.score);
+}
+
+export function markdown(r: BenchResults): string {
+  const lines = [
+    '# `make bench` results',
+    '',
+    `Generated ${r.generatedAt} by \`${r.command}\` on ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node} ` +
+      `(load average at start ${r.machine.loadAverageAtStart.join(', ')}). The load generator (${r.scenarios[0]?.tool ?? 'n/a'}) runs on the same cores as the servers; ` +
+      `${r.options.connections} connections, ${r.options.seconds} s per run after ${r.options.warmUpSeconds} s of warm-up, ${r.options.rounds} round(s), median taken.`,
+    '',
+    'Each scenario runs the simulator and a bare uWebSockets.js server answering the same bytes (status, headers, body, framing, captured from the simulator) ' +
+      'under the same load. **ratio** = simulator req/s ÷ bare req/s. **overhead** = the simulator\'s own time per request (arrival to answer ready, simulated latency ' +
+      'excluded) from `GET /++/stats`, measured again at a fixed rate of half the simulator\'s maximum (autocannon). **unexpected** = answers with another status than ' +
+      'the scenario expects, plus socket errors.',
+    '',
+    '## Scenarios',
+    '',
+    SCENARIO_HEADER,
+    ...r.scenarios.map((c) => scenarioRow(c, r.overheadTargetMs)),
+  ];
+  if (r.streams) {
+    const s = r.streams;
+    lines.push(
+      '',
+      `## Concurrent slow streams (latency model on: ${s.tokens} tokens at ${s.perTokenMs} ms each)`,
+      '',
+      `Held **${int(s.held)}** concurrent streams before the scheduler's p99 lateness passed ${s.limitMs} ms. Client lateness is measured on the same cores and bounds the error from above.`,
+      '',
+      STREAM_HEADER,
+      ...s.steps.map((step) => streamRow(step, s.limitMs)),
+    );
+  }
+  for (const group of r.scaling) {
+    lines.push('', `## Scaling: ${group.title}`, '', SCENARIO_HEADER, ...group.rows.map((c) => scenarioRow(c, r.overheadTargetMs)));
+  }
+  const ranked = targets(r);
+  if (ranked.length > 0) {
+    lines.push('', '## Targets', '', '| target | result | met |', '|---|---|---|');
+    for (const t of ranked) lines.push(`| ${t.what} | ${t.detail} | ${check(t.score >= 1)} |`);
+    lines.push('', `Furthest from its target: **${ranked[0]!.what}** (${ranked[0]!.detail}).`);
+  }
+  return lines.join('\n') + '\n';
+}
