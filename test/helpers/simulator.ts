@@ -76,7 +76,11 @@ export async function startSimulator(env: Record<string, string> = {}, { cwd, in
     stderr: () => stderr,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      // A thread that died and was restarted leaves only this trace: show it with the test run,
+      // so an intermittent failure comes with its evidence.
+      if (/exited \(code|failed:/.test(stderr)) console.warn(`[simulator ${url} stderr]\n${stderr}`);
+      return code;
     },
   };
 }
