@@ -83,6 +83,16 @@ export class DeploymentLimiter {
     return this.#window instanceof TokenWindow ? this.#window.add(cost, nowSeconds) : this.#window.add(nowSeconds);
   }
 
+  /**
+   * What `admit` would answer, without charging. A request that would certainly be refused gets
+   * its 429 before the answer is generated (the 429 path is the hot one when a test overloads a
+   * deployment); one that passes is still charged by `admit` once its answer exists, because
+   * answers that fail validation are not charged.
+   */
+  check(cost: number, nowSeconds = Date.now() / 1000): Admission {
+    return this.#window instanceof TokenWindow ? this.#window.check(cost, nowSeconds) : this.#window.check(nowSeconds);
+  }
+
   /** Headers on an admitted answer: what is left of the budget and what the budget is. */
   successHeaders(admission: Extract<Admission, { allowed: true }>): Record<string, string> {
     return this.#budgetHeaders(admission);

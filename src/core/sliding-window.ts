@@ -176,10 +176,15 @@ export class TokenWindow {
   }
 
   add(cost: number, now: number): Admission {
-    return this.#ring.withLock(() => this.#add(cost, now));
+    return this.#ring.withLock(() => this.#add(cost, now, true));
   }
 
-  #add(cost: number, now: number): Admission {
+  /** What `add` would answer now, without charging: lets a caller skip work for a certain 429. */
+  check(cost: number, now: number): Admission {
+    return this.#ring.withLock(() => this.#add(cost, now, false));
+  }
+
+  #add(cost: number, now: number, charge: boolean): Admission {
     const ring = this.#ring;
     const tpm = this.tokensPerMinute;
     const rp10 = this.requestsPer10s;
@@ -212,7 +217,7 @@ export class TokenWindow {
         remainingRequests: Math.max(0, rp10 - requests10 + 1),
       };
     }
-    ring.push(now, cost);
+    if (charge) ring.push(now, cost);
     return { allowed: true, remainingTokens: tpm - tokens60, remainingRequests: rp10 - requests10 };
   }
 }
@@ -233,16 +238,24 @@ export class RequestWindow {
   }
 
   add(now: number): Admission {
-    return this.#ring.withLock(() => {
-      const ring = this.#ring;
-      if (this.requestsPerMinute === 0) return { allowed: false, reason: 'too-large' } as const;
-      ring.purge(now - 60);
-      if (ring.count >= this.requestsPerMinute) {
-        const wait = Math.max(60 - (now - ring.times[ring.at(0)]!), 0.001);
-        return { allowed: false, reason: 'requests', retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000), remainingTokens: 0, remainingRequests: 0 } as const;
-      }
-      ring.push(now, 1);
-      return { allowed: true, remainingTokens: 0, remainingRequests: this.requestsPerMinute - ring.count } as const;
-    });
+    return this.#ring.withLock(() => this.#add(now, true));
+  }
+
+  /** What `add` would answer now, without charging. */
+  check(now: number): Admission {
+    return this.#ring.withLock(() => this.#add(now, false));
+  }
+
+  #add(now: number, charge: boolean): Admission {
+    const ring = this.#ring;
+    if (this.requestsPerMinute === 0) return { allowed: false, reason: 'too-large' } as const;
+    ring.purge(now - 60);
+    if (ring.count >= this.requestsPerMinute) {
+      const wait = Math.max(60 - (now - ring.times[ring.at(0)]!), 0.001);
+      return { allowed: false, reason: 'requests', retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000), remainingTokens: 0, remainingRequests: 0 } as const;
+    }
+    if (!charge) return { allowed: true, remainingTokens: 0, remainingRequests: this.requestsPerMinute - ring.count - 1 } as const;
+    ring.push(now, 1);
+    return { allowed: true, remainingTokens: 0, remainingRequests: this.requestsPerMinute - ring.count } as const;
   }
 }

@@ -162,6 +162,12 @@ function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly
   if (!found) return sendError(ex, errors.deploymentNotFound());
   if (!supports(found.model, route.operation)) return sendError(ex, errors.operationNotSupported(route.operation, name));
 
+  const limiter = p.limiters.get(found.name);
+  if (limiter) {
+    const cost = requestCost(route.operation, body);
+    const certain = limiter.check(cost);
+    if (!certain.allowed) return sendError(ex, limiter.rejection(certain, route.operation, apiVersionOf(ex), cost));
+  }
   const produced = (answer: Answer): void => limit(p, ex, answer, route.operation, found.name, body);
   if (p.pool && isHeavy(p.settings, text.length, body)) {
     p.pool.run({ operation: route.operation, body: text, deployment: found, options: p.generateOptions }).then(produced, (err) => fault(p, ex, err));
@@ -181,10 +187,7 @@ function limit(p: Pipeline, ex: Exchange, answer: Answer, operation: Operation, 
     if (!limiter) return write(p, ex, answer, undefined, operation);
     const cost = requestCost(operation, body);
     const admission = limiter.admit(cost);
-    if (!admission.allowed) {
-      const apiVersion = new URLSearchParams(ex.query).get('api-version') ?? '';
-      return sendError(ex, limiter.rejection(admission, operation, apiVersion, cost));
-    }
+    if (!admission.allowed) return sendError(ex, limiter.rejection(admission, operation, apiVersionOf(ex), cost));
     write(p, ex, answer, limiter.successHeaders(admission), operation);
   } catch (err) {
     fault(p, ex, err);
@@ -213,6 +216,8 @@ function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, ope
     fault(p, ex, err);
   }
 }
+
+const apiVersionOf = (ex: Exchange): string => new URLSearchParams(ex.query).get('api-version') ?? '';
 
 const NO_DELAY = { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 } as const;
 

@@ -112,6 +112,15 @@ describe('RequestWindow', () => {
   it('rpm 0 is "too-large", not a crash', () => {
     expect(window(0).add(1)).toEqual({ allowed: false, reason: 'too-large' });
   });
+
+  it('check() foretells add() without charging', () => {
+    const w = window(2);
+    for (let i = 0; i < 5; i++) expect(w.check(1)).toEqual({ allowed: true, remainingTokens: 0, remainingRequests: 1 });
+    expect(w.add(1)).toEqual({ allowed: true, remainingTokens: 0, remainingRequests: 1 });
+    expect(w.check(2)).toEqual(w.add(2));
+    expect(w.check(3)).toMatchObject({ allowed: false, reason: 'requests', retryAfterSeconds: 58 });
+    expect(rejected(w.add(3)).retryAfterSeconds).toBe(58);
+  });
 });
 
 describe('one budget across threads', () => {
@@ -193,7 +202,10 @@ describe('TokenWindow against the Python algorithm', () => {
       for (let i = 0; i < 3_000; i++) {
         now += rand() * (rand() < 0.1 ? 20 : 0.5);
         const cost = 1 + Math.floor(rand() * tpm * 0.3);
-        expect(fast.add(cost, now), `step ${i}`).toEqual(slow(cost, now));
+        const expected = slow(cost, now);
+        // check() answers the same without charging: calling it first changes nothing.
+        expect(fast.check(cost, now), `check ${i}`).toEqual(expected);
+        expect(fast.add(cost, now), `step ${i}`).toEqual(expected);
       }
     }
   });
