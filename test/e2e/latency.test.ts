@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azureClient } from '../helpers/clients.js';
-import { startSimulator, type Simulator } from '../helpers/simulator.js';
+import { patchConfig, startSimulator, type Simulator } from '../helpers/simulator.js';
 
 const PER_TOKEN_MS = 20;
 const EMBEDDING_MS = 150;
@@ -66,12 +66,7 @@ describe('latency model', () => {
 
   it('a configured time to first token comes before the first token, then the per-token pace', async () => {
     const TTFT_MS = 150;
-    const patch = (ttft: number): Promise<Response> =>
-      fetch(`${sim.url}/++/config`, {
-        method: 'PATCH',
-        headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
-        body: JSON.stringify({ latency: { open_ai_chat_completions: { ttft_mean: ttft } } }),
-      });
+    const patch = (ttft: number): Promise<Response> => patchConfig(sim, { latency: { open_ai_chat_completions: { ttft_mean: ttft } } });
     expect((await patch(TTFT_MS)).status).toBe(200);
     try {
       const t0 = performance.now();

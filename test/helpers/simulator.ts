@@ -85,6 +85,15 @@ export async function startSimulator(env: Record<string, string> = {}, { cwd, in
   };
 }
 
+/** `PATCH /++/config` with the simulator's key. */
+export function patchConfig(sim: Simulator, patch: unknown): Promise<Response> {
+  return fetch(`${sim.url}/++/config`, {
+    method: 'PATCH',
+    headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
+    body: JSON.stringify(patch),
+  });
+}
+
 /** Runs the simulator expecting it to stop by itself (e.g. a configuration error). */
 export async function runToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<Exited> {
   const child = spawnMain(env);

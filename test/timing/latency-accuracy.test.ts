@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timedPosts } from '../helpers/timed-requests.js';
-import { startSimulator, type Simulator } from '../helpers/simulator.js';
+import { patchConfig, startSimulator, type Simulator } from '../helpers/simulator.js';
 
 const PER_TOKEN_MS = 20;
 const messages = [{ role: 'user' as const, content: 'hello' }];
@@ -24,12 +24,7 @@ describe('latency accuracy', () => {
     const STD_DEV_MS = 2; // 10 % of the per-token mean: every answer gets its own sample
     // 2 s: the clients' and the shared cores' fixed cost (measured 30–40 ms for 200 at once) stays small beside it
     const target = PER_TOKEN_MS * TOKENS;
-    const patch = (stdDev: number): Promise<Response> =>
-      fetch(`${sim.url}/++/config`, {
-        method: 'PATCH',
-        headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
-        body: JSON.stringify({ latency: { open_ai_chat_completions: { std_dev: stdDev } } }),
-      });
+    const patch = (stdDev: number): Promise<Response> => patchConfig(sim, { latency: { open_ai_chat_completions: { std_dev: stdDev } } });
     expect((await patch(STD_DEV_MS)).status).toBe(200);
     try {
       const answers = await timedPosts(
