@@ -121,7 +121,7 @@ function generate(p: Pipeline, ext: ExtensionRuntime, ex: Exchange, request: Ext
         fault(p, ex, err);
       }
     },
-    (err) => fault(p, ex, ext.fail('generator', err, request.id)),
+    (err, index) => fault(p, ex, ext.fail(`generator "${links[index]!.name}"`, err, request.id)),
   );
 }
 
@@ -197,6 +197,6 @@ function recordOrReplay(p: RecordReplay, ext: ExtensionRuntime, ex: Exchange, re
         fault(p, ex, err);
       }
     },
-    (err) => fault(p, ex, ext.fail('forwarder', err, request.id)),
+    (err, index) => fault(p, ex, ext.fail(`forwarder "${links[index]!.name}"`, err, request.id)),
   );
 }

@@ -167,7 +167,7 @@ export class ExtensionRuntime {
     handlers: readonly H[],
     call: (handler: H, index: number) => MaybePromise<R | undefined | void>,
     done: (result: R | undefined, index: number) => void,
-    fail: (err: unknown) => void,
+    fail: (err: unknown, index: number) => void,
     from = 0,
   ): void {
     for (let i = from; i < handlers.length; i++) {
@@ -175,7 +175,7 @@ export class ExtensionRuntime {
       try {
         result = call(handlers[i]!, i);
       } catch (err) {
-        return fail(err);
+        return fail(err, i);
       }
       if (isPromise(result)) {
         result.then(
@@ -183,7 +183,7 @@ export class ExtensionRuntime {
             if (value !== undefined) return done(value as R, i);
             this.series(handlers, call, done, fail, i + 1);
           },
-          fail,
+          (err: unknown) => fail(err, i),
         );
         return;
       }
