@@ -2,6 +2,7 @@
  * A front-end thread: one uWebSockets.js app listening on the shared port (Linux spreads incoming
  * connections over every thread listening with SO_REUSEPORT). Started by the cluster in main.
  */
+import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
 import { DeploymentRegistry, deploymentsFrom } from '../core/deployments.js';
@@ -116,6 +117,9 @@ warmUp();
 
 /** Loads the extension into this thread; false (and main told why) when it cannot be. */
 async function loadTheExtension(prepared: PreparedExtension): Promise<boolean> {
+  // A bundled TypeScript extension carries an inline source map: its stack traces (logged when it
+  // fails a request) then point at the author's .ts lines, not the temporary bundle's.
+  if (prepared.url !== pathToFileURL(prepared.source).href) process.setSourceMapsEnabled(true);
   try {
     pipeline.ext = recordReplay.ext = await loadExtension(prepared.url, prepared.name, {
       mode: data.settings.mode,
