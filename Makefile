@@ -58,6 +58,9 @@ bench: build ## Simulator vs a bare uWebSockets.js server, every scenario, scali
 bench-throughput: build ## Non-streaming chat against a bare uWebSockets.js server at 1, 2 and 4 threads (part of bench)
 	node dist/bench/bench.js --only chat-threads $(BENCH_ARGS)
 
+bench-extension-hooks: build ## Chat throughput with no extension, an empty one, a no-op request hook, a no-op response hook (same run)
+	node dist/bench/extension-hooks.js $(BENCH_ARGS)
+
 bench-pool-threshold: build ## Measure when handing a request to the worker pool pays
 	node dist/bench/pool-threshold.js
 
@@ -87,4 +90,4 @@ docker-run: ## Run the image on DOCKER_PORT with the settings from the shell and
 deploy-aca: ## Deploy to Azure Container Apps with the settings from .env (needs az; see README)
 	scripts/deploy-aca.sh
 
-.PHONY: help install-requirements build run run-simulated-api test typecheck bench bench-throughput bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca
+.PHONY: help install-requirements build run run-simulated-api test typecheck bench bench-throughput bench-extension-hooks bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca

@@ -21,6 +21,7 @@ import { loadRecordings, Recorder } from './server/recordings.js';
 import { loadEnvFile } from './server/env-file.js';
 import { createLog } from './server/log.js';
 import { loadTiktokenCache } from './server/tiktoken-cache.js';
+import { prepareExtension } from './server/extension-load.js';
 
 interface DeploymentConfig {
   readonly text: string;
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
   const deploymentConfig = readDeploymentConfig(settings);
   // Read and verified here, once: a missing or altered file stops the start, not a thread later.
   const rankTables = settings.tiktokenCacheDir ? loadTiktokenCache(settings.tiktokenCacheDir) : undefined;
+  // Found (and a TypeScript one bundled) here, once; every thread then loads and initialises it.
+  const extension = settings.extensionPath ? await prepareExtension(settings.extensionPath) : undefined;
   const deployments = deploymentConfig?.deployments ?? defaultDeployments();
   const deploymentCount = deployments.size;
   // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
     runtime: () => runtime,
     log,
     rankTables,
+    extension,
     onMessage: (message, reply) => {
       if (message.type === 'recorded' && recorder) {
         try {
@@ -165,6 +169,7 @@ async function main(): Promise<void> {
       `Threads: ${settings.frontEndThreads} front-end (uWebSockets.js), ${settings.poolThreads} pool (piscina); ` +
         `deployments: ${deploymentCount} ${deploymentConfig ? `from ${deploymentConfig.source}` : 'built-in'}` +
         `${settings.allowUndefinedDeployments ? ', undefined names allowed' : ''}`,
+      ...(extension ? [`Extension: ${extension.name} (${extension.source})`] : []),
       ...(rankTables ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
       ...(recordings ? [`Recordings: ${recordings.entries.length} interaction(s) in ${resolve(settings.recordingDir)}${recorder ? `, autosave ${recorder.autosave ? 'on' : 'off'}` : ''}`] : []),
       '',

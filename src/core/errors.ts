@@ -211,6 +211,14 @@ export const errors = {
     param: null,
     message: 'Record mode needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_KEY to forward requests.',
   }),
+  /** An extension threw, answered garbage or broke a rule: named, so its author knows where to look. */
+  extensionFailed: (extension: string, detail: string): ApiError => ({
+    status: 500,
+    code: 'extension_error',
+    type: 'server_error',
+    param: null,
+    message: `extension ${extension} failed: ${detail}`,
+  }),
   internal: (detail: string): ApiError => ({
     status: 500,
     code: 'InternalServerError',
@@ -233,4 +241,14 @@ export class ApiErrorResponse extends Error {
 
 export function fail(error: ApiError): never {
   throw new ApiErrorResponse(error);
+}
+
+/** Thrown when an extension fails a request: answered with its 500, logged with the cause's stack. */
+export class ExtensionFailure extends Error {
+  constructor(
+    readonly apiError: ApiError,
+    readonly detail: string,
+  ) {
+    super(apiError.message);
+  }
 }

@@ -222,7 +222,10 @@ export class TokenWindow {
   }
 }
 
-/** Requests per minute over 60 s, for request-limited (whisper) deployments (facts §8.3). */
+/**
+ * Requests per minute over 60 s, for request-limited (whisper) deployments (facts §8.3); with
+ * another `windowSeconds`, n requests per that window (extensions' requests-per-second limiters).
+ */
 export class RequestWindow {
   readonly #ring: Ring;
 
@@ -233,6 +236,7 @@ export class RequestWindow {
   constructor(
     buffer: ArrayBuffer | SharedArrayBuffer,
     readonly requestsPerMinute: number,
+    readonly windowSeconds = 60,
   ) {
     this.#ring = new Ring(buffer);
   }
@@ -249,9 +253,9 @@ export class RequestWindow {
   #add(now: number, charge: boolean): Admission {
     const ring = this.#ring;
     if (this.requestsPerMinute === 0) return { allowed: false, reason: 'too-large' } as const;
-    ring.purge(now - 60);
+    ring.purge(now - this.windowSeconds);
     if (ring.count >= this.requestsPerMinute) {
-      const wait = Math.max(60 - (now - ring.times[ring.at(0)]!), 0.001);
+      const wait = Math.max(this.windowSeconds - (now - ring.times[ring.at(0)]!), 0.001);
       return { allowed: false, reason: 'requests', retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000), remainingTokens: 0, remainingRequests: 0 } as const;
     }
     if (!charge) return { allowed: true, remainingTokens: 0, remainingRequests: this.requestsPerMinute - ring.count - 1 } as const;

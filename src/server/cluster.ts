@@ -15,6 +15,8 @@ import type { FrontEndMessage, MainMessage } from './messages.js';
 import type { Log } from './log.js';
 import type { PoolReply, PoolRequest } from './pool-client.js';
 import type { RankTables } from '../core/tokenizer.js';
+import type { PreparedExtension } from './extension-load.js';
+import { serveSharedWindows } from './shared-windows.js';
 
 const FRONT_END = new URL('./front-end.js', import.meta.url);
 const POOL_WORKER = new URL('../workers/generate.js', import.meta.url);
@@ -35,6 +37,8 @@ export interface ClusterOptions {
   readonly log: Log;
   /** `TIKTOKEN_CACHE_DIR`'s verified tables, for every thread; undefined: the bundled ones. */
   readonly rankTables?: RankTables | undefined;
+  /** EXTENSION_PATH's module, prepared by main; each thread loads it. */
+  readonly extension?: PreparedExtension | undefined;
 }
 
 /** A start-up failure with a message for the user (no stack trace needed). */
@@ -66,6 +70,8 @@ export class Cluster {
   #pool: Piscina | undefined;
   #port = 0;
   #stopping = false;
+  /** Extensions' shared rate-limit windows by name, one per process (see shared-windows.ts). */
+  readonly #sharedWindows = new Map<string, SharedArrayBuffer>();
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -98,8 +104,9 @@ export class Cluster {
   }
 
   #startFrontEnd(index: number): Promise<void> {
-    const { settings, apiKey, replayEntries, onMessage, log, rankTables } = this.#options;
+    const { settings, apiKey, replayEntries, onMessage, log, rankTables, extension } = this.#options;
     const channel = new MessageChannel();
+    const windows = extension ? new MessageChannel() : undefined;
     const data: FrontEndData = {
       index,
       settings,
@@ -110,9 +117,12 @@ export class Cluster {
       runtime: this.#options.runtime(),
       poolPort: channel.port2,
       rankTables,
+      extension,
+      windowPort: windows?.port2,
     };
-    const worker = new Worker(FRONT_END, { workerData: data, transferList: [channel.port2] });
+    const worker = new Worker(FRONT_END, { workerData: data, transferList: windows ? [channel.port2, windows.port2] : [channel.port2] });
     this.#servePool(channel.port1);
+    if (windows) serveSharedWindows(windows.port1, this.#sharedWindows);
     this.#threads.add(worker);
     return new Promise((resolve, reject) => {
       let listening = false;
@@ -120,7 +130,8 @@ export class Cluster {
         if (message.type === 'listening') {
           listening = true;
           resolve();
-        } else if (message.type === 'listen-failed') reject(new StartupError(`front-end thread ${index} could not listen on ${settings.host}:${this.#port}`));
+        } else if (message.type === 'extension-failed') reject(new StartupError(message.message));
+        else if (message.type === 'listen-failed') reject(new StartupError(`front-end thread ${index} could not listen on ${settings.host}:${this.#port}`));
         else onMessage?.(message, (reply) => worker.postMessage(reply));
       });
       worker.on('error', (err) => {
@@ -130,6 +141,7 @@ export class Cluster {
       worker.on('exit', (code) => {
         this.#threads.delete(worker);
         channel.port1.close();
+        windows?.port1.close();
         if (this.#stopping || !listening) return;
         // Restart after a pause, so a thread that dies at once does not spin the CPU.
         log.error(`front-end thread ${index} exited (code ${code}); starting a new one in ${RESTART_DELAY_MS} ms`);

@@ -5,6 +5,7 @@
  */
 import type { HttpResponse } from 'uWebSockets.js';
 import { requestId } from '../core/ids.js';
+import type { SimRequest } from '../extension-api.js';
 
 /** `open`: nothing sent yet; `streaming`: status and headers sent, body under way; then over. */
 export type ExchangeState = 'open' | 'streaming' | 'ended' | 'aborted';
@@ -16,6 +17,11 @@ export class Exchange {
   /** When the request arrived (performance.now()): recorded and replayed timings count from here. */
   readonly startedAt = performance.now();
   #ready = false;
+  /**
+   * Set when an extension is loaded: every response passes through it before it is written
+   * (response hooks). Undefined otherwise, so the plain path costs one check.
+   */
+  interceptor: ResponseInterceptor | undefined;
 
   constructor(
     readonly res: HttpResponse,
@@ -68,4 +74,20 @@ export interface RequestHeaders {
   readonly authorization: string;
   readonly contentType: string;
   readonly contentLength: string;
+}
+
+/** A response about to be written, as response hooks see it (lower-case header names). */
+export interface ResponseDraft {
+  status: number;
+  headers: Record<string, string>;
+  /** Undefined for a stream whose events follow. */
+  body?: string | Uint8Array | undefined;
+  readonly streamed?: boolean;
+}
+
+/** Runs the response hooks; never throws (a failing hook turns the draft into a 500). */
+export interface ResponseInterceptor {
+  /** The request as the extension sees it (the hooks' first argument). */
+  readonly request: SimRequest;
+  intercept(ex: Exchange, draft: ResponseDraft): ResponseDraft;
 }

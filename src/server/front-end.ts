@@ -2,6 +2,7 @@
  * A front-end thread: one uWebSockets.js app listening on the shared port (Linux spreads incoming
  * connections over every thread listening with SO_REUSEPORT). Started by the cluster in main.
  */
+import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
 import { DeploymentRegistry, deploymentsFrom } from '../core/deployments.js';
@@ -26,6 +27,8 @@ import { Replies } from './replies.js';
 import { Scheduler } from './scheduler.js';
 import { ThreadStats } from './stats.js';
 import { apiRoutes, healthRoute, routes } from './routes.js';
+import type { PreparedExtension } from './extension-load.js';
+import { deploymentLimiter, loadExtension } from './extension-runtime.js';
 
 export interface FrontEndData {
   readonly index: number;
@@ -41,6 +44,10 @@ export interface FrontEndData {
   readonly poolPort: MessagePort | undefined;
   /** `TIKTOKEN_CACHE_DIR`'s tables, read and verified by main; undefined: the bundled ones. */
   readonly rankTables: RankTables | undefined;
+  /** EXTENSION_PATH's module, prepared (TypeScript bundled) by main. */
+  readonly extension: PreparedExtension | undefined;
+  /** Extensions: asks main for rate-limit windows shared by every thread. */
+  readonly windowPort: MessagePort | undefined;
 }
 
 
@@ -73,6 +80,7 @@ const pipeline: Pipeline = {
   limiters: limitersFrom(data.limits),
   generateOptions: { answerLength: data.settings.answerLength },
   log,
+  ext: undefined,
 };
 
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
@@ -90,6 +98,7 @@ const recordReplay: RecordReplay = {
     index.set(entry.key, entry);
     post({ type: 'recorded', file, interaction });
   },
+  ext: undefined,
 };
 
 const saves = new Replies<{ files: number; error: string | undefined }>();
@@ -105,6 +114,29 @@ function authorized(res: uWS.HttpResponse, req: uWS.HttpRequest): Exchange | und
 
 if (data.rankTables) useRankTables(data.rankTables);
 warmUp();
+
+/** Loads the extension into this thread; false (and main told why) when it cannot be. */
+async function loadTheExtension(prepared: PreparedExtension): Promise<boolean> {
+  // A bundled TypeScript extension carries an inline source map: its stack traces (logged when it
+  // fails a request) then point at the author's .ts lines, not the temporary bundle's.
+  if (prepared.url !== pathToFileURL(prepared.source).href) process.setSourceMapsEnabled(true);
+  try {
+    pipeline.ext = recordReplay.ext = await loadExtension(prepared.url, prepared.name, {
+      mode: data.settings.mode,
+      apiKey: data.apiKey,
+      auth: pipeline.auth,
+      log,
+      deployments: () => pipeline.deployments,
+      deploymentLimiter: deploymentLimiter(() => pipeline.limiters),
+      windowPort: data.windowPort,
+    });
+    return true;
+  } catch (err) {
+    post({ type: 'extension-failed', message: `EXTENSION_PATH: extension ${prepared.name} (${prepared.source}): ${(err as Error)?.message ?? String(err)}` });
+    return false;
+  }
+}
+const extensionLoaded = data.extension ? await loadTheExtension(data.extension) : true;
 
 const app = uWS.App();
 app.get(healthRoute.pattern, (res, req) => handleRoute(pipeline, res, req, healthRoute));
@@ -160,7 +192,8 @@ if (data.settings.mode === 'generate') {
 }
 
 let listenSocket: uWS.us_listen_socket | undefined;
-app.listen(data.settings.host, data.port, (socket) => {
+// A thread whose extension failed does not listen: main stops the start with the message.
+if (extensionLoaded) app.listen(data.settings.host, data.port, (socket) => {
   if (!socket) {
     post({ type: 'listen-failed' });
     return;

@@ -8,6 +8,8 @@ import type { StatsSnapshot } from './stats.js';
 export type FrontEndMessage =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'listen-failed' }
+  /** The extension (EXTENSION_PATH) failed to load or initialise: the start stops with this message. */
+  | { readonly type: 'extension-failed'; readonly message: string }
   /** Record mode: a new interaction to save (and to share with the other threads). */
   | { readonly type: 'recorded'; readonly file: string; readonly interaction: RecordedInteraction }
   /** `POST /++/save-recordings`: save everything pending, answer with `saved`. */

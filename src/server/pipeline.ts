@@ -13,7 +13,7 @@ import type { Answer, StreamAnswer } from '../core/answer.js';
 import { pace, type LatencyConfig } from '../core/latency.js';
 import type { DeploymentRegistry } from '../core/deployments.js';
 import { formBody } from '../core/audio.js';
-import { errors, type ApiError } from '../core/errors.js';
+import { errors, ExtensionFailure, type ApiError } from '../core/errors.js';
 import { boundaryOf, parseMultipart } from '../core/multipart.js';
 import { generate, type GenerateOptions } from '../core/generate.js';
 import { isObject } from '../core/requests.js';
@@ -31,6 +31,8 @@ import type { PoolClient } from './pool-client.js';
 import { abandon, endResponse, openEventStream, sendBody, sendError, sendJson, streamEvents, writePart, type Headers } from './respond.js';
 import type { Scheduler } from './scheduler.js';
 import type { Route } from './routes.js';
+import type { ExtensionRuntime } from './extension-runtime.js';
+import { handleExtended } from './extension-pipeline.js';
 
 export interface Pipeline {
   readonly settings: Settings;
@@ -49,11 +51,13 @@ export interface Pipeline {
   limiters: ReadonlyMap<string, DeploymentLimiter>;
   readonly generateOptions: GenerateOptions;
   readonly log: Log;
+  /** The loaded extension (EXTENSION_PATH); undefined keeps every request on the plain path. */
+  ext: ExtensionRuntime | undefined;
 }
 
-type ApiRoute = Extract<Route, { kind: 'api' }>;
+export type ApiRoute = Extract<Route, { kind: 'api' }>;
 
-const HEALTH_BODY = JSON.stringify({ message: '👋 aoai-simulated-api is running' });
+export const HEALTH_BODY = JSON.stringify({ message: '👋 aoai-simulated-api is running' });
 
 /** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
 export function exchange(res: HttpResponse, req: HttpRequest, recordOverhead: (ms: number) => void = ignore): Exchange {
@@ -70,6 +74,7 @@ const ignore = (): void => {};
 
 /** A request uWebSockets.js' own router matched to a route of the table (the fast path). */
 export function handleRoute(p: Pipeline, res: HttpResponse, req: HttpRequest, route: Route): void {
+  if (p.ext) return handleExtended(p, p.ext, res, req);
   const params = route.kind === 'api' && route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
   const ex = exchange(res, req, p.recordOverhead);
   try {
@@ -84,6 +89,7 @@ export function handleRoute(p: Pipeline, res: HttpResponse, req: HttpRequest, ro
  * match once runs of slashes are collapsed. The JS router decides; this path is not hot.
  */
 export function handleUnmatched(p: Pipeline, res: HttpResponse, req: HttpRequest): void {
+  if (p.ext) return handleExtended(p, p.ext, res, req);
   const ex = exchange(res, req, p.recordOverhead);
   try {
     const found = p.router.match(ex.method, ex.path);
@@ -122,6 +128,15 @@ function authenticate(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readon
       fault(p, ex, err);
     }
   });
+}
+
+/**
+ * The built-in handling of an API route from its body on (parse → deployment → produce → limit →
+ * write): what the built-in generators of an extension's chain run.
+ */
+export function produceBuiltIn(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, body: Buffer): void {
+  if (route.body === 'multipart') parseForm(p, ex, route, params, body);
+  else parse(p, ex, route, params, body.toString('utf8'));
 }
 
 /** A form upload (audio): its fields become the body the generator reads; the bytes are not kept. */
@@ -202,7 +217,8 @@ function limit(p: Pipeline, ex: Exchange, answer: Answer, operation: Operation, 
 function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, operation?: Operation): void {
   try {
     if (answer.kind === 'error') return sendError(ex, answer.error);
-    const timing = operation ? pace(p.latency(), operation, answer) : NO_DELAY;
+    let timing = operation ? pace(p.latency(), operation, answer) : NO_DELAY;
+    if (p.ext && p.ext.latencyHooks.length > 0) timing = p.ext.retime(ex, timing, operation, answer.kind === 'stream');
     if (answer.kind === 'json') {
       const due = ex.startedAt + timing.totalMs;
       const send = (): void => sendBody(ex, 200, answer.contentType ?? 'application/json', answer.body, headers);
@@ -254,6 +270,12 @@ export function reject(ex: Exchange, error: ApiError): void {
  * connection if a stream was under way (a client must not wait for an end that never comes).
  */
 export function fault(p: Pick<Pipeline, 'log'>, ex: Exchange, err: unknown): void {
+  // An extension's failure was logged where it was caught (with the extension's name).
+  if (err instanceof ExtensionFailure) {
+    if (ex.state === 'open') sendError(ex, err.apiError);
+    else abandon(ex);
+    return;
+  }
   p.log.error(`request ${ex.requestId} ${ex.method} ${ex.path} failed: ${(err as Error)?.stack ?? String(err)}`);
   if (ex.state === 'open') sendError(ex, errors.internal('an unexpected error occurred; see the simulator log'));
   else abandon(ex);

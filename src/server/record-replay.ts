@@ -20,6 +20,8 @@ import { replay } from './replay.js';
 import type { Scheduler } from './scheduler.js';
 import { sendError } from './respond.js';
 import { forward } from './upstream.js';
+import type { ExtensionRuntime } from './extension-runtime.js';
+import { handleRecordReplayExtended } from './extension-pipeline.js';
 
 export interface RecordReplay {
   readonly settings: Settings;
@@ -35,6 +37,8 @@ export interface RecordReplay {
   readonly recordOverhead: (ms: number) => void;
   /** Record mode: hands a new interaction to the main thread, which saves it. */
   readonly recorded: (file: string, interaction: RecordedInteraction) => void;
+  /** The loaded extension (EXTENSION_PATH), if any. */
+  ext: ExtensionRuntime | undefined;
 }
 
 /**
@@ -43,10 +47,10 @@ export interface RecordReplay {
  * x-ratelimit headers — or answers the 429 instead. Forwarded requests are not charged: the real
  * upstream limits those.
  */
-function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, body: Buffer): void {
-  const target = hit.status < 300 ? deploymentOperation(ex.path) : undefined;
+export function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, body: Buffer, path = ex.path, targetMs?: number): void {
+  const target = hit.status < 300 ? deploymentOperation(path) : undefined;
   const limiter = target?.operation && p.limiters.get(target.deployment);
-  if (!target?.operation || !limiter) return replay(p.scheduler, ex, hit);
+  if (!target?.operation || !limiter) return replay(p.scheduler, ex, hit, undefined, targetMs);
   let request: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
@@ -60,13 +64,14 @@ function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, body: Buff
   if (!admission.allowed) {
     return sendError(ex, limiter.rejection(admission, operation, new URLSearchParams(ex.query).get('api-version') ?? '', cost));
   }
-  replay(p.scheduler, ex, hit, limiter.successHeaders(admission));
+  replay(p.scheduler, ex, hit, limiter.successHeaders(admission), targetMs);
 }
 
 /** Dot segments (plain or percent-encoded) and backslashes: a proxy must not forward them. */
-const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|$)|\\|%5c/i;
+export const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|$)|\\|%5c/i;
 
 export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: HttpRequest): void {
+  if (p.ext) return handleRecordReplayExtended(p, p.ext, res, req);
   const ex = exchange(res, req, p.recordOverhead);
   const headers: [string, string][] = [];
   if (p.settings.mode === 'record') req.forEach((name, value) => headers.push([name, value]));

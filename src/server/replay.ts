@@ -13,14 +13,20 @@ import type { Scheduler } from './scheduler.js';
  * `limitHeaders`: the deployment's current x-ratelimit values, which replace the recorded ones
  * (a recording's remaining budget says nothing about now).
  */
-export function replay(scheduler: Scheduler, ex: Exchange, entry: ReplayEntry, limitHeaders?: Readonly<Record<string, string>>): void {
+export function replay(scheduler: Scheduler, ex: Exchange, entry: ReplayEntry, limitHeaders?: Readonly<Record<string, string>>, targetMs?: number): void {
   const headers = limitHeaders
     ? [...entry.headers.filter(([name]) => !name.startsWith('x-ratelimit-')), ...Object.entries(limitHeaders)]
     : entry.headers;
   ex.ready();
-  const { events, offsetsMs } = entry;
+  const { events } = entry;
+  let { offsetsMs } = entry;
+  // An extension's latency hook may set another duration: a stream's offsets scale with it.
+  if (targetMs !== undefined && offsetsMs) {
+    const f = entry.durationMs > 0 ? targetMs / entry.durationMs : 0;
+    offsetsMs = offsetsMs.map((o) => (f > 0 ? o * f : targetMs));
+  }
   if (!events || !offsetsMs) {
-    const due = ex.startedAt + entry.durationMs;
+    const due = ex.startedAt + (targetMs ?? entry.durationMs);
     const send = (): void => sendRecorded(ex, entry.status, headers, entry.body);
     // Already due (a fast recording, or timing turned off): no trip through the timer.
     if (due <= performance.now() + 1) return send();

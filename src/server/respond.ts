@@ -4,7 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { errorBody, type ApiError } from '../core/errors.js';
-import type { Exchange } from './exchange.js';
+import type { Exchange, ResponseDraft } from './exchange.js';
 
 /** `404 Not Found`: Node's table of reason phrases covers every status we send or relay. */
 const statusLine = (status: number): string => `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
@@ -36,6 +36,7 @@ export function sendJson(ex: Exchange, status: number, body: string, headers?: H
 /** A whole answer of any content type (audio's text formats; JSON goes through `sendJson`). */
 export function sendBody(ex: Exchange, status: number, contentType: string, body: string, headers?: Headers, closeConnection = false): void {
   if (ex.state !== 'open') return;
+  if (ex.interceptor) return sendDraft(ex, ex.interceptor.intercept(ex, { status, headers: { 'content-type': contentType, ...headers }, body }), closeConnection);
   ex.res.cork(() => {
     writeHead(ex, status, contentType, headers);
     ex.res.end(body, closeConnection);
@@ -62,6 +63,7 @@ function writeRecordedHead(ex: Exchange, status: number, headers: HeaderList): v
 /** Starts a response with recorded or relayed headers (their own content type); body to follow. */
 export function startResponse(ex: Exchange, status: number, headers: HeaderList): void {
   if (ex.state !== 'open') return;
+  if (ex.interceptor) return startDraft(ex, { status, headers: headerMap(headers), streamed: true });
   ex.res.cork(() => writeRecordedHead(ex, status, headers));
   ex.ready();
 }
@@ -69,6 +71,7 @@ export function startResponse(ex: Exchange, status: number, headers: HeaderList)
 /** A whole recorded or relayed answer at once. */
 export function sendRecorded(ex: Exchange, status: number, headers: HeaderList, body: string | Uint8Array): void {
   if (ex.state !== 'open') return;
+  if (ex.interceptor) return sendDraft(ex, ex.interceptor.intercept(ex, { status, headers: headerMap(headers), body }));
   ex.res.cork(() => {
     writeRecordedHead(ex, status, headers);
     ex.res.end(body);
@@ -103,6 +106,7 @@ export function abandon(ex: Exchange): void {
 /** Starts an event stream whose events the caller writes as they become due (`writePart`). */
 export function openEventStream(ex: Exchange, headers?: Headers): void {
   if (ex.state !== 'open') return;
+  if (ex.interceptor) return startDraft(ex, eventStreamDraft(headers));
   ex.res.cork(() => {
     writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
     ex.res.writeHeader('cache-control', 'no-cache');
@@ -117,10 +121,15 @@ export function openEventStream(ex: Exchange, headers?: Headers): void {
  */
 export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err: unknown) => void, headers?: Headers): void {
   if (ex.state !== 'open') return;
-  ex.res.cork(() => {
-    writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
-    ex.res.writeHeader('cache-control', 'no-cache');
-  });
+  if (ex.interceptor) {
+    startDraft(ex, eventStreamDraft(headers));
+    if ((ex.state as string) !== 'streaming') return; // a response hook answered with a whole body instead
+  } else {
+    ex.res.cork(() => {
+      writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
+      ex.res.writeHeader('cache-control', 'no-cache');
+    });
+  }
   const pump = (): boolean => {
     let writable = true;
     let done = false;
@@ -152,4 +161,58 @@ export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err:
     }
     return true;
   });
+}
+
+// Responses through an extension's response hooks (`ex.interceptor`): the hooks see and may change
+// status, headers and body as one plain object, which is then written as it is.
+
+const X_REQUEST_ID_NAME = 'x-request-id';
+
+function headerMap(headers: HeaderList): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const [name, value] of headers) map[name] = name in map ? `${map[name]}, ${value}` : value;
+  return map;
+}
+
+const eventStreamDraft = (headers: Headers | undefined): ResponseDraft => ({
+  status: 200,
+  headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers },
+  streamed: true,
+});
+
+function writeDraftHead(ex: Exchange, draft: ResponseDraft): void {
+  const res = ex.res;
+  res.writeStatus(draft.status === 200 ? OK : statusLine(draft.status));
+  if (!(X_REQUEST_ID_NAME in draft.headers)) res.writeHeader(X_REQUEST_ID, ex.requestId);
+  if (!('apim-request-id' in draft.headers)) res.writeHeader(APIM_REQUEST_ID, ex.requestId);
+  for (const name in draft.headers) {
+    // uWS writes its own content-length (and would send two): a hook's is dropped.
+    if (name !== 'content-length') res.writeHeader(name, draft.headers[name]!);
+  }
+  ex.started();
+}
+
+/** Writes a whole response as the hooks left it. */
+export function sendDraft(ex: Exchange, draft: ResponseDraft, closeConnection = false): void {
+  if (ex.state !== 'open') return;
+  ex.res.cork(() => {
+    writeDraftHead(ex, draft);
+    ex.res.end(draft.body ?? '', closeConnection);
+  });
+  ex.ready();
+  ex.ended();
+}
+
+/** Starts a stream after the hooks saw its head; a hook that set a body ends it there instead. */
+function startDraft(ex: Exchange, draft: ResponseDraft): void {
+  const final = ex.interceptor!.intercept(ex, draft);
+  if (final.body !== undefined) return sendDraft(ex, final);
+  ex.res.cork(() => writeDraftHead(ex, final));
+  ex.ready();
+}
+
+/** A whole response built by an extension (through the response hooks when there are any). */
+export function sendResponse(ex: Exchange, draft: ResponseDraft): void {
+  if (ex.state !== 'open') return;
+  sendDraft(ex, ex.interceptor ? ex.interceptor.intercept(ex, draft) : draft);
 }

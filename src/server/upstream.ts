@@ -82,25 +82,37 @@ function contextValues(path: string, body: string): Record<string, unknown> {
   return values;
 }
 
+/**
+ * Where an extension's forwarder sends a request instead: a full URL, the headers to send (the
+ * client's, less credentials, when not given), and which answers to record (default: 2xx).
+ */
+export interface ForwardTarget {
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly persist?: ((response: { status: number; headers: Record<string, string>; body: Buffer }) => boolean) | undefined;
+}
+
 export function forward(
   ex: Exchange,
   request: ForwardRequest,
   settings: Settings,
   record: (interaction: RecordedInteraction) => void,
   fault: (err: unknown) => void,
+  to?: ForwardTarget,
 ): void {
   const endpoint = settings.azureOpenAIEndpoint;
   const key = settings.azureOpenAIKey;
-  if (!endpoint || !key) return sendError(ex, errors.recordingNotConfigured());
+  if (!to && (!endpoint || !key)) return sendError(ex, errors.recordingNotConfigured());
   let target: URL;
   try {
-    target = new URL(endpoint.replace(/\/+$/, '') + request.path + (request.query ? `?${request.query}` : ''));
+    target = new URL(to ? to.url : endpoint!.replace(/\/+$/, '') + request.path + (request.query ? `?${request.query}` : ''));
   } catch {
-    return sendError(ex, errors.upstreamUnreachable(`AZURE_OPENAI_ENDPOINT is not a valid URL`));
+    return sendError(ex, errors.upstreamUnreachable(to ? `the extension's forwarder URL "${to.url}" is not valid` : `AZURE_OPENAI_ENDPOINT is not a valid URL`));
   }
   const headers: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of request.headers) if (!DROP_UPSTREAM.has(name)) headers[name] = value;
-  headers['api-key'] = key;
+  if (to?.headers) for (const [name, value] of Object.entries(to.headers)) headers[name.toLowerCase()] = value;
+  else for (const [name, value] of request.headers) if (!DROP_UPSTREAM.has(name)) headers[name] = value;
+  if (!to) headers['api-key'] = key;
   headers['content-length'] = request.body.length;
   // Recordings hold bodies as text: ask for them uncompressed rather than decode them.
   headers['accept-encoding'] = 'identity';
@@ -163,32 +175,13 @@ export function forward(
       // Recorded before the answer ends, so a client that has its answer can count on the
       // recording having been handed over (a save it asks for next includes it).
       // Errors are relayed, never saved: replaying a 500 would only hide it.
-      if (status >= 200 && status < 300) recordExchange(body);
+      const persist = to?.persist ? to.persist({ status, headers: Object.fromEntries(kept), body }) : status >= 200 && status < 300;
+      if (persist) recordExchange(body);
       if (streamed) endResponse(ex);
       else sendRecorded(ex, status, kept, body);
     }));
-    const recordExchange = (body: Buffer): void => {
-      const requestContentType = request.headers.find(([n]) => n === 'content-type')?.[1] ?? '';
-      const recordedQuery = request.query.replace(SECRET_QUERY, '').replace(/^&/, '');
-      const responseText = isText(contentType) ? body.toString('utf8') : null;
-      record({
-        context_values: contextValues(request.path, responseText ?? ''),
-        request: {
-          method: request.method,
-          uri: `${target.protocol}//${target.host}${request.path}${recordedQuery ? `?${recordedQuery}` : ''}`,
-          headers: toMap(request.headers.filter(([n]) => RECORDED_REQUEST_HEADERS.includes(n))),
-          body: request.body.length > MAX_RECORDED_BODY ? null : isText(requestContentType) ? request.body.toString('utf8') : new Uint8Array(request.body),
-          body_hash: request.bodyHash,
-        },
-        response: {
-          status: { code: status },
-          headers: toMap(kept),
-          body: { string: responseText ?? new Uint8Array(body) },
-          duration_ms: Math.round(performance.now() - ex.startedAt),
-          ...(streamed ? { stream_offsets_ms: offsets } : {}),
-        },
-      });
-    };
+    const recordExchange = (body: Buffer): void =>
+      record(interactionOf(request, `${target.protocol}//${target.host}`, status, kept, body, Math.round(performance.now() - ex.startedAt), streamed ? offsets : undefined));
     response.on('error', (err) => fail('unreachable', err.message));
   }));
 
@@ -210,4 +203,40 @@ export function forward(
     upstream.destroy();
   });
   upstream.end(request.body);
+}
+
+/**
+ * A recorded interaction in the Python simulator's format (facts §5): the request as the client
+ * sent it (path and query, without credentials) under `origin`, and the answer.
+ */
+export function interactionOf(
+  request: ForwardRequest,
+  origin: string,
+  status: number,
+  kept: HeaderList,
+  body: Buffer,
+  durationMs: number,
+  offsets: number[] | undefined,
+): RecordedInteraction {
+  const contentType = kept.find(([n]) => n === 'content-type')?.[1] ?? '';
+  const requestContentType = request.headers.find(([n]) => n === 'content-type')?.[1] ?? '';
+  const recordedQuery = request.query.replace(SECRET_QUERY, '').replace(/^&/, '');
+  const responseText = isText(contentType) ? body.toString('utf8') : null;
+  return {
+    context_values: contextValues(request.path, responseText ?? ''),
+    request: {
+      method: request.method,
+      uri: `${origin}${request.path}${recordedQuery ? `?${recordedQuery}` : ''}`,
+      headers: toMap(request.headers.filter(([n]) => RECORDED_REQUEST_HEADERS.includes(n))),
+      body: request.body.length > MAX_RECORDED_BODY ? null : isText(requestContentType) ? request.body.toString('utf8') : new Uint8Array(request.body),
+      body_hash: request.bodyHash,
+    },
+    response: {
+      status: { code: status },
+      headers: toMap(kept),
+      body: { string: responseText ?? new Uint8Array(body) },
+      duration_ms: durationMs,
+      ...(offsets ? { stream_offsets_ms: offsets } : {}),
+    },
+  };
 }
