@@ -1,12 +1,12 @@
 /**
  * An extension inside a front-end thread: its hooks, generator and forwarder chains and limiters,
- * the `api` object it is initialised with, and the guards around every call into it. A throw, a
+ * and the guards around every call into it (the `api` object it is initialised with is built in
+ * extension-api-object.ts, the request model in extension-request.ts). A throw, a
  * rejected promise or a malformed answer becomes ExtensionFailure (a 500 in the AOAI envelope
  * naming the extension) — never an exception escaping a uWS callback, which would end the thread.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type {
-  Deployment as PublicDeployment,
   ExtensionApi,
   ExtensionModule,
   Forwarder,
@@ -17,25 +17,19 @@ import type {
   Mode,
   RequestHook,
   ResponseHook,
-  SimRequest,
   SimResponse,
 } from '../extension-api.js';
 import { API_VERSION } from '../extension-api.js';
 import { HandlerChain } from '../core/chain.js';
 import type { DeploymentRegistry } from '../core/deployments.js';
 import { errorBody, errors, ExtensionFailure, type ApiError } from '../core/errors.js';
-import { corpusFor } from '../core/lorem.js';
 import type { Pace } from '../core/latency.js';
-import { deploymentOperation, requestCost, type DeploymentLimiter } from '../core/rate-limits.js';
-import { isObject } from '../core/requests.js';
-import type { EncodingName, Operation } from '../core/models.js';
-import { compilePathPattern } from '../core/route-pattern.js';
-import { allocateWindow, RequestWindow } from '../core/sliding-window.js';
-import { getEncoding } from '../core/tokenizer.js';
-import { constantTimeEqual, type ApiKeyAuth } from './auth.js';
-import type { Exchange, RequestHeaders, ResponseDraft, ResponseInterceptor } from './exchange.js';
+import type { Operation } from '../core/models.js';
+import type { ApiKeyAuth } from './auth.js';
+import type { Exchange, ResponseDraft, ResponseInterceptor } from './exchange.js';
 import type { Log } from './log.js';
-import { sharedWindow } from './shared-windows.js';
+import { buildApi } from './extension-api-object.js';
+import { ExtensionRequest } from './extension-request.js';
 
 /** What a built-in chain link hands back: "run the simulator's own handler for this". */
 export const BUILT_IN = Symbol('built-in');
@@ -43,54 +37,6 @@ export type BuiltIn = typeof BUILT_IN;
 
 type MaybePromise<T> = T | Promise<T>;
 
-/** The request model, built when the exchange starts (uWS' request is only valid until then). */
-export class ExtensionRequest implements SimRequest {
-  body: Buffer = EMPTY;
-  readonly values = new Map<string, unknown>();
-  /** Set once the simulator's API key was checked (AOAI paths are checked before the hooks). */
-  authenticated = false;
-  /** The built-in route the request matches (after the request hooks), if any. */
-  route: { readonly operation: Operation } | undefined;
-  #text: string | undefined;
-  #textOf: Buffer | undefined;
-
-  constructor(
-    readonly id: string,
-    public method: string,
-    public path: string,
-    public query: string,
-    public headers: Record<string, string>,
-    readonly mode: Mode,
-  ) {}
-
-  text(): string {
-    if (this.#textOf !== this.body) {
-      this.#text = this.body.toString('utf8');
-      this.#textOf = this.body;
-    }
-    return this.#text!;
-  }
-
-  json(): unknown {
-    try {
-      return JSON.parse(this.text());
-    } catch {
-      return undefined;
-    }
-  }
-
-  get searchParams(): URLSearchParams {
-    return new URLSearchParams(this.query);
-  }
-
-  /** The four headers the built-in code reads, from the (possibly rewritten) header map. */
-  get requestHeaders(): RequestHeaders {
-    const h = this.headers;
-    return { apiKey: h['api-key'] ?? '', authorization: h.authorization ?? '', contentType: h['content-type'] ?? '', contentLength: h['content-length'] ?? '' };
-  }
-}
-
-const EMPTY = Buffer.alloc(0);
 
 export interface RuntimeContext {
   readonly mode: Mode;
@@ -126,7 +72,7 @@ export class ExtensionRuntime {
   ) {
     this.limiters.set('openai', context.deploymentLimiter);
     this.limiters.set('none', (_request, response) => response);
-    this.api = this.#makeApi();
+    this.api = buildApi(this, context);
   }
 
   /** The request model for an exchange; `all`: every header (uWS' request, read while valid). */
@@ -259,106 +205,6 @@ export class ExtensionRuntime {
     return current;
   }
 
-  // ---- the api object --------------------------------------------------------------------
-
-  #makeApi(): ExtensionApi {
-    const { context } = this;
-    const name = this.name;
-    const prefix = `extension ${name}: `;
-    const chainApi = <H>(chain: HandlerChain<H>) => ({
-      add: (handler: H, placement?: { name?: string; before?: string; after?: string }) => chain.add(handler, placement),
-      replace: (n: string, handler: H) => chain.replace(n, handler),
-      remove: (n: string) => chain.remove(n),
-      names: () => chain.names(),
-    });
-    const toResponse = (error: ApiError): SimResponse => ({ status: error.status, headers: { 'content-type': 'application/json', ...error.headers }, body: errorBody(error) });
-    const encodingOf = (encoding = 'cl100k_base'): EncodingName => {
-      if (encoding !== 'cl100k_base' && encoding !== 'o200k_base') throw new Error(`unknown encoding "${encoding}" (cl100k_base or o200k_base)`);
-      return encoding;
-    };
-    const tooManyRequests = (seconds: number, message?: string): SimResponse =>
-      toResponse({
-        status: 429,
-        code: '429',
-        type: null,
-        param: null,
-        message: message ?? `Requests have exceeded the call rate limit. Please retry after ${seconds} seconds.`,
-        headers: { 'retry-after': String(seconds), 'x-ratelimit-reset-requests': String(seconds) },
-      });
-    const addTo = <H>(list: H[], kind: string) => ({
-      add: (hook: H) => {
-        if (typeof hook !== 'function') throw new Error(`${kind} must be a function, got ${typeof hook}`);
-        list.push(hook);
-      },
-    });
-    return Object.freeze({
-      version: API_VERSION,
-      mode: context.mode,
-      name,
-      log: {
-        debug: (m: string) => context.log.debug(prefix + m),
-        info: (m: string) => context.log.info(prefix + m),
-        warn: (m: string) => context.log.warn(prefix + m),
-        error: (m: string) => context.log.error(prefix + m),
-      },
-      requestHooks: addTo(this.requestHooks, 'a request hook'),
-      responseHooks: addTo(this.responseHooks, 'a response hook'),
-      latency: addTo(this.latencyHooks, 'a latency hook'),
-      generators: chainApi(this.generators),
-      forwarders: chainApi(this.forwarders),
-      limiters: {
-        define: (limiterName: string, limiter: Limiter) => {
-          if (typeof limiter !== 'function') throw new Error(`limiter "${limiterName}" must be a function, got ${typeof limiter}`);
-          this.limiters.set(limiterName, limiter);
-        },
-        get: (limiterName: string) => this.limiters.get(limiterName),
-        requestsPerSecond: (windowName: string, n: number, options: { message?: string } = {}): Limiter => {
-          if (!(Number.isInteger(n) && n >= 0)) throw new Error(`requestsPerSecond("${windowName}", n): n must be a whole number ≥ 0, got ${n}`);
-          if (n === 0) return (_request, response) => response; // as the Python example: ≤ 0 is no limit
-          const capacity = RequestWindow.capacityFor(n);
-          const buffer = context.windowPort ? sharedWindow(context.windowPort, `${name}/${windowName}`, capacity) : allocateWindow(capacity, false);
-          const window = new RequestWindow(buffer, n, 1);
-          return (_request, response) => {
-            const admission = window.add(Date.now() / 1000);
-            if (admission.allowed) return response;
-            const seconds = admission.reason === 'too-large' ? 1 : admission.retryAfterSeconds;
-            return tooManyRequests(seconds, options.message?.replaceAll('{seconds}', String(seconds)));
-          };
-        },
-      },
-      route: (method: string, pattern: string) => {
-        const matchPath = compilePathPattern(pattern);
-        const wanted = method.toUpperCase();
-        return (request: Pick<SimRequest, 'method' | 'path'>) => (request.method.toUpperCase() === wanted ? matchPath(request.path) : undefined);
-      },
-      isAuthorized: (request: SimRequest, options: { header?: string } = {}) => {
-        const headers = request.headers;
-        if (options.header) {
-          const presented = headers[options.header.toLowerCase()] ?? '';
-          return presented !== '' && constantTimeEqual(presented, context.apiKey);
-        }
-        return context.auth.check({ apiKey: headers['api-key'] ?? '', authorization: headers.authorization ?? '', contentType: '', contentLength: '' });
-      },
-      deployments: {
-        get: (deploymentName: string): PublicDeployment | undefined => {
-          const d = context.deployments().resolve(deploymentName, 'chat');
-          return d && { name: d.name, model: d.model.name, encoding: d.model.encoding, tokensPerMinute: d.tokensPerMinute, requestsPerMinute: d.requestsPerMinute, embeddingSize: d.embeddingSize, undefinedDeployment: d.undefinedDeployment };
-        },
-      },
-      lorem: (tokens: number, options: { encoding?: string } = {}) => corpusFor(getEncoding(encodingOf(options.encoding))).take(Math.max(0, Math.floor(tokens))).text,
-      countTokens: (text: string, options: { encoding?: string } = {}) => getEncoding(encodingOf(options.encoding)).count(text),
-      json: (status: number, value: unknown, headers: Record<string, string> = {}) => ({ status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) }),
-      errorResponse: (status: number, code: string, message: string, headers: Record<string, string> = {}) => toResponse({ status, code, type: null, param: null, message, headers }),
-      errors: {
-        unauthorized: () => toResponse(errors.unauthorized()),
-        notFound: () => toResponse(errors.routeNotFound()),
-        deploymentNotFound: () => toResponse(errors.deploymentNotFound()),
-        invalidValue: (param: string, detail: string) => toResponse(errors.invalidValue(param, detail)),
-        tooManyRequests,
-        internal: (detail: string) => toResponse(errors.internal(detail)),
-      },
-    });
-  }
 }
 
 const isPromise = (value: unknown): value is Promise<unknown> => typeof (value as Promise<unknown> | undefined)?.then === 'function';
@@ -395,27 +241,6 @@ export function initializerOf(module: ExtensionModule, name: string): (api: Exte
   return init;
 }
 
-/**
- * The built-in `openai` limiter for extension answers: the deployment the request addresses (the
- * path's, or the body's `model`) charged as a generated answer is, with AOAI's 429 on refusal.
- */
-export function deploymentLimiter(limiters: () => ReadonlyMap<string, DeploymentLimiter>): Limiter {
-  return (request, response) => {
-    const target = deploymentOperation(request.path);
-    const body = request.json();
-    const fromBody = isObject(body) && typeof body.model === 'string' ? body.model : undefined;
-    const deployment = target?.deployment ?? fromBody;
-    const limiter = deployment === undefined ? undefined : limiters().get(deployment);
-    if (!limiter) return response;
-    const operation = target?.operation ?? 'chat';
-    const cost = requestCost(operation, isObject(body) ? body : {});
-    const admission = limiter.admit(cost);
-    if (!admission.allowed) return errorResponse(limiter.rejection(admission, operation, request.searchParams.get('api-version') ?? '', cost));
-    return { ...response, headers: { ...response.headers, ...limiter.successHeaders(admission) } };
-  };
-}
-
-const errorResponse = (error: ApiError): SimResponse => ({ ...errorDraft(error) });
 
 /** Imports the prepared module and runs its `initialize`; the error says which of the two failed. */
 export async function loadExtension(url: string, name: string, context: RuntimeContext): Promise<ExtensionRuntime> {

@@ -28,7 +28,8 @@ import { Scheduler } from './scheduler.js';
 import { ThreadStats } from './stats.js';
 import { apiRoutes, healthRoute, routes } from './routes.js';
 import type { PreparedExtension } from './extension-load.js';
-import { deploymentLimiter, loadExtension } from './extension-runtime.js';
+import { deploymentLimiter } from './extension-api-object.js';
+import { loadExtension } from './extension-runtime.js';
 
 export interface FrontEndData {
   readonly index: number;
