@@ -89,5 +89,7 @@ export interface ResponseDraft {
 export interface ResponseInterceptor {
   /** The request as the extension sees it (the hooks' first argument). */
   readonly request: SimRequest;
+  /** The body, when the plain pipeline read it (response hooks may look at it). */
+  received(body: string | Buffer): void;
   intercept(ex: Exchange, draft: ResponseDraft): ResponseDraft;
 }

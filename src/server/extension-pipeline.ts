@@ -30,7 +30,7 @@ import { forward, interactionOf, type ForwardRequest } from './upstream.js';
 const isAoaiPath = (path: string): boolean => /^\/+(openai|v1)(\/|$)/.test(path);
 
 /** The exchange with the extension's request model and response hooks (uWS' `req` is valid only now). */
-function extendedExchange(ext: ExtensionRuntime, res: HttpResponse, req: HttpRequest, recordOverhead: (ms: number) => void): { ex: Exchange; request: ExtensionRequest } {
+export function extendedExchange(ext: ExtensionRuntime, res: HttpResponse, req: HttpRequest, recordOverhead: (ms: number) => void): { ex: Exchange; request: ExtensionRequest } {
   const ex = exchange(res, req, recordOverhead);
   const headers: Record<string, string> = {};
   req.forEach((name, value) => (headers[name] = name in headers ? `${headers[name]}, ${value}` : value));

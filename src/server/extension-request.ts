@@ -9,7 +9,9 @@ import type { RequestHeaders } from './exchange.js';
 
 /** The request model, built when the exchange starts (uWS' request is only valid until then). */
 export class ExtensionRequest implements SimRequest {
-  body: Buffer = EMPTY;
+  #body: Buffer = EMPTY;
+  /** A body the plain pipeline read as text: its bytes are made only if a hook asks for them. */
+  #bodyText: string | undefined;
   readonly values = new Map<string, unknown>();
   /** Set once the simulator's API key was checked (AOAI paths are checked before the hooks). */
   authenticated = false;
@@ -27,7 +29,27 @@ export class ExtensionRequest implements SimRequest {
     readonly mode: Mode,
   ) {}
 
+  get body(): Buffer {
+    if (this.#bodyText !== undefined) {
+      this.#body = this.#textOf = Buffer.from(this.#bodyText);
+      this.#text = this.#bodyText;
+      this.#bodyText = undefined;
+    }
+    return this.#body;
+  }
+
+  set body(bytes: Buffer) {
+    this.#body = bytes;
+    this.#bodyText = undefined;
+  }
+
+  /** The body as the plain pipeline read it (JSON routes read text). */
+  receivedText(text: string): void {
+    this.#bodyText = text;
+  }
+
   text(): string {
+    if (this.#bodyText !== undefined) return this.#bodyText;
     if (this.#textOf !== this.body) {
       this.#text = this.body.toString('utf8');
       this.#textOf = this.body;

@@ -82,7 +82,21 @@ export class ExtensionRuntime {
 
   /** The response hooks' side of an exchange (every write goes through it). */
   interceptor(request: ExtensionRequest): ResponseInterceptor {
-    return { request, intercept: (ex, draft) => this.#intercept(ex, request, draft) };
+    return {
+      request,
+      intercept: (ex, draft) => this.#intercept(ex, request, draft),
+      received: (body) => (typeof body === 'string' ? request.receivedText(body) : (request.body = body)),
+    };
+  }
+
+  /**
+   * Whether natively routed requests can take the plain pipeline, with the response hooks attached
+   * to their writes: nothing registered can change how they are routed or answered before that
+   * (no request hooks, the built-in generators as they are, generate mode).
+   */
+  get routesAsBuiltIn(): boolean {
+    const links = this.generators.links;
+    return this.context.mode === 'generate' && this.requestHooks.length === 0 && links.length === BUILT_IN_GENERATORS.length && links.every((l) => l.builtIn);
   }
 
   /** A built-in answer's timing after the latency hooks: a stream's events keep their proportions. */

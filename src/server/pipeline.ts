@@ -32,7 +32,7 @@ import { abandon, endResponse, openEventStream, sendBody, sendError, sendJson, s
 import type { Scheduler } from './scheduler.js';
 import type { Route } from './routes.js';
 import type { ExtensionRuntime } from './extension-runtime.js';
-import { handleExtended } from './extension-pipeline.js';
+import { extendedExchange, handleExtended } from './extension-pipeline.js';
 
 export interface Pipeline {
   readonly settings: Settings;
@@ -74,9 +74,10 @@ const ignore = (): void => {};
 
 /** A request uWebSockets.js' own router matched to a route of the table (the fast path). */
 export function handleRoute(p: Pipeline, res: HttpResponse, req: HttpRequest, route: Route): void {
-  if (p.ext) return handleExtended(p, p.ext, res, req);
+  // An extension that only watches (response or latency hooks) leaves native routing in place.
+  if (p.ext && !p.ext.routesAsBuiltIn) return handleExtended(p, p.ext, res, req);
   const params = route.kind === 'api' && route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
-  const ex = exchange(res, req, p.recordOverhead);
+  const ex = p.ext ? extendedExchange(p.ext, res, req, p.recordOverhead).ex : exchange(res, req, p.recordOverhead);
   try {
     dispatch(p, ex, route, params);
   } catch (err) {
@@ -114,6 +115,7 @@ function authenticate(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readon
     return readBodyBytes(ex, p.settings.maxBodyBytes, (result) => {
       try {
         if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(p.settings.maxBodyBytes), true);
+        ex.interceptor?.received(result.text);
         parseForm(p, ex, route, params, result.text);
       } catch (err) {
         fault(p, ex, err);
@@ -123,6 +125,7 @@ function authenticate(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readon
   readBody(ex, p.settings.maxBodyBytes, (result) => {
     try {
       if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(p.settings.maxBodyBytes), true);
+      ex.interceptor?.received(result.text);
       parse(p, ex, route, params, result.text);
     } catch (err) {
       fault(p, ex, err);

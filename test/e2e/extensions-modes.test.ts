@@ -42,6 +42,26 @@ export function initialize(api: ExtensionApi): void {
 `,
 );
 
+// Only watching hooks: native routing stays in place (the plain pipeline with the hooks attached).
+const WATCHER = join(dir, 'watcher.ts');
+writeFileSync(
+  WATCHER,
+  `import type { ExtensionApi } from 'aoai-simulated-api/extension';
+export function initialize(api: ExtensionApi): void {
+  api.latency.add((request, target) => {
+    request.values.set('target', target.ms);
+    return 0;
+  });
+  api.responseHooks.add((request, response) => {
+    const body = request.json() as { max_tokens?: number } | undefined;
+    response.headers['x-max-tokens'] = String(body?.max_tokens ?? 'none');
+    response.headers['x-bytes'] = String(request.body.length);
+    response.headers['x-target'] = String(request.values.get('target') ?? 'none');
+  });
+}
+`,
+);
+
 let upstream: FakeUpstream;
 const recordings = mkdtempSync(join(tmpdir(), 'aoai-sim-ext-recordings-'));
 
@@ -62,6 +82,27 @@ describe('extension hooks in every mode', () => {
       expect(response.headers.get('x-hooked')).toBe('yes');
       // The latency hook saw the model's target (1000 ms a token × 3) and set 0.
       expect(response.headers.get('x-latency')).toBe('chat:3000');
+    } finally {
+      expect(await sim.stop()).toBe(0);
+    }
+  });
+
+  it('generate, watching hooks only: they see the body and the target, on natively routed requests too', async () => {
+    const sim = await startSimulator({ EXTENSION_PATH: WATCHER, LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '1000', LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0' });
+    try {
+      const body = JSON.stringify({ messages: [{ role: 'user', content: 'x' }], max_tokens: 3 });
+      const res = await fetch(`${sim.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+        method: 'POST',
+        headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-max-tokens')).toBe('3');
+      expect(res.headers.get('x-bytes')).toBe(String(Buffer.byteLength(body)));
+      expect(res.headers.get('x-target')).toBe('3000'); // the model's 1000 ms × 3 tokens, set to 0 by the hook
+      const unknown = await fetch(`${sim.url}/nowhere`, { method: 'POST', headers: { 'api-key': sim.apiKey }, body: '{"max_tokens": 7}' });
+      expect(unknown.status).toBe(404);
+      expect(unknown.headers.get('x-max-tokens')).toBe('7'); // the extension's path for what uWS does not route
     } finally {
       expect(await sim.stop()).toBe(0);
     }
