@@ -228,8 +228,10 @@ export const errors = {
   }),
 } as const;
 
+/** The envelope's JSON, byte for byte what JSON.stringify of the object gives, without building it (the 429 path is hot). */
 export function errorBody(error: ApiError): string {
-  return JSON.stringify({ error: { code: error.code, message: error.message, type: error.type, param: error.param } });
+  const j = JSON.stringify;
+  return `{"error":{"code":${j(error.code)},"message":${j(error.message)},"type":${j(error.type)},"param":${j(error.param)}}}`;
 }
 
 /** Thrown inside request handling to answer with an API error; anything else thrown is a 500. */

@@ -18,14 +18,33 @@ const X_REQUEST_ID = Buffer.from('x-request-id');
 const APIM_REQUEST_ID = Buffer.from('apim-request-id');
 const OK = Buffer.from('200 OK');
 const encodedTypes = new Map<string, Buffer>([['application/json', Buffer.from('application/json')]]);
+/** Status lines other than 200, encoded on first use (a handful: 400, 404, 429 …). */
+const encodedStatus = new Map<number, Buffer>();
+/**
+ * Names of the headers answers add (x-ratelimit-*, retry-after …), encoded on first use. Only the
+ * simulator's own names come here, never a client's or an upstream's, so the map stays small.
+ */
+const encodedNames = new Map<string, Buffer>();
+
+function statusBytes(status: number): Buffer {
+  let line = encodedStatus.get(status);
+  if (!line) encodedStatus.set(status, (line = Buffer.from(statusLine(status))));
+  return line;
+}
+
+function nameBytes(name: string): Buffer {
+  let bytes = encodedNames.get(name);
+  if (!bytes) encodedNames.set(name, (bytes = Buffer.from(name)));
+  return bytes;
+}
 
 function writeHead(ex: Exchange, status: number, contentType: string, headers: Headers | undefined): void {
   const res = ex.res;
-  res.writeStatus(status === 200 ? OK : statusLine(status));
+  res.writeStatus(status === 200 ? OK : statusBytes(status));
   res.writeHeader(CONTENT_TYPE, encodedTypes.get(contentType) ?? contentType);
   res.writeHeader(X_REQUEST_ID, ex.requestId);
   res.writeHeader(APIM_REQUEST_ID, ex.requestId);
-  if (headers) for (const name in headers) res.writeHeader(name, headers[name]!);
+  if (headers) for (const name in headers) res.writeHeader(nameBytes(name), headers[name]!);
   ex.started();
 }
 
