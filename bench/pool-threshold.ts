@@ -15,8 +15,7 @@ import { makeDeployment } from '../src/core/deployments.js';
 import { generate } from '../src/core/generate.js';
 import { findModel } from '../src/core/models.js';
 import { warmUp } from '../src/core/warm-up.js';
-import type { GenerateTask } from '../src/workers/generate.js';
-import type { Answer } from '../src/core/answer.js';
+import type { GenerateTask, PoolResult } from '../src/workers/generate.js';
 
 const deployment = makeDeployment('bench', findModel('gpt-4.1')!);
 const WORDS = 'the quick brown fox jumps over a lazy dog while seven wizards quietly box jumbo frogs'.split(' ');
@@ -47,7 +46,7 @@ const pool = new Piscina({ filename: new URL('../src/workers/generate.js', impor
 // The server's path: front-end → MessagePort → pool owner → piscina → back.
 const { port1: owner, port2: frontEnd } = new MessageChannel();
 owner.on('message', ({ id, task }: { id: number; task: GenerateTask }) => {
-  void pool.run(task).then((answer: Answer) => owner.postMessage({ id, answer }));
+  void pool.run(task).then((result: PoolResult) => owner.postMessage({ id, ...result }));
 });
 const pending = new Map<number, () => void>();
 frontEnd.on('message', ({ id }: { id: number }) => {

@@ -6,6 +6,7 @@ import type { Answer } from './answer.js';
 import type { AnswerLength } from './choices.js';
 import { generateTranscription, generateTranslation } from './audio.js';
 import { generateChat } from './chat.js';
+import { HeavyCount } from './counting-policy.js';
 import { generateCompletion } from './completions.js';
 import type { Deployment } from './deployments.js';
 import { generateEmbedding } from './embeddings.js';
@@ -35,6 +36,7 @@ export function generate(operation: Operation, body: unknown, deployment: Deploy
   try {
     return generator(body, deployment, options);
   } catch (err) {
+    if (err instanceof HeavyCount) throw err; // not an answer: the caller moves the request to the pool
     if (err instanceof ApiErrorResponse) return { kind: 'error', error: err.apiError };
     return { kind: 'error', error: errors.internal((err as Error)?.message ?? String(err)) };
   }

@@ -10,6 +10,7 @@
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { BoundedCache } from './bounded-cache.js';
+import { afterUncachedCount, beforeUncachedCount } from './counting-policy.js';
 import { BytePairEncoder, type RankTable } from './bpe.js';
 import type { EncodingName } from './models.js';
 
@@ -48,12 +49,22 @@ export class Encoding {
   }
 
   count(text: string): number {
-    if (text.length < CACHE_MIN_CHARS) return this.#bpe.count(text);
+    if (text.length < CACHE_MIN_CHARS) {
+      beforeUncachedCount(text);
+      return this.#bpe.count(text);
+    }
     const cached = this.#cache.get(text);
     if (cached !== undefined) return cached;
+    beforeUncachedCount(text);
     const n = this.#bpe.count(text);
     this.#cache.set(text, n, text.length);
+    afterUncachedCount(this.name, text, n);
     return n;
+  }
+
+  /** A count made elsewhere (a pool worker) for this thread's cache. */
+  remember(text: string, tokens: number): void {
+    if (text.length >= CACHE_MIN_CHARS) this.#cache.set(text, tokens, text.length);
   }
 }
 

@@ -14,6 +14,7 @@ import type { PoolWorkerData } from '../workers/generate.js';
 import type { FrontEndMessage, MainMessage } from './messages.js';
 import type { Log } from './log.js';
 import type { PoolReply, PoolRequest } from './pool-client.js';
+import type { PoolResult } from '../workers/generate.js';
 import type { RankTables } from '../core/tokenizer.js';
 import type { PreparedExtension } from './extension-load.js';
 import { serveSharedWindows } from './shared-windows.js';
@@ -157,7 +158,7 @@ export class Cluster {
   #servePool(port: MessageChannel['port1']): void {
     port.on('message', ({ id, task }: PoolRequest) => {
       this.#pool!.run(task).then(
-        (answer) => port.postMessage({ id, answer } satisfies PoolReply),
+        ({ answer, learned }: PoolResult) => port.postMessage({ id, answer, learned } satisfies PoolReply),
         (err: Error) =>
           port.postMessage({ id, answer: { kind: 'error', error: errors.internal(`pool worker failed: ${err.message}`) } } satisfies PoolReply),
       );

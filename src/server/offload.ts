@@ -6,14 +6,26 @@
  * reference 2-core machine the hand-off round trip was 144–176 µs and a prompt reached twice that
  * at 4–8 KiB of body, so SIMULATOR_POOL_MIN_BODY_BYTES defaults to 8 KiB. A streamed answer costs
  * ~1 µs per token event to build (a JSON answer ~0.02 µs per token), so streams of 1,024 tokens or
- * more (max tokens × n) go to the pool too; JSON answers never need to.
+ * more (max tokens × n) go to the pool too; JSON answers never need to. A large body whose texts
+ * are already counted (a repeated prompt) is cheap, hence `try-inline`.
  */
 import type { Settings } from '../core/settings.js';
 
 export const POOL_MIN_STREAM_TOKENS = 1_024;
 
-export function isHeavy(settings: Settings, bodyLength: number, body: Readonly<Record<string, unknown>>): boolean {
-  if (bodyLength >= settings.poolMinBodyBytes) return true;
+/**
+ * Where a request's answer is made: `inline`; `pool`; or `try-inline` — a large body, counted
+ * inline only if its texts are mostly in this thread's count cache (`counting-policy.ts`), which
+ * is what a prompt repeated on every request (a long system prompt) becomes.
+ */
+export type Placement = 'inline' | 'try-inline' | 'pool';
+
+export function placement(settings: Settings, bodyLength: number, body: Readonly<Record<string, unknown>>): Placement {
+  if (isLongStream(body)) return 'pool';
+  return bodyLength >= settings.poolMinBodyBytes ? 'try-inline' : 'inline';
+}
+
+function isLongStream(body: Readonly<Record<string, unknown>>): boolean {
   if (body.stream !== true) return false;
   const limit = body.max_completion_tokens ?? body.max_tokens;
   const n = typeof body.n === 'number' ? body.n : 1;

@@ -15,6 +15,7 @@ import type { DeploymentRegistry } from '../core/deployments.js';
 import { formBody } from '../core/audio.js';
 import { errors, ExtensionFailure, type ApiError } from '../core/errors.js';
 import { boundaryOf, parseMultipart } from '../core/multipart.js';
+import { countInline, HeavyCount } from '../core/counting-policy.js';
 import { generate, type GenerateOptions } from '../core/generate.js';
 import { isObject } from '../core/requests.js';
 import { eventChunks } from '../core/sse.js';
@@ -26,7 +27,7 @@ import type { ApiKeyAuth } from './auth.js';
 import { readBody, readBodyBytes } from './body.js';
 import { Exchange } from './exchange.js';
 import type { Log } from './log.js';
-import { isHeavy } from './offload.js';
+import { placement } from './offload.js';
 import type { PoolClient } from './pool-client.js';
 import { abandon, endResponse, openEventStream, sendBody, sendError, sendJson, streamEvents, writePart, type Headers } from './respond.js';
 import type { Scheduler } from './scheduler.js';
@@ -187,11 +188,23 @@ function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly
     if (!certain.allowed) return sendError(ex, limiter.rejection(certain, route.operation, apiVersionOf(ex), cost));
   }
   const produced = (answer: Answer): void => limit(p, ex, answer, route.operation, found.name, body);
-  if (p.pool && isHeavy(p.settings, text.length, body)) {
-    p.pool.run({ operation: route.operation, body: text, deployment: found, options: p.generateOptions }).then(produced, (err) => fault(p, ex, err));
-    return;
+  const where = p.pool ? placement(p.settings, text.length, body) : 'inline';
+  if (where === 'inline') return produced(generate(route.operation, body, found, p.generateOptions));
+  if (where === 'try-inline') {
+    const answer = inlineIfCached(p.settings.poolMinBodyBytes, () => generate(route.operation, body, found, p.generateOptions));
+    if (answer) return produced(answer);
   }
-  produced(generate(route.operation, body, found, p.generateOptions));
+  p.pool!.run({ operation: route.operation, body: text, deployment: found, options: p.generateOptions }).then(produced, (err) => fault(p, ex, err));
+}
+
+/** The generator's answer if it needed to count at most `budget` uncached characters; else undefined. */
+function inlineIfCached(budget: number, make: () => Answer): Answer | undefined {
+  try {
+    return countInline(budget, make);
+  } catch (err) {
+    if (err instanceof HeavyCount) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -4,7 +4,9 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Answer } from '../core/answer.js';
+import type { LearnedCount } from '../core/counting-policy.js';
 import { errors } from '../core/errors.js';
+import { getEncoding } from '../core/tokenizer.js';
 import type { GenerateTask } from '../workers/generate.js';
 
 export interface PoolRequest {
@@ -15,6 +17,8 @@ export interface PoolRequest {
 export interface PoolReply {
   readonly id: number;
   readonly answer: Answer;
+  /** Long texts the worker counted: remembered here, so the same prompt next time stays inline. */
+  readonly learned?: readonly LearnedCount[];
 }
 
 export class PoolClient {
@@ -25,6 +29,7 @@ export class PoolClient {
   constructor(port: MessagePort) {
     this.#port = port;
     port.on('message', (reply: PoolReply) => {
+      for (const [encoding, text, tokens] of reply.learned ?? []) getEncoding(encoding).remember(text, tokens);
       const resolve = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
       resolve?.(reply.answer);

@@ -5,6 +5,7 @@
 import { workerData } from 'piscina';
 import type { Answer } from '../core/answer.js';
 import type { Deployment } from '../core/deployments.js';
+import { countLearning, type LearnedCount } from '../core/counting-policy.js';
 import { errors } from '../core/errors.js';
 import { generate, type GenerateOptions } from '../core/generate.js';
 import type { Operation } from '../core/models.js';
@@ -29,12 +30,22 @@ const { rankTables } = (workerData ?? {}) as Partial<PoolWorkerData>;
 if (rankTables) useRankTables(rankTables);
 warmUp();
 
-export default function run(task: GenerateTask): Answer {
+/** The answer, and the long texts counted for it, for the asking front-end's cache. */
+export interface PoolResult {
+  readonly answer: Answer;
+  readonly learned: readonly LearnedCount[];
+}
+
+/** Texts shorter than this cost less to count again than to send back. */
+const LEARN_MIN_CHARS = 1024;
+
+export default function run(task: GenerateTask): PoolResult {
   let body: unknown;
   try {
     body = JSON.parse(task.body);
   } catch {
-    return { kind: 'error', error: errors.invalidJson() };
+    return { answer: { kind: 'error', error: errors.invalidJson() }, learned: [] };
   }
-  return generate(task.operation, body, task.deployment, task.options);
+  const { result, learned } = countLearning(LEARN_MIN_CHARS, () => generate(task.operation, body, task.deployment, task.options));
+  return { answer: result, learned };
 }
