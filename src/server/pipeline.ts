@@ -24,7 +24,7 @@ import { requestCost, type DeploymentLimiter } from '../core/rate-limits.js';
 import { decodeSegment, type Router } from '../core/router.js';
 import type { Settings } from '../core/settings.js';
 import type { ApiKeyAuth } from './auth.js';
-import { readBody, readBodyBytes } from './body.js';
+import { readBody, readBodyBytes, type BodyResult } from './body.js';
 import { Exchange } from './exchange.js';
 import type { Log } from './log.js';
 import { placement } from './offload.js';
@@ -112,26 +112,21 @@ function dispatch(p: Pipeline, ex: Exchange, route: Route, params: Readonly<Reco
 
 function authenticate(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>): void {
   if (!p.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
-  if (route.body === 'multipart') {
-    return readBodyBytes(ex, p.settings.maxBodyBytes, (result) => {
+  const limit = p.settings.maxBodyBytes;
+  // JSON routes read text, form uploads bytes; what follows the read is the same.
+  const received =
+    <T extends string | Buffer>(next: (body: T) => void) =>
+    (result: BodyResult<T>): void => {
       try {
-        if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(p.settings.maxBodyBytes), true);
+        if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(limit), true);
         ex.interceptor?.received(result.text);
-        parseForm(p, ex, route, params, result.text);
+        next(result.text);
       } catch (err) {
         fault(p, ex, err);
       }
-    });
-  }
-  readBody(ex, p.settings.maxBodyBytes, (result) => {
-    try {
-      if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(p.settings.maxBodyBytes), true);
-      ex.interceptor?.received(result.text);
-      parse(p, ex, route, params, result.text);
-    } catch (err) {
-      fault(p, ex, err);
-    }
-  });
+    };
+  if (route.body === 'multipart') return readBodyBytes(ex, limit, received((bytes) => parseForm(p, ex, route, params, bytes)));
+  readBody(ex, limit, received((text) => parse(p, ex, route, params, text)));
 }
 
 /**

@@ -27,6 +27,7 @@ const encodedStatus = new Map<number, Buffer>();
 const encodedNames = new Map<string, Buffer>();
 
 function statusBytes(status: number): Buffer {
+  if (status === 200) return OK;
   let line = encodedStatus.get(status);
   if (!line) encodedStatus.set(status, (line = Buffer.from(statusLine(status))));
   return line;
@@ -40,7 +41,7 @@ function nameBytes(name: string): Buffer {
 
 function writeHead(ex: Exchange, status: number, contentType: string, headers: Headers | undefined): void {
   const res = ex.res;
-  res.writeStatus(status === 200 ? OK : statusBytes(status));
+  res.writeStatus(statusBytes(status));
   res.writeHeader(CONTENT_TYPE, encodedTypes.get(contentType) ?? contentType);
   res.writeHeader(X_REQUEST_ID, ex.requestId);
   res.writeHeader(APIM_REQUEST_ID, ex.requestId);
@@ -72,9 +73,9 @@ export function sendError(ex: Exchange, error: ApiError, closeConnection = false
 export type HeaderList = readonly (readonly [string, string])[];
 
 function writeRecordedHead(ex: Exchange, status: number, headers: HeaderList): void {
-  ex.res.writeStatus(statusLine(status));
-  ex.res.writeHeader('x-request-id', ex.requestId);
-  ex.res.writeHeader('apim-request-id', ex.requestId);
+  ex.res.writeStatus(statusBytes(status));
+  ex.res.writeHeader(X_REQUEST_ID, ex.requestId);
+  ex.res.writeHeader(APIM_REQUEST_ID, ex.requestId);
   for (const [name, value] of headers) ex.res.writeHeader(name, value);
   ex.started();
 }
@@ -122,14 +123,28 @@ export function abandon(ex: Exchange): void {
   ex.ended();
 }
 
+const EVENT_STREAM_TYPE = 'text/event-stream; charset=utf-8';
+const NO_CACHE = 'no-cache';
+
+/**
+ * Writes an event stream's head (through the response hooks when there are any); false when a
+ * hook answered with a whole body instead, so there is no stream to continue.
+ */
+function startEventStream(ex: Exchange, headers: Headers | undefined): boolean {
+  if (ex.interceptor) startDraft(ex, eventStreamDraft(headers));
+  else {
+    ex.res.cork(() => {
+      writeHead(ex, 200, EVENT_STREAM_TYPE, headers);
+      ex.res.writeHeader('cache-control', NO_CACHE);
+    });
+  }
+  return ex.state === 'streaming';
+}
+
 /** Starts an event stream whose events the caller writes as they become due (`writePart`). */
 export function openEventStream(ex: Exchange, headers?: Headers): void {
   if (ex.state !== 'open') return;
-  if (ex.interceptor) return startDraft(ex, eventStreamDraft(headers));
-  ex.res.cork(() => {
-    writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
-    ex.res.writeHeader('cache-control', 'no-cache');
-  });
+  startEventStream(ex, headers);
   ex.ready();
 }
 
@@ -139,16 +154,7 @@ export function openEventStream(ex: Exchange, headers?: Headers): void {
  * socket is writable again. A slow reader therefore holds one chunk in the server, not the stream.
  */
 export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err: unknown) => void, headers?: Headers): void {
-  if (ex.state !== 'open') return;
-  if (ex.interceptor) {
-    startDraft(ex, eventStreamDraft(headers));
-    if ((ex.state as string) !== 'streaming') return; // a response hook answered with a whole body instead
-  } else {
-    ex.res.cork(() => {
-      writeHead(ex, 200, 'text/event-stream; charset=utf-8', headers);
-      ex.res.writeHeader('cache-control', 'no-cache');
-    });
-  }
+  if (ex.state !== 'open' || !startEventStream(ex, headers)) return;
   const pump = (): boolean => {
     let writable = true;
     let done = false;
@@ -185,8 +191,6 @@ export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err:
 // Responses through an extension's response hooks (`ex.interceptor`): the hooks see and may change
 // status, headers and body as one plain object, which is then written as it is.
 
-const X_REQUEST_ID_NAME = 'x-request-id';
-
 function headerMap(headers: HeaderList): Record<string, string> {
   const map: Record<string, string> = {};
   for (const [name, value] of headers) map[name] = name in map ? `${map[name]}, ${value}` : value;
@@ -195,14 +199,14 @@ function headerMap(headers: HeaderList): Record<string, string> {
 
 const eventStreamDraft = (headers: Headers | undefined): ResponseDraft => ({
   status: 200,
-  headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers },
+  headers: { 'content-type': EVENT_STREAM_TYPE, 'cache-control': NO_CACHE, ...headers },
   streamed: true,
 });
 
 function writeDraftHead(ex: Exchange, draft: ResponseDraft): void {
   const res = ex.res;
-  res.writeStatus(draft.status === 200 ? OK : statusLine(draft.status));
-  if (!(X_REQUEST_ID_NAME in draft.headers)) res.writeHeader(X_REQUEST_ID, ex.requestId);
+  res.writeStatus(statusBytes(draft.status));
+  if (!('x-request-id' in draft.headers)) res.writeHeader(X_REQUEST_ID, ex.requestId);
   if (!('apim-request-id' in draft.headers)) res.writeHeader(APIM_REQUEST_ID, ex.requestId);
   for (const name in draft.headers) {
     // uWS writes its own content-length (and would send two): a hook's is dropped.
