@@ -43,6 +43,11 @@ export class Exchange {
     this.#onAbort = cancel;
   }
 
+  /** The `api-version` query parameter ('' if absent): AOAI's 429 message names it. */
+  get apiVersion(): string {
+    return new URLSearchParams(this.query).get('api-version') ?? '';
+  }
+
   get state(): ExchangeState {
     return this.#state;
   }

@@ -180,7 +180,7 @@ function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly
   if (limiter) {
     const cost = requestCost(route.operation, body);
     const certain = limiter.check(cost);
-    if (!certain.allowed) return sendError(ex, limiter.rejection(certain, route.operation, apiVersionOf(ex), cost));
+    if (!certain.allowed) return sendError(ex, limiter.rejection(certain, route.operation, ex.apiVersion, cost));
   }
   const produced = (answer: Answer): void => limit(p, ex, answer, route.operation, found.name, body);
   const where = p.pool ? placement(p.settings, text.length, body) : 'inline';
@@ -213,7 +213,7 @@ function limit(p: Pipeline, ex: Exchange, answer: Answer, operation: Operation, 
     if (!limiter) return write(p, ex, answer, undefined, operation);
     const cost = requestCost(operation, body);
     const admission = limiter.admit(cost);
-    if (!admission.allowed) return sendError(ex, limiter.rejection(admission, operation, apiVersionOf(ex), cost));
+    if (!admission.allowed) return sendError(ex, limiter.rejection(admission, operation, ex.apiVersion, cost));
     write(p, ex, answer, limiter.successHeaders(admission), operation);
   } catch (err) {
     fault(p, ex, err);
@@ -243,8 +243,6 @@ function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, ope
     fault(p, ex, err);
   }
 }
-
-const apiVersionOf = (ex: Exchange): string => new URLSearchParams(ex.query).get('api-version') ?? '';
 
 const NO_DELAY = { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 } as const;
 

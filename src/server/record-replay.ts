@@ -61,9 +61,7 @@ export function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, bod
   const { operation } = target;
   const cost = requestCost(operation, request);
   const admission = limiter.admit(cost);
-  if (!admission.allowed) {
-    return sendError(ex, limiter.rejection(admission, operation, new URLSearchParams(ex.query).get('api-version') ?? '', cost));
-  }
+  if (!admission.allowed) return sendError(ex, limiter.rejection(admission, operation, ex.apiVersion, cost));
   replay(p.scheduler, ex, hit, limiter.successHeaders(admission), targetMs);
 }
 
