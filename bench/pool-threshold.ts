@@ -11,10 +11,10 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { makeDeployment } from '../src/core/deployments.js';
-import { generate } from '../src/core/generate.js';
+import { makeDeployment } from '../src/core/config/deployments.js';
+import { generate } from '../src/core/generation/index.js';
 import { findModel } from '../src/core/models.js';
-import { warmUp } from '../src/core/warm-up.js';
+import { warmUp } from '../src/core/generation/warm-up.js';
 import type { GenerateTask, PoolResult } from '../src/workers/generate.js';
 
 const deployment = makeDeployment('bench', findModel('gpt-4.1')!);

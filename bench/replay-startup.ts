@@ -12,8 +12,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { serializeRecordingFile, type RecordedInteraction } from '../src/core/recording-file.js';
-import { bodyHash } from '../src/core/recording-key.js';
+import { serializeRecordingFile, type RecordedInteraction } from '../src/core/recording/recording-file.js';
+import { bodyHash } from '../src/core/recording/recording-key.js';
 import { freePort, SIMULATOR_MAIN } from './processes.js';
 
 const { values } = parseArgs({ options: { interactions: { type: 'string', default: '10000' } } });

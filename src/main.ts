@@ -7,21 +7,21 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DeploymentConfigError, defaultDeployments, deploymentSettings, deploymentsFrom, parseDeploymentConfig, type Deployment } from './core/deployments.js';
-import { limitSpecFor, type LimitSpec } from './core/rate-limits.js';
-import { applyConfigPatch, type RuntimeConfig } from './core/runtime-config.js';
+import { DeploymentConfigError, defaultDeployments, deploymentSettings, deploymentsFrom, parseDeploymentConfig, type Deployment } from './core/config/deployments.js';
+import { limitSpecFor, type LimitSpec } from './core/limits/rate-limits.js';
+import { applyConfigPatch, type RuntimeConfig } from './core/config/runtime-config.js';
 import { randomId } from './core/ids.js';
-import { parseSettings, SettingsError, type Settings } from './core/settings.js';
-import { entryOf, RecordingFileError } from './core/recording-file.js';
-import { Cluster, StartupError } from './server/cluster.js';
-import type { MainMessage } from './server/messages.js';
-import { Gatherings } from './server/gatherings.js';
-import { statsJson, type StatsSnapshot } from './server/stats.js';
-import { loadRecordings, Recorder } from './server/recordings.js';
-import { loadEnvFile } from './server/env-file.js';
-import { createLog } from './server/log.js';
-import { loadTiktokenCache } from './server/tiktoken-cache.js';
-import { prepareExtension } from './server/extension-load.js';
+import { parseSettings, SettingsError, type Settings } from './core/config/settings.js';
+import { entryOf, RecordingFileError } from './core/recording/recording-file.js';
+import { Cluster, StartupError } from './process/cluster.js';
+import type { MainMessage } from './protocol/messages.js';
+import { Gatherings } from './protocol/gatherings.js';
+import { statsJson, type StatsSnapshot } from './protocol/stats.js';
+import { loadRecordings, Recorder } from './process/recordings.js';
+import { loadEnvFile } from './process/env-file.js';
+import { createLog } from './log.js';
+import { loadTiktokenCache } from './process/tiktoken-cache.js';
+import { prepareExtension } from './process/extension-load.js';
 
 interface DeploymentConfig {
   readonly text: string;

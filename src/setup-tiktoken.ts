@@ -13,11 +13,11 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EncodingName } from './core/models.js';
-import { sha256Of, TIKTOKEN_FILES, tiktokenFileOf } from './core/tiktoken-file.js';
-import { BUNDLED_RANK_TABLES } from './core/tokenizer.js';
-import { ENCODINGS } from './core/warm-up.js';
-import { StartupError } from './server/cluster.js';
-import { loadTiktokenCache } from './server/tiktoken-cache.js';
+import { sha256Of, TIKTOKEN_FILES, tiktokenFileOf } from './core/tokens/tiktoken-file.js';
+import { BUNDLED_RANK_TABLES } from './core/tokens/tokenizer.js';
+import { ENCODINGS } from './core/generation/warm-up.js';
+import { StartupError } from './process/cluster.js';
+import { loadTiktokenCache } from './process/tiktoken-cache.js';
 
 type Source = (name: EncodingName) => Promise<Buffer>;
 

@@ -5,8 +5,8 @@
  * simulator had only that one). A stream spends the same
  * total, one token's worth before each token event, instead of all of it up front.
  */
-import type { LatencySetting, Settings } from './settings.js';
-import type { Metered } from './answer.js';
+import type { LatencySetting, Settings } from './config/settings.js';
+import type { Metered } from './generation/answer.js';
 import type { Operation } from './models.js';
 
 /** Box–Muller; never negative (a negative sample means no added delay, as in the Python version). */

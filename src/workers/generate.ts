@@ -3,14 +3,14 @@
  * prompts to tokenise, long answers to build). Thin by design: parse, call core, return.
  */
 import { workerData } from 'piscina';
-import type { Answer } from '../core/answer.js';
-import type { Deployment } from '../core/deployments.js';
-import { countLearning, type LearnedCount } from '../core/counting-policy.js';
+import type { Answer } from '../core/generation/answer.js';
+import type { Deployment } from '../core/config/deployments.js';
+import { countLearning, type LearnedCount } from '../core/tokens/counting-policy.js';
 import { errors } from '../core/errors.js';
-import { generate, type GenerateOptions } from '../core/generate.js';
+import { generate, type GenerateOptions } from '../core/generation/index.js';
 import type { Operation } from '../core/models.js';
-import { warmUp } from '../core/warm-up.js';
-import { useRankTables, type RankTables } from '../core/tokenizer.js';
+import { warmUp } from '../core/generation/warm-up.js';
+import { useRankTables, type RankTables } from '../core/tokens/tokenizer.js';
 
 export interface GenerateTask {
   readonly operation: Operation;

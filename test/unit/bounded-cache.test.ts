@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedCache } from '../../src/core/bounded-cache.js';
-import { eventChunks } from '../../src/core/sse.js';
+import { eventChunks } from '../../src/core/generation/sse.js';
 
 describe('BoundedCache', () => {
   it('evicts the oldest entries past the entry bound', () => {

@@ -5,7 +5,7 @@
  */
 import { getEncoding as oracle } from 'js-tiktoken';
 import { describe, expect, it } from 'vitest';
-import { getEncoding } from '../../src/core/tokenizer.js';
+import { getEncoding } from '../../src/core/tokens/tokenizer.js';
 import { seededRandom as seeded } from '../../src/core/random.js';
 
 const FIXED = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countInline, countLearning, HeavyCount } from '../../src/core/counting-policy.js';
-import { getEncoding } from '../../src/core/tokenizer.js';
+import { countInline, countLearning, HeavyCount } from '../../src/core/tokens/counting-policy.js';
+import { getEncoding } from '../../src/core/tokens/tokenizer.js';
 
 const unique = (chars: number, seed: string): string => `${seed} ` + 'lorem ipsum dolor sit amet '.repeat(Math.ceil(chars / 27)).slice(0, chars);
 

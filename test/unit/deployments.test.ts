@@ -5,7 +5,7 @@ import {
   defaultDeployments,
   makeDeployment,
   parseDeploymentConfig,
-} from '../../src/core/deployments.js';
+} from '../../src/core/config/deployments.js';
 import { findModel, knownModelNames } from '../../src/core/models.js';
 
 describe('parseDeploymentConfig', () => {

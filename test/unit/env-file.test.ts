@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseEnvFile } from '../../src/server/env-file.js';
+import { parseEnvFile } from '../../src/process/env-file.js';
 
 describe('parseEnvFile', () => {
   it('reads plain assignments and skips comments and blank lines', () => {

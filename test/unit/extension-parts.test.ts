@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { HandlerChain } from '../../src/core/chain.js';
-import { compilePathPattern } from '../../src/core/route-pattern.js';
+import { HandlerChain } from '../../src/front-end/extensions/chain.js';
+import { compilePathPattern } from '../../src/core/wire/route-pattern.js';
 
 describe('extension path patterns', () => {
   it('matches {name} placeholders inside segments and decodes them', () => {

@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { generate, type GenerateOptions } from '../../src/core/generate.js';
-import { makeDeployment, type Deployment } from '../../src/core/deployments.js';
+import { generate, type GenerateOptions } from '../../src/core/generation/index.js';
+import { makeDeployment, type Deployment } from '../../src/core/config/deployments.js';
 import { findModel, type Operation } from '../../src/core/models.js';
-import { getEncoding } from '../../src/core/tokenizer.js';
-import { countChatPrompt, countInput } from '../../src/core/prompt-tokens.js';
-import type { Answer, ErrorAnswer, JsonAnswer, StreamAnswer } from '../../src/core/answer.js';
-import type { ChatMessage } from '../../src/core/requests.js';
+import { getEncoding } from '../../src/core/tokens/tokenizer.js';
+import { countChatPrompt, countInput } from '../../src/core/generation/prompt-tokens.js';
+import type { Answer, ErrorAnswer, JsonAnswer, StreamAnswer } from '../../src/core/generation/answer.js';
+import type { ChatMessage } from '../../src/core/generation/requests.js';
 
 function deployment(model: string, name = `dep-${model}`): Deployment {
   const m = findModel(model);

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { getEncoding, type Encoding } from '../../src/core/tokenizer.js';
-import { corpusFor, LoremCorpus } from '../../src/core/lorem.js';
+import { getEncoding, type Encoding } from '../../src/core/tokens/tokenizer.js';
+import { corpusFor, LoremCorpus } from '../../src/core/generation/lorem.js';
 import { seededRandom as seeded } from '../../src/core/random.js';
 
 const encodings: Encoding[] = [getEncoding('cl100k_base'), getEncoding('o200k_base')];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boundaryOf, parseMultipart } from '../../src/core/multipart.js';
-import { formBody } from '../../src/core/audio.js';
+import { boundaryOf, parseMultipart } from '../../src/core/wire/multipart.js';
+import { formBody } from '../../src/core/generation/audio.js';
 
 /** What `fetch` with a FormData sends: the real encoder, not a hand-written body. */
 async function encodeForm(form: FormData): Promise<{ contentType: string; body: Buffer }> {

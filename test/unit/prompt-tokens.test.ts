@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { findModel, type ModelSpec } from '../../src/core/models.js';
-import { getEncoding } from '../../src/core/tokenizer.js';
-import { countChatPrompt, countInput, countTools } from '../../src/core/prompt-tokens.js';
-import type { ChatMessage } from '../../src/core/requests.js';
+import { getEncoding } from '../../src/core/tokens/tokenizer.js';
+import { countChatPrompt, countInput, countTools } from '../../src/core/generation/prompt-tokens.js';
+import type { ChatMessage } from '../../src/core/generation/requests.js';
 
 function model(name: string): ModelSpec {
   const m = findModel(name);

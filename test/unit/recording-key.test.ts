@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
-import { bodyHash, requestKey, recordingFileName } from '../../src/core/recording-key.js';
+import { bodyHash, requestKey, recordingFileName } from '../../src/core/recording/recording-key.js';
 
 /** Independent md5: a string is hashed as its UTF-8 bytes, bytes as they are. */
 const md5 = (data: string | Uint8Array): string =>

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { Router } from '../../src/core/router.js';
-import { routes, type Route } from '../../src/server/routes.js';
+import { Router } from '../../src/core/wire/router.js';
+import { routes, type Route } from '../../src/core/wire/routes.js';
 
 const router = new Router<Route>(routes);
 

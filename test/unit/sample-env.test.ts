@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSettings } from '../../src/core/settings.js';
+import { parseSettings } from '../../src/core/config/settings.js';
 
 const sample = readFileSync(new URL('../../sample.env', import.meta.url), 'utf8');
 // The simulator's section ends at the "# ====" heading of the deployment variables.

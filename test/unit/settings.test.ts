@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseSettings, SettingsError } from '../../src/core/settings.js';
+import { parseSettings, SettingsError } from '../../src/core/config/settings.js';
 
 function settingsError(env: Record<string, string>): SettingsError {
   try {

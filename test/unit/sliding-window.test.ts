@@ -3,7 +3,7 @@
  * the typed-array windows — plain and shared memory alike.
  */
 import { describe, expect, it } from 'vitest';
-import { allocateWindow, RequestWindow, TokenWindow, type Admission } from '../../src/core/sliding-window.js';
+import { allocateWindow, RequestWindow, TokenWindow, type Admission } from '../../src/core/limits/sliding-window.js';
 
 /** A token window; the Python tables use 100 TPM with 10 requests per 10 s, set explicitly. */
 function tokens(tpm: number, rp10 = TokenWindow.requestsPer10sFor(tpm), shared = false): TokenWindow {
@@ -127,7 +127,7 @@ describe('one budget across threads', () => {
   it('two threads hammering one shared window admit exactly the budget, no more', async () => {
     const { Worker } = await import('node:worker_threads');
     const { fileURLToPath } = await import('node:url');
-    const module = fileURLToPath(new URL('../../dist/src/core/sliding-window.js', import.meta.url));
+    const module = fileURLToPath(new URL('../../dist/src/core/limits/sliding-window.js', import.meta.url));
     const rp10 = 1_000;
     const buffer = allocateWindow(TokenWindow.capacityFor(rp10), true);
     const source = `

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BytePairEncoder } from '../../src/core/bpe.js';
-import { TIKTOKEN_FILES } from '../../src/core/tiktoken-file.js';
-import { BUNDLED_RANK_TABLES } from '../../src/core/tokenizer.js';
-import { StartupError } from '../../src/server/cluster.js';
-import { loadTiktokenCache } from '../../src/server/tiktoken-cache.js';
+import { BytePairEncoder } from '../../src/core/tokens/bpe.js';
+import { TIKTOKEN_FILES } from '../../src/core/tokens/tiktoken-file.js';
+import { BUNDLED_RANK_TABLES } from '../../src/core/tokens/tokenizer.js';
+import { StartupError } from '../../src/process/cluster.js';
+import { loadTiktokenCache } from '../../src/process/tiktoken-cache.js';
 
 const COMMITTED = fileURLToPath(new URL('../../tiktoken_cache/', import.meta.url));
 const CL100K = TIKTOKEN_FILES.cl100k_base.cacheName;

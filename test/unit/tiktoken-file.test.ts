@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BytePairEncoder } from '../../src/core/bpe.js';
-import { rankTableOf, sha256Of, TIKTOKEN_FILES, TiktokenFileError, tiktokenFileOf } from '../../src/core/tiktoken-file.js';
-import { BUNDLED_RANK_TABLES } from '../../src/core/tokenizer.js';
+import { BytePairEncoder } from '../../src/core/tokens/bpe.js';
+import { rankTableOf, sha256Of, TIKTOKEN_FILES, TiktokenFileError, tiktokenFileOf } from '../../src/core/tokens/tiktoken-file.js';
+import { BUNDLED_RANK_TABLES } from '../../src/core/tokens/tokenizer.js';
 
 const CACHE_DIR = fileURLToPath(new URL('../../tiktoken_cache/', import.meta.url));
 const NAMES = ['cl100k_base', 'o200k_base'] as const;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { getEncoding } from '../../src/core/tokenizer.js';
+import { getEncoding } from '../../src/core/tokens/tokenizer.js';
 
 // Published tiktoken outputs (tiktoken README / OpenAI cookbook), used as oracles.
 const cl100k = getEncoding('cl100k_base');

@@ -4,7 +4,7 @@
  * Its own file: it changes the tokenizer module's state for the whole test process.
  */
 import { describe, expect, it } from 'vitest';
-import { getEncoding, useRankTables } from '../../src/core/tokenizer.js';
+import { getEncoding, useRankTables } from '../../src/core/tokens/tokenizer.js';
 
 describe('useRankTables', () => {
   it('makes getEncoding use the given table, and refuses once the encoding is loaded', () => {

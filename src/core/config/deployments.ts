@@ -1,0 +1,152 @@
+/**
+ * Deployments: the Python simulator's `OPENAI_DEPLOYMENT_CONFIG_PATH` JSON format (facts §4.3),
+ * its defaults (§4.4), and the lookup rule for deployments nobody configured (§4.5).
+ */
+import { findModel, knownModelNames, UNDEFINED_DEPLOYMENT_MODEL, type ModelSpec, type Operation } from '../models.js';
+
+export interface Deployment {
+  readonly name: string;
+  readonly model: ModelSpec;
+  /** 0 = no token limit. */
+  readonly tokensPerMinute: number;
+  /** 0 = no request limit (only request-limited models use it). */
+  readonly requestsPerMinute: number;
+  readonly embeddingSize: number;
+  /** True for deployments made up on the fly for an unknown name (never rate-limited). */
+  readonly undefinedDeployment: boolean;
+}
+
+export class DeploymentConfigError extends Error {
+  override name = 'DeploymentConfigError';
+}
+
+type Raw = Record<string, unknown>;
+
+function toCount(value: unknown, field: string, where: string): number {
+  if (value === undefined || value === null) return 0;
+  // The Python simulator int()-coerces, so "512" is valid (facts §4.3).
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new DeploymentConfigError(`${where}: "${field}" must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function makeDeployment(name: string, model: ModelSpec, raw: Raw = {}, where = `deployment "${name}"`): Deployment {
+  const embeddingSize = toCount(raw.embeddingSize, 'embeddingSize', where) || model.embeddingSize || 1536;
+  return Object.freeze({
+    name,
+    model,
+    tokensPerMinute: toCount(raw.tokensPerMinute, 'tokensPerMinute', where),
+    requestsPerMinute: toCount(raw.requestsPerMinute, 'requestsPerMinute', where),
+    embeddingSize,
+    undefinedDeployment: false,
+  });
+}
+
+/** Parses the deployment config file's text. `source` names the file in every error. */
+export function parseDeploymentConfig(text: string, source: string): Map<string, Deployment> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new DeploymentConfigError(`${source}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new DeploymentConfigError(`${source}: expected a JSON object keyed by deployment name`);
+  }
+  const result = new Map<string, Deployment>();
+  for (const [name, value] of Object.entries(parsed as Raw)) {
+    const where = `${source}: deployment "${name}"`;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new DeploymentConfigError(`${where}: expected an object like {"model": "gpt-4o", "tokensPerMinute": 60000}`);
+    }
+    const raw = value as Raw;
+    if (typeof raw.model !== 'string' || raw.model === '') {
+      throw new DeploymentConfigError(`${where}: "model" is required (known models: ${knownModelNames().join(', ')})`);
+    }
+    const model = findModel(raw.model);
+    if (!model) {
+      throw new DeploymentConfigError(
+        `${where}: unknown model "${raw.model}". Known models: ${knownModelNames().join(', ')}`,
+      );
+    }
+    result.set(name, makeDeployment(name, model, raw, where));
+  }
+  return result;
+}
+
+/** A deployment as plain data (what crosses threads and what `/++/config` changes). */
+export interface DeploymentSettings {
+  readonly model: string;
+  readonly tokensPerMinute: number;
+  readonly requestsPerMinute: number;
+  readonly embeddingSize: number;
+}
+
+export function deploymentSettings(deployments: ReadonlyMap<string, Deployment>): Record<string, DeploymentSettings> {
+  return Object.fromEntries(
+    [...deployments.values()].map((d) => [
+      d.name,
+      { model: d.model.name, tokensPerMinute: d.tokensPerMinute, requestsPerMinute: d.requestsPerMinute, embeddingSize: d.embeddingSize },
+    ]),
+  );
+}
+
+/** The deployments described by plain settings (their models were checked when they were made). */
+export function deploymentsFrom(settings: Readonly<Record<string, DeploymentSettings>>): Map<string, Deployment> {
+  return new Map(Object.entries(settings).map(([name, s]) => [name, makeDeployment(name, findModel(s.model)!, { ...s })]));
+}
+
+/** The Python simulator's built-in deployments, used when no config file is given (facts §4.4). */
+export function defaultDeployments(): Map<string, Deployment> {
+  const chat = findModel('gpt-3.5-turbo')!;
+  const entries: Deployment[] = [makeDeployment('embedding', findModel('text-embedding-ada-002')!, { tokensPerMinute: 20_000 })];
+  for (const [suffix, tpm] of [
+    ['1k', 1_000], ['2k', 2_000], ['5k', 5_000], ['10k', 10_000], ['20k', 20_000],
+    ['50k', 50_000], ['100k', 100_000], ['100m', 100_000_000],
+  ] as const) {
+    entries.push(makeDeployment(`gpt-35-turbo-${suffix}-token`, chat, { tokensPerMinute: tpm }));
+  }
+  entries.push(makeDeployment('whisper', findModel('whisper')!, { requestsPerMinute: 3 }));
+  return new Map(entries.map((d) => [d.name, d]));
+}
+
+/**
+ * Looks up the deployment a request names. Unknown names are allowed by default (facts §4.5): a
+ * name that is itself a catalogue model (`/v1/…` with `"model": "gpt-4o"`) gets that model, any
+ * other name the Python simulator's default for the operation. Made-up deployments are cached so
+ * the hot path does not allocate one per request.
+ */
+export class DeploymentRegistry {
+  readonly #configured: ReadonlyMap<string, Deployment>;
+  readonly #madeUp = new Map<string, Deployment>();
+  static readonly MADE_UP_LIMIT = 10_000;
+
+  /** Changed at run time by `PATCH /++/config`. */
+  allowUndefined: boolean;
+
+  constructor(configured: ReadonlyMap<string, Deployment>, allowUndefined: boolean) {
+    this.allowUndefined = allowUndefined;
+    this.#configured = configured;
+  }
+
+  get configured(): ReadonlyMap<string, Deployment> {
+    return this.#configured;
+  }
+
+  resolve(name: string, operation: Operation): Deployment | undefined {
+    const found = this.#configured.get(name);
+    if (found || !this.allowUndefined) return found;
+    const key = operation + '\0' + name;
+    let made = this.#madeUp.get(key);
+    if (!made) {
+      const named = findModel(name);
+      const model = named && named.operations.includes(operation) ? named : findModel(UNDEFINED_DEPLOYMENT_MODEL[operation])!;
+      made = Object.freeze({ ...makeDeployment(name, model), undefinedDeployment: true });
+      if (this.#madeUp.size >= DeploymentRegistry.MADE_UP_LIMIT) this.#madeUp.clear();
+      this.#madeUp.set(key, made);
+    }
+    return made;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The runtime configuration behind `GET/PATCH /++/config`, in the Python simulator's JSON shape
+ * (facts §9.2): the mode, the latency settings, the deployments. A PATCH is validated here, as a
+ * whole, before anything changes: a bad value is a 400 naming it, and nothing is half-applied.
+ */
+import type { Deployment, DeploymentSettings } from './deployments.js';
+import { findModel, knownModelNames } from '../models.js';
+import type { LatencySetting, Mode, Settings } from './settings.js';
+
+export interface RuntimeConfig {
+  readonly mode: Mode;
+  readonly latency: Settings['latency'];
+  readonly allowUndefinedDeployments: boolean;
+  readonly deployments: Readonly<Record<string, DeploymentSettings>>;
+}
+
+const LATENCY_KEYS = {
+  open_ai_embeddings: 'embeddings',
+  open_ai_completions: 'completions',
+  open_ai_chat_completions: 'chatCompletions',
+  open_ai_translations: 'translations',
+} as const satisfies Record<string, keyof Settings['latency']>;
+
+export class ConfigPatchError extends Error {
+  override name = 'ConfigPatchError';
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The GET answer. */
+export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<string, Deployment>): string {
+  const latency = Object.fromEntries(
+    Object.entries(LATENCY_KEYS).map(([wire, key]) => {
+      const s = config.latency[key];
+      return [wire, { mean: s.mean, std_dev: s.stdDev, ...(s.ttftMean === undefined ? {} : { ttft_mean: s.ttftMean, ttft_std_dev: s.ttftStdDev ?? 0 }) }];
+    }),
+  );
+  const openaiDeployments =
+    deployments.size === 0
+      ? null
+      : Object.fromEntries(
+          [...deployments.values()].map((d) => [
+            d.name,
+            { model: d.model.name, tokens_per_minute: d.tokensPerMinute, requests_per_minute: d.requestsPerMinute, embedding_size: d.embeddingSize },
+          ]),
+        );
+  return JSON.stringify({
+    simulator_mode: config.mode,
+    allow_undefined_openai_deployments: config.allowUndefinedDeployments,
+    latency,
+    openai_deployments: openaiDeployments,
+  });
+}
+
+function latencyValue(value: unknown, at: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigPatchError(`${at} must be a number ≥ 0, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Applies a PATCH body to a configuration, or throws ConfigPatchError naming the bad value. */
+export function applyConfigPatch(config: RuntimeConfig, patch: unknown): RuntimeConfig {
+  if (!isObject(patch)) throw new ConfigPatchError('the body must be a JSON object');
+  let latency = config.latency;
+  for (const key of Object.keys(patch)) {
+    if (!['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments'].includes(key)) {
+      throw new ConfigPatchError(`unknown setting "${key}" (known: latency, simulator_mode, allow_undefined_openai_deployments)`);
+    }
+  }
+  if (patch.latency !== undefined) {
+    if (!isObject(patch.latency)) throw new ConfigPatchError('latency must be an object');
+    const next: Record<string, LatencySetting> = { ...config.latency };
+    for (const [wire, value] of Object.entries(patch.latency)) {
+      const key = LATENCY_KEYS[wire as keyof typeof LATENCY_KEYS];
+      if (!key) throw new ConfigPatchError(`latency.${wire} is not a latency setting (known: ${Object.keys(LATENCY_KEYS).join(', ')})`);
+      if (!isObject(value)) throw new ConfigPatchError(`latency.${wire} must be an object like {"mean": 10, "std_dev": 2}`);
+      const current = config.latency[key];
+      for (const field of Object.keys(value)) {
+        const allowed = current.ttftMean === undefined ? ['mean', 'std_dev'] : ['mean', 'std_dev', 'ttft_mean', 'ttft_std_dev'];
+        if (!allowed.includes(field)) throw new ConfigPatchError(`latency.${wire}.${field} is not a setting (known: ${allowed.join(', ')})`);
+      }
+      const pick = (field: string, fallback: number | undefined): number | undefined =>
+        value[field] === undefined ? fallback : latencyValue(value[field], `latency.${wire}.${field}`);
+      next[key] = {
+        ...current,
+        mean: pick('mean', current.mean)!,
+        stdDev: pick('std_dev', current.stdDev)!,
+        ...(current.ttftMean === undefined ? {} : { ttftMean: pick('ttft_mean', current.ttftMean), ttftStdDev: pick('ttft_std_dev', current.ttftStdDev) }),
+      };
+    }
+    latency = next as Settings['latency'];
+  }
+  if (patch.simulator_mode !== undefined && patch.simulator_mode !== config.mode) {
+    throw new ConfigPatchError(`simulator_mode cannot change at run time (it is ${config.mode}); restart with SIMULATOR_MODE=${String(patch.simulator_mode)}`);
+  }
+  const deployments = patch.openai_deployments === undefined ? config.deployments : patchDeployments(config.deployments, patch.openai_deployments);
+  let allow = config.allowUndefinedDeployments;
+  if (patch.allow_undefined_openai_deployments !== undefined) {
+    if (typeof patch.allow_undefined_openai_deployments !== 'boolean') throw new ConfigPatchError('allow_undefined_openai_deployments must be true or false');
+    allow = patch.allow_undefined_openai_deployments;
+  }
+  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments };
+}
+
+const DEPLOYMENT_FIELDS = {
+  tokens_per_minute: 'tokensPerMinute',
+  requests_per_minute: 'requestsPerMinute',
+  embedding_size: 'embeddingSize',
+} as const;
+
+/** Adds or changes deployments: `{"name": {"model"?, "tokens_per_minute"?, "requests_per_minute"?, "embedding_size"?}}`. */
+function patchDeployments(current: Readonly<Record<string, DeploymentSettings>>, patch: unknown): Record<string, DeploymentSettings> {
+  if (!isObject(patch)) throw new ConfigPatchError('openai_deployments must be an object keyed by deployment name');
+  const next: Record<string, DeploymentSettings> = { ...current };
+  for (const [name, change] of Object.entries(patch)) {
+    const at = `openai_deployments.${name}`;
+    if (!isObject(change)) throw new ConfigPatchError(`${at} must be an object like {"model": "gpt-4o", "tokens_per_minute": 60000}`);
+    const existing = current[name];
+    const model = change.model ?? existing?.model;
+    if (typeof model !== 'string') throw new ConfigPatchError(`${at}.model is required for a new deployment`);
+    const spec = findModel(model);
+    if (!spec) throw new ConfigPatchError(`${at}.model: unknown model "${model}" (known: ${knownModelNames().join(', ')})`);
+    const updated: Record<string, number | string> = { ...(existing ?? { tokensPerMinute: 0, requestsPerMinute: 0, embeddingSize: spec.embeddingSize ?? 1536 }), model: spec.name };
+    for (const [key, value] of Object.entries(change)) {
+      if (key === 'model') continue;
+      const field = DEPLOYMENT_FIELDS[key as keyof typeof DEPLOYMENT_FIELDS];
+      if (!field) throw new ConfigPatchError(`${at}.${key} is not a deployment setting (known: model, ${Object.keys(DEPLOYMENT_FIELDS).join(', ')})`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ConfigPatchError(`${at}.${key} must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
+      updated[field] = value;
+    }
+    next[name] = updated as unknown as DeploymentSettings;
+  }
+  return next;
+}

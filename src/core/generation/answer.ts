@@ -1,0 +1,45 @@
+/**
+ * What a generator hands back to the server: a complete JSON body, or a stream split into the
+ * events before the tokens, one event per token, and the events after — so the latency model can
+ * pace the token events without knowing the wire format.
+ */
+import type { ApiError } from '../errors.js';
+
+export interface Metered {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** Audio operations: the uploaded recording's size (their latency is per MiB). */
+  readonly audioBytes?: number;
+}
+
+/** A whole answer at once: JSON unless `contentType` says otherwise (audio's text formats). */
+export interface JsonAnswer extends Metered {
+  readonly kind: 'json';
+  readonly body: string;
+  readonly contentType?: string;
+}
+
+export interface StreamAnswer extends Metered {
+  readonly kind: 'stream';
+  /** Choices interleaved in `tokens` (one event of each per token position). */
+  readonly choices: number;
+  readonly head: readonly string[];
+  readonly tokens: readonly string[];
+  readonly tail: readonly string[];
+}
+
+export interface ErrorAnswer {
+  readonly kind: 'error';
+  readonly error: ApiError;
+}
+
+export type Answer = JsonAnswer | StreamAnswer | ErrorAnswer;
+
+/** The `usage` object, with the detail fields current SDKs read. */
+export function usageJson(prompt: number, completion: number, reasoning = 0): string {
+  return (
+    `{"completion_tokens":${completion},"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,` +
+    `"reasoning_tokens":${reasoning},"rejected_prediction_tokens":0},"prompt_tokens":${prompt},` +
+    `"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":${prompt + completion}}`
+  );
+}

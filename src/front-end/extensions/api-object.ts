@@ -1,0 +1,140 @@
+/**
+ * The `api` object an extension's `initialize` receives: registration of hooks, chains and
+ * limiters on its runtime, and the helpers extensions need (lorem, token counts, AOAI error
+ * envelopes, auth, deployments) so they never import the simulator's internal files.
+ */
+import type { Deployment as PublicDeployment, ExtensionApi, Limiter, SimRequest, SimResponse } from '../../extension-api.js';
+import { API_VERSION } from '../../extension-api.js';
+import type { HandlerChain } from './chain.js';
+import { errors, type ApiError } from '../../core/errors.js';
+import { corpusFor } from '../../core/generation/lorem.js';
+import type { EncodingName } from '../../core/models.js';
+import { deploymentOperation, requestCost, type DeploymentLimiter } from '../../core/limits/rate-limits.js';
+import { isObject } from '../../core/generation/requests.js';
+import { compilePathPattern } from '../../core/wire/route-pattern.js';
+import { allocateWindow, RequestWindow } from '../../core/limits/sliding-window.js';
+import { getEncoding } from '../../core/tokens/tokenizer.js';
+import { constantTimeEqual } from '../http/auth.js';
+import { errorDraft, type ExtensionRuntime, type RuntimeContext } from './runtime.js';
+import { sharedWindow } from '../../protocol/shared-windows.js';
+
+/** An AOAI error envelope as a response an extension can return or change. */
+const toResponse = (error: ApiError): SimResponse => ({ ...errorDraft(error) });
+
+export function buildApi(runtime: ExtensionRuntime, context: RuntimeContext): ExtensionApi {
+  const name = runtime.name;
+  const prefix = `extension ${name}: `;
+  const chainApi = <H>(chain: HandlerChain<H>) => ({
+    add: (handler: H, placement?: { name?: string; before?: string; after?: string }) => chain.add(handler, placement),
+    replace: (n: string, handler: H) => chain.replace(n, handler),
+    remove: (n: string) => chain.remove(n),
+    names: () => chain.names(),
+  });
+  const encodingOf = (encoding = 'cl100k_base'): EncodingName => {
+    if (encoding !== 'cl100k_base' && encoding !== 'o200k_base') throw new Error(`unknown encoding "${encoding}" (cl100k_base or o200k_base)`);
+    return encoding;
+  };
+  const tooManyRequests = (seconds: number, message?: string): SimResponse =>
+    toResponse({
+      status: 429,
+      code: '429',
+      type: null,
+      param: null,
+      message: message ?? `Requests have exceeded the call rate limit. Please retry after ${seconds} seconds.`,
+      headers: { 'retry-after': String(seconds), 'x-ratelimit-reset-requests': String(seconds) },
+    });
+  const addTo = <H>(list: H[], kind: string) => ({
+    add: (hook: H) => {
+      if (typeof hook !== 'function') throw new Error(`${kind} must be a function, got ${typeof hook}`);
+      list.push(hook);
+    },
+  });
+  return Object.freeze({
+    version: API_VERSION,
+    mode: context.mode,
+    name,
+    log: {
+      debug: (m: string) => context.log.debug(prefix + m),
+      info: (m: string) => context.log.info(prefix + m),
+      warn: (m: string) => context.log.warn(prefix + m),
+      error: (m: string) => context.log.error(prefix + m),
+    },
+    requestHooks: addTo(runtime.requestHooks, 'a request hook'),
+    responseHooks: addTo(runtime.responseHooks, 'a response hook'),
+    latency: addTo(runtime.latencyHooks, 'a latency hook'),
+    generators: chainApi(runtime.generators),
+    forwarders: chainApi(runtime.forwarders),
+    limiters: {
+      define: (limiterName: string, limiter: Limiter) => {
+        if (typeof limiter !== 'function') throw new Error(`limiter "${limiterName}" must be a function, got ${typeof limiter}`);
+        runtime.limiters.set(limiterName, limiter);
+      },
+      get: (limiterName: string) => runtime.limiters.get(limiterName),
+      requestsPerSecond: (windowName: string, n: number, options: { message?: string } = {}): Limiter => {
+        if (!(Number.isInteger(n) && n >= 0)) throw new Error(`requestsPerSecond("${windowName}", n): n must be a whole number ≥ 0, got ${n}`);
+        if (n === 0) return (_request, response) => response; // as the Python example: ≤ 0 is no limit
+        const capacity = RequestWindow.capacityFor(n);
+        const buffer = context.windowPort ? sharedWindow(context.windowPort, `${name}/${windowName}`, capacity) : allocateWindow(capacity, false);
+        const window = new RequestWindow(buffer, n, 1);
+        return (_request, response) => {
+          const admission = window.add(Date.now() / 1000);
+          if (admission.allowed) return response;
+          const seconds = admission.reason === 'too-large' ? 1 : admission.retryAfterSeconds;
+          return tooManyRequests(seconds, options.message?.replaceAll('{seconds}', String(seconds)));
+        };
+      },
+    },
+    route: (method: string, pattern: string) => {
+      const matchPath = compilePathPattern(pattern);
+      const wanted = method.toUpperCase();
+      return (request: Pick<SimRequest, 'method' | 'path'>) => (request.method.toUpperCase() === wanted ? matchPath(request.path) : undefined);
+    },
+    isAuthorized: (request: SimRequest, options: { header?: string } = {}) => {
+      const headers = request.headers;
+      if (options.header) {
+        const presented = headers[options.header.toLowerCase()] ?? '';
+        return presented !== '' && constantTimeEqual(presented, context.apiKey);
+      }
+      return context.auth.check({ apiKey: headers['api-key'] ?? '', authorization: headers.authorization ?? '', contentType: '', contentLength: '' });
+    },
+    deployments: {
+      get: (deploymentName: string): PublicDeployment | undefined => {
+        const d = context.deployments().resolve(deploymentName, 'chat');
+        return d && { name: d.name, model: d.model.name, encoding: d.model.encoding, tokensPerMinute: d.tokensPerMinute, requestsPerMinute: d.requestsPerMinute, embeddingSize: d.embeddingSize, undefinedDeployment: d.undefinedDeployment };
+      },
+    },
+    lorem: (tokens: number, options: { encoding?: string } = {}) => corpusFor(getEncoding(encodingOf(options.encoding))).take(Math.max(0, Math.floor(tokens))).text,
+    countTokens: (text: string, options: { encoding?: string } = {}) => getEncoding(encodingOf(options.encoding)).count(text),
+    json: (status: number, value: unknown, headers: Record<string, string> = {}) => ({ status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) }),
+    errorResponse: (status: number, code: string, message: string, headers: Record<string, string> = {}) => toResponse({ status, code, type: null, param: null, message, headers }),
+    errors: {
+      unauthorized: () => toResponse(errors.unauthorized()),
+      notFound: () => toResponse(errors.routeNotFound()),
+      deploymentNotFound: () => toResponse(errors.deploymentNotFound()),
+      invalidValue: (param: string, detail: string) => toResponse(errors.invalidValue(param, detail)),
+      tooManyRequests,
+      internal: (detail: string) => toResponse(errors.internal(detail)),
+    },
+  });
+}
+
+/**
+ * The built-in `openai` limiter for extension answers: the deployment the request addresses (the
+ * path's, or the body's `model`) charged as a generated answer is, with AOAI's 429 on refusal.
+ */
+export function deploymentLimiter(limiters: () => ReadonlyMap<string, DeploymentLimiter>): Limiter {
+  return (request, response) => {
+    const target = deploymentOperation(request.path);
+    const body = request.json();
+    const fromBody = isObject(body) && typeof body.model === 'string' ? body.model : undefined;
+    const deployment = target?.deployment ?? fromBody;
+    const limiter = deployment === undefined ? undefined : limiters().get(deployment);
+    if (!limiter) return response;
+    const operation = target?.operation ?? 'chat';
+    const cost = requestCost(operation, isObject(body) ? body : {});
+    const admission = limiter.admit(cost);
+    if (!admission.allowed) return toResponse(limiter.rejection(admission, operation, request.searchParams.get('api-version') ?? '', cost));
+    return { ...response, headers: { ...response.headers, ...limiter.successHeaders(admission) } };
+  };
+}
+

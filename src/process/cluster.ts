@@ -1,0 +1,198 @@
+/**
+ * The process layout: the main thread owns what is global (settings, the API key, the piscina
+ * pool, signals) and starts N front-end threads, each a uWebSockets.js app on the same port.
+ * A front-end thread that dies is replaced; the others keep serving meanwhile.
+ */
+import { createServer } from 'node:net';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { errors } from '../core/errors.js';
+import type { Settings } from '../core/config/settings.js';
+import type { ReplayEntry } from '../core/recording/recording-file.js';
+import type { FrontEndData } from '../front-end/thread.js';
+import type { PoolWorkerData } from '../workers/generate.js';
+import type { FrontEndMessage, MainMessage } from '../protocol/messages.js';
+import type { Log } from '../log.js';
+import type { PoolReply, PoolRequest } from '../front-end/pool-client.js';
+import type { PoolResult } from '../workers/generate.js';
+import type { RankTables } from '../core/tokens/tokenizer.js';
+import type { PreparedExtension } from './extension-load.js';
+import { serveSharedWindows } from '../protocol/shared-windows.js';
+
+const FRONT_END = new URL('../front-end/thread.js', import.meta.url);
+const POOL_WORKER = new URL('../workers/generate.js', import.meta.url);
+const SHUTDOWN_GRACE_MS = 5_000;
+const RESTART_DELAY_MS = 1_000;
+
+export interface ClusterOptions {
+  readonly settings: Settings;
+  readonly apiKey: string;
+  /** Record and replay modes: the recordings found at start. */
+  readonly replayEntries: readonly ReplayEntry[];
+  /** The runtime configuration now (PATCH /++/config changes it): what a (re)started thread gets. */
+  readonly runtime: () => FrontEndData['runtime'];
+  /** Rate-limit window memory per deployment now (SharedArrayBuffers: one budget for all threads). */
+  readonly limits: () => FrontEndData['limits'];
+  /** Messages from front-ends beyond start-up (record mode's new interactions, save requests). */
+  readonly onMessage?: (message: FrontEndMessage, reply: (message: MainMessage) => void) => void;
+  readonly log: Log;
+  /** `TIKTOKEN_CACHE_DIR`'s verified tables, for every thread; undefined: the bundled ones. */
+  readonly rankTables?: RankTables | undefined;
+  /** EXTENSION_PATH's module, prepared by main; each thread loads it. */
+  readonly extension?: PreparedExtension | undefined;
+}
+
+/** A start-up failure with a message for the user (no stack trace needed). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/**
+ * Binds `port` (0: any) exclusively for a moment. uWS threads listen with SO_REUSEPORT, which
+ * would let a second simulator silently share a busy port; this bind fails instead. It also
+ * resolves port 0 up front: the threads can only share a port chosen before they start.
+ */
+async function claimPort(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new StartupError(`cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use (set PORT to another one)' : err.message}`)),
+    );
+    server.listen({ port, host, exclusive: true }, () => {
+      const { port: bound } = server.address() as { port: number };
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+export class Cluster {
+  readonly #options: ClusterOptions;
+  readonly #threads = new Set<Worker>();
+  #pool: Piscina | undefined;
+  #port = 0;
+  #stopping = false;
+  /** Extensions' shared rate-limit windows by name, one per process (see shared-windows.ts). */
+  readonly #sharedWindows = new Map<string, SharedArrayBuffer>();
+
+  constructor(options: ClusterOptions) {
+    this.#options = options;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    const { settings } = this.#options;
+    this.#port = await claimPort(settings.host, settings.port);
+    // One pool thread is kept warm; more start under load and end after a minute idle, so a
+    // many-core machine does not hold a tokenizer per core for requests that never come.
+    this.#pool = new Piscina({
+      filename: POOL_WORKER.href,
+      minThreads: 1,
+      maxThreads: settings.poolThreads,
+      idleTimeout: 60_000,
+      workerData: { rankTables: this.#options.rankTables } satisfies PoolWorkerData,
+    });
+    const started: Promise<void>[] = [];
+    for (let i = 0; i < settings.frontEndThreads; i++) started.push(this.#startFrontEnd(i));
+    const results = await Promise.allSettled(started);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
+  }
+
+  #startFrontEnd(index: number): Promise<void> {
+    const { settings, apiKey, replayEntries, onMessage, log, rankTables, extension } = this.#options;
+    const channel = new MessageChannel();
+    const windows = extension ? new MessageChannel() : undefined;
+    const data: FrontEndData = {
+      index,
+      settings,
+      apiKey,
+      port: this.#port,
+      replayEntries,
+      limits: this.#options.limits(),
+      runtime: this.#options.runtime(),
+      poolPort: channel.port2,
+      rankTables,
+      extension,
+      windowPort: windows?.port2,
+    };
+    const worker = new Worker(FRONT_END, { workerData: data, transferList: windows ? [channel.port2, windows.port2] : [channel.port2] });
+    this.#servePool(channel.port1);
+    if (windows) serveSharedWindows(windows.port1, this.#sharedWindows);
+    this.#threads.add(worker);
+    return new Promise((resolve, reject) => {
+      let listening = false;
+      worker.on('message', (message: FrontEndMessage) => {
+        if (message.type === 'listening') {
+          listening = true;
+          resolve();
+        } else if (message.type === 'extension-failed') reject(new StartupError(message.message));
+        else if (message.type === 'listen-failed') reject(new StartupError(`front-end thread ${index} could not listen on ${settings.host}:${this.#port}`));
+        else onMessage?.(message, (reply) => worker.postMessage(reply));
+      });
+      worker.on('error', (err) => {
+        log.error(`front-end thread ${index} failed: ${err.stack ?? err.message}`);
+        if (!listening) reject(err);
+      });
+      worker.on('exit', (code) => {
+        this.#threads.delete(worker);
+        channel.port1.close();
+        windows?.port1.close();
+        if (this.#stopping || !listening) return;
+        // Restart after a pause, so a thread that dies at once does not spin the CPU.
+        log.error(`front-end thread ${index} exited (code ${code}); starting a new one in ${RESTART_DELAY_MS} ms`);
+        setTimeout(() => {
+          if (this.#stopping) return;
+          this.#startFrontEnd(index).catch((err: Error) => log.error(`front-end thread ${index} restart failed: ${err.message}`));
+        }, RESTART_DELAY_MS).unref();
+      });
+    });
+  }
+
+  /** Front-end threads send heavy tasks here; the piscina pool runs them. */
+  #servePool(port: MessageChannel['port1']): void {
+    port.on('message', ({ id, task }: PoolRequest) => {
+      this.#pool!.run(task).then(
+        ({ answer, learned }: PoolResult) => port.postMessage({ id, answer, learned } satisfies PoolReply),
+        (err: Error) =>
+          port.postMessage({ id, answer: { kind: 'error', error: errors.internal(`pool worker failed: ${err.message}`) } } satisfies PoolReply),
+      );
+    });
+    port.unref();
+  }
+
+  /** Front-end threads running now. */
+  get threadCount(): number {
+    return this.#threads.size;
+  }
+
+  /** Sends a message to every front-end thread. */
+  broadcast(message: MainMessage): void {
+    for (const worker of this.#threads) worker.postMessage(message);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const exits = [...this.#threads].map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            // A thread that will not finish closing gets terminated as a last resort.
+            void worker.terminate().then(() => resolve());
+          }, SHUTDOWN_GRACE_MS);
+          worker.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          worker.postMessage({ type: 'shutdown' } satisfies MainMessage);
+        }),
+    );
+    await Promise.all(exits);
+    await this.#pool?.destroy();
+  }
+}
