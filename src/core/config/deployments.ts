@@ -3,6 +3,7 @@
  * its defaults (§4.4), and the lookup rule for deployments nobody configured (§4.5).
  */
 import { findModel, knownModelNames, UNDEFINED_DEPLOYMENT_MODEL, type ModelSpec, type Operation } from '../models.js';
+import { SimulatorError } from '../errors.js';
 
 export interface Deployment {
   readonly name: string;
@@ -16,8 +17,9 @@ export interface Deployment {
   readonly undefinedDeployment: boolean;
 }
 
-export class DeploymentConfigError extends Error {
+export class DeploymentConfigError extends SimulatorError {
   override name = 'DeploymentConfigError';
+  readonly code = 'SIM_ERR_DEPLOYMENT_CONFIG';
 }
 
 type Raw = Record<string, unknown>;

@@ -6,6 +6,7 @@
 import type { Deployment, DeploymentSettings } from './deployments.js';
 import { findModel, knownModelNames } from '../models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
+import { SimulatorError } from '../errors.js';
 
 export interface RuntimeConfig {
   readonly mode: Mode;
@@ -21,8 +22,9 @@ const LATENCY_KEYS = {
   open_ai_translations: 'translations',
 } as const satisfies Record<string, keyof Settings['latency']>;
 
-export class ConfigPatchError extends Error {
+export class ConfigPatchError extends SimulatorError {
   override name = 'ConfigPatchError';
+  readonly code = 'SIM_ERR_CONFIG_PATCH';
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

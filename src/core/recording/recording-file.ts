@@ -9,6 +9,7 @@
  */
 import yaml from 'js-yaml';
 import { bodyHash, requestKey } from './recording-key.js';
+import { SimulatorError } from '../errors.js';
 
 export type HeaderMap = Record<string, string[]>;
 
@@ -59,8 +60,9 @@ export const UNRECORDED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   'uwebsockets',
 ]);
 
-export class RecordingFileError extends Error {
+export class RecordingFileError extends SimulatorError {
   override name = 'RecordingFileError';
+  readonly code = 'SIM_ERR_RECORDING_FILE';
 }
 
 /** The Python simulator drops request bodies longer than this when saving (the hash stays). */

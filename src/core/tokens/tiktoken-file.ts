@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { RankTable } from './bpe.js';
 import type { EncodingName } from '../models.js';
+import { SimulatorError } from '../errors.js';
 
 export interface TiktokenFile {
   readonly url: string;
@@ -49,8 +50,9 @@ export function tiktokenFileOf(table: RankTable): string {
   return lines.join('');
 }
 
-export class TiktokenFileError extends Error {
+export class TiktokenFileError extends SimulatorError {
   override name = 'TiktokenFileError';
+  readonly code = 'SIM_ERR_TIKTOKEN_FILE';
 }
 
 const LINE = /^([A-Za-z0-9+/]+={0,2}) (\d+)$/;
