@@ -7,8 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
 import { DeploymentRegistry, deploymentsFrom } from '../core/config/deployments.js';
 import { Router } from '../core/wire/router.js';
-import type { Settings } from '../core/config/settings.js';
-import { useRankTables, type RankTables } from '../core/tokens/tokenizer.js';
+import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
 import { ApiKeyAuth } from './http/auth.js';
 import { createLog } from '../log.js';
@@ -129,7 +128,8 @@ app.post('/++/save-recordings', (res, req) => {
   const id = saves.ask([MAIN], (outcome) => {
     if (!outcome.ok) return sendError(ex, errors.unavailable(outcome.reason));
     const { files, error } = outcome.answers[0]!;
-    error ? sendError(ex, errors.internal(`saving recordings failed: ${error}`)) : sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files }));
+    if (error) sendError(ex, errors.internal(`saving recordings failed: ${error}`));
+    else sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files }));
   });
   post({ type: 'save', id });
 });
@@ -159,7 +159,8 @@ app.patch('/++/config', (res, req) => {
       const id = patches.ask([MAIN], (outcome) => {
         if (!outcome.ok) return sendError(ex, errors.unavailable(outcome.reason));
         const error = outcome.answers[0];
-        error ? sendError(ex, errors.badConfigPatch(error)) : sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured));
+        if (error) sendError(ex, errors.badConfigPatch(error));
+        else sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured));
       });
       post({ type: 'config-patch', id, patch });
     } catch (err) {

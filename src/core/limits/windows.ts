@@ -3,8 +3,7 @@
  * Main owns the windows (shared memory every thread charges); `PATCH /++/config` gives it a new
  * deployment set, and this decides, as data in and data out, what each deployment keeps.
  */
-import { deploymentsFrom, type DeploymentSettings } from '../config/deployments.js';
-import type { Deployment } from '../config/deployments.js';
+import { deploymentsFrom, type Deployment, type DeploymentSettings } from '../config/deployments.js';
 import { limitSpecFor, type LimitSpec } from './rate-limits.js';
 
 export type LimitSpecs = Readonly<Record<string, LimitSpec>>;
