@@ -18,7 +18,7 @@ export interface ApiError {
 
 const INVALID_REQUEST = 'invalid_request_error';
 
-/** How the service names each operation in OperationNotSupported messages (facts §4.5). */
+/** How the service names each operation in OperationNotSupported messages (python-compatibility.md §3.3). */
 const OPERATION_LABEL: Readonly<Record<Operation, string>> = {
   chat: 'chatCompletion',
   completions: 'completions',

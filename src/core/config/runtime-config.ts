@@ -1,6 +1,6 @@
 /**
  * The runtime configuration behind `GET/PATCH /++/config`, in the Python simulator's JSON shape
- * (facts §9.2): the mode, the latency settings, the deployments. A PATCH is validated here, as a
+ * (python-compatibility.md §8.2): the mode, the latency settings, the deployments. A PATCH is validated here, as a
  * whole, before anything changes: a bad value is a 400 naming it, and nothing is half-applied.
  */
 import type { Deployment, DeploymentSettings } from './deployments.js';

@@ -1,5 +1,5 @@
 /**
- * Settings from environment variables: the Python simulator's names and defaults (facts §9.1),
+ * Settings from environment variables: the Python simulator's names and defaults (python-compatibility.md §8.1),
  * plus this simulator's own `SIMULATOR_*` tuning knobs. Parsing is pure (an env record in, a
  * frozen object out) and every bad value is a clear error naming the variable.
  */

@@ -1,5 +1,5 @@
 /**
- * Recording files: the Python simulator's YAML layout (facts §5.4) — `version: 1`, one file per
+ * Recording files: the Python simulator's YAML layout (python-compatibility.md §4.3) — `version: 1`, one file per
  * URL path, `interactions[]` of `request`, `response`, `context_values` — read and written here.
  *
  * Streamed answers add one field, `response.stream_offsets_ms`: the time of each server-sent event
@@ -141,7 +141,7 @@ export function entryOf(item: unknown, where: string, file: string): ReplayEntry
   const contentType = requestHeaders.find(([n]) => n === 'content-type')?.[1] ?? '';
   // A `!!binary` body (multipart audio) is hashed as its bytes: decoding it as text would not survive.
   const storedBody = request.body instanceof Uint8Array ? request.body : text(request.body);
-  // Hand-edited files may drop the hash (recomputed from the body) but not both (facts §5.4).
+  // Hand-edited files may drop the hash (recomputed from the body) but not both (python-compatibility.md §4.3).
   let hash = typeof request.body_hash === 'string' ? request.body_hash : undefined;
   if (hash === undefined) {
     if (storedBody === null) throw new RecordingFileError(`${where}: no body or body_hash for ${uri}`);
