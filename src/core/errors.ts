@@ -5,6 +5,7 @@
  */
 
 import type { Operation } from './models.js';
+import { describe } from './values.js';
 
 export interface ApiError {
   readonly status: number;
@@ -27,9 +28,6 @@ const OPERATION_LABEL: Readonly<Record<Operation, string>> = {
   translations: 'translations',
   images: 'imageGeneration',
 };
-
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 
 /** Error constructors, one per kind; messages match the live service's wording where it is known. */
 export const errors = {

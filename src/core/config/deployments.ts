@@ -1,6 +1,6 @@
 /**
  * Deployments: the Python simulator's `OPENAI_DEPLOYMENT_CONFIG_PATH` JSON format (python-compatibility.md §3.1),
- * its defaults (§4.4), and the lookup rule for deployments nobody configured (§4.5).
+ * its defaults (§3.2), and the lookup rule for deployments nobody configured (§3.3).
  */
 import { findModel, knownModelNames, UNDEFINED_DEPLOYMENT_MODEL, type ModelSpec, type Operation } from '../models.js';
 import { SimulatorError } from '../errors.js';

@@ -7,6 +7,7 @@ import type { Deployment, DeploymentSettings } from './deployments.js';
 import { findModel, knownModelNames } from '../models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
 import { SimulatorError } from '../errors.js';
+import { isObject } from '../values.js';
 
 export interface RuntimeConfig {
   readonly mode: Mode;
@@ -26,8 +27,6 @@ export class ConfigPatchError extends SimulatorError {
   override name = 'ConfigPatchError';
   readonly code = 'SIM_ERR_CONFIG_PATCH';
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The GET answer. */
 export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<string, Deployment>): string {

@@ -4,10 +4,11 @@
  * A window's whole state lives in one ArrayBuffer — or SharedArrayBuffer: the same code then
  * serves every front-end thread, each taking the window's lock (`withLock`) around `add`, so one
  * deployment's budget is one budget whatever the number of threads. Entries are a ring of
- * (timestamp, cost) in arrival order; timestamps are seconds.
+ * (timestamp, cost, running total) in arrival order; timestamps are seconds.
  *
- * Layout: Int32 header [lock, start, count, capacity] (16 bytes), then Float64 times[capacity],
- * then Float64 costs[capacity].
+ * Layout: an Int32 header of 6 slots [lock, start, count, capacity, old10, padding] (24 bytes, so
+ * the Float64s after it are 8-byte aligned), a Float64 running total of every cost ever added,
+ * then three Float64 arrays of `capacity`: times, costs, and the running total after each entry.
  */
 
 export type Admission =

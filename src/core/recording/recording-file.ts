@@ -10,6 +10,7 @@
 import yaml from 'js-yaml';
 import { bodyHash, requestKey } from './recording-key.js';
 import { SimulatorError } from '../errors.js';
+import { isObject } from '../values.js';
 
 export type HeaderMap = Record<string, string[]>;
 
@@ -69,7 +70,7 @@ export class RecordingFileError extends SimulatorError {
 const MAX_STORED_BODY = 1024;
 
 type Raw = Record<string, unknown>;
-const isRaw = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRaw: (v: unknown) => v is Raw = isObject;
 
 function text(value: unknown): string | null {
   if (value === null || value === undefined) return null;
