@@ -28,7 +28,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Every import, export-from and dynamic import of src/, resolved to src/ paths or package names. */
-export function importEdges(root = ROOT): Edge[] {
+function importEdges(root = ROOT): Edge[] {
   const edges: Edge[] = [];
   for (const file of sourceFiles(join(root, 'src'))) {
     const from = relative(root, file);
