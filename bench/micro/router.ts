@@ -4,9 +4,9 @@
  *
  * - In process: `Router.match` alone on the simulator's route table, per call.
  * - In situ: one single-threaded uWS server (router-server.ts) with the table registered natively
- *   on one port and behind the JS router on another; a loopback load run against each port in
- *   turn (same body, same answer). The difference in time per request is what routing in JS costs
- *   inside a real request.
+ *   on one port and behind the JS router on another; loopback load runs against each port in
+ *   turn, alternating which goes first, after a warm-up run (same body, same answer). The
+ *   difference in time per request is what routing in JS costs inside a real request.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ export function routerMatchBench(): Timing[] {
   return timings;
 }
 
-export async function routerInSituBench(seconds = 4, rounds = 2): Promise<{ nativeRps: number; jsRps: number }> {
+export async function routerInSituBench(seconds = 4, rounds = 4): Promise<{ nativeRps: number; jsRps: number }> {
   const [nativePort, jsPort] = [await freePort(), await freePort()];
   const server = spawn(process.execPath, [fileURLToPath(new URL('./router-server.js', import.meta.url)), String(nativePort), String(jsPort)], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -49,9 +49,16 @@ export async function routerInSituBench(seconds = 4, rounds = 2): Promise<{ nati
       ).requestsPerSecond;
     const native: number[] = [];
     const js: number[] = [];
+    // The order alternates, so neither port always runs first (a warm-up advantage).
+    await run(nativePort);
     for (let r = 0; r < rounds; r++) {
-      native.push(await run(nativePort));
-      js.push(await run(jsPort));
+      if (r % 2 === 0) {
+        native.push(await run(nativePort));
+        js.push(await run(jsPort));
+      } else {
+        js.push(await run(jsPort));
+        native.push(await run(nativePort));
+      }
     }
     const best = (xs: number[]): number => Math.max(...xs);
     const nativeRps = best(native);
