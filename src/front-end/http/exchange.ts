@@ -3,9 +3,11 @@
  * is touched after the client went away or after it ended, so the exchange tracks where it is and
  * every write goes through `respond.ts`, which checks it first.
  */
-import type { HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { ConfigSnapshot } from '../../core/config/snapshot.js';
+import { errorBody, type ApiError } from '../../core/errors.js';
 import { requestId } from '../../core/ids.js';
-import type { SimRequest } from '../../extension-api.js';
+import { apiVersionOf } from '../../core/limits/charge.js';
 
 /** `open`: nothing sent yet; `streaming`: status and headers sent, body under way; then over. */
 export type ExchangeState = 'open' | 'streaming' | 'ended' | 'aborted';
@@ -14,8 +16,6 @@ export class Exchange {
   #state: ExchangeState = 'open';
   #onAbort: (() => void) | undefined;
   readonly requestId = requestId();
-  /** When the request arrived (performance.now()): recorded and replayed timings count from here. */
-  readonly startedAt = performance.now();
   #ready = false;
   /**
    * Set when an extension is loaded: every response passes through it before it is written
@@ -29,6 +29,13 @@ export class Exchange {
     readonly path: string,
     readonly query: string,
     readonly headers: RequestHeaders,
+    /**
+     * The configuration current when the request arrived: every step reads this one, so a
+     * `PATCH /++/config` landing mid-request changes nothing for it.
+     */
+    readonly config: ConfigSnapshot,
+    /** When the request arrived (the scheduler's time): latency and replay timings count from here. */
+    readonly startedAt: number,
     /** Told the simulator's own time for this request (ms), once: see `ready`. */
     readonly recordOverhead: (ms: number) => void,
   ) {
@@ -45,7 +52,7 @@ export class Exchange {
 
   /** The `api-version` query parameter ('' if absent): AOAI's 429 message names it. */
   get apiVersion(): string {
-    return new URLSearchParams(this.query).get('api-version') ?? '';
+    return apiVersionOf(this.query);
   }
 
   get state(): ExchangeState {
@@ -90,11 +97,28 @@ export interface ResponseDraft {
   readonly streamed?: boolean;
 }
 
-/** Runs the response hooks; never throws (a failing hook turns the draft into a 500). */
+/** An AOAI error as a draft (what a failing hook is answered with, and what extensions build). */
+export function errorDraft(error: ApiError): ResponseDraft {
+  return { status: error.status, headers: { 'content-type': 'application/json', ...error.headers }, body: errorBody(error) };
+}
+
+/**
+ * Runs the response hooks; never throws (a failing hook turns the draft into a 500). Implemented
+ * by the extension runtime: the HTTP layer knows nothing of the extension model.
+ */
 export interface ResponseInterceptor {
-  /** The request as the extension sees it (the hooks' first argument). */
-  readonly request: SimRequest;
   /** The body, when the plain pipeline read it (response hooks may look at it). */
   received(body: string | Buffer): void;
   intercept(ex: Exchange, draft: ResponseDraft): ResponseDraft;
+}
+
+/** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
+export function openExchange(res: HttpResponse, req: HttpRequest, config: ConfigSnapshot, startedAt: number, recordOverhead: (ms: number) => void): Exchange {
+  const headers = {
+    apiKey: req.getHeader('api-key'),
+    authorization: req.getHeader('authorization'),
+    contentType: req.getHeader('content-type'),
+    contentLength: req.getHeader('content-length'),
+  };
+  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, config, startedAt, recordOverhead);
 }

@@ -9,7 +9,10 @@ import type { Exchange, ResponseDraft } from './exchange.js';
 /** `404 Not Found`: Node's table of reason phrases covers every status we send or relay. */
 const statusLine = (status: number): string => `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 
-export type Headers = Readonly<Record<string, string>>;
+/** Header names to values (named so as not to shadow the global Fetch `Headers`). */
+export type HeaderRecord = Readonly<Record<string, string>>;
+
+export const HEALTH_BODY = JSON.stringify({ message: '👋 aoai-simulated-api is running' });
 
 // Constant header names and values, encoded once: uWS copies bytes instead of converting strings
 // (measured: 1-thread ratio to the bare server 0.33–0.34 with, 0.26–0.27 without, same session).
@@ -39,7 +42,7 @@ function nameBytes(name: string): Buffer {
   return bytes;
 }
 
-function writeHead(ex: Exchange, status: number, contentType: string, headers: Headers | undefined): void {
+function writeHead(ex: Exchange, status: number, contentType: string, headers: HeaderRecord | undefined): void {
   const res = ex.res;
   res.writeStatus(statusBytes(status));
   res.writeHeader(CONTENT_TYPE, encodedTypes.get(contentType) ?? contentType);
@@ -49,12 +52,12 @@ function writeHead(ex: Exchange, status: number, contentType: string, headers: H
   ex.started();
 }
 
-export function sendJson(ex: Exchange, status: number, body: string, headers?: Headers, closeConnection = false): void {
+export function sendJson(ex: Exchange, status: number, body: string, headers?: HeaderRecord, closeConnection = false): void {
   sendBody(ex, status, 'application/json', body, headers, closeConnection);
 }
 
 /** A whole answer of any content type (audio's text formats; JSON goes through `sendJson`). */
-export function sendBody(ex: Exchange, status: number, contentType: string, body: string, headers?: Headers, closeConnection = false): void {
+export function sendBody(ex: Exchange, status: number, contentType: string, body: string, headers?: HeaderRecord, closeConnection = false): void {
   if (ex.state !== 'open') return;
   if (ex.interceptor) return sendDraft(ex, ex.interceptor.intercept(ex, { status, headers: { 'content-type': contentType, ...headers }, body }), closeConnection);
   ex.res.cork(() => {
@@ -130,7 +133,7 @@ const NO_CACHE = 'no-cache';
  * Writes an event stream's head (through the response hooks when there are any); false when a
  * hook answered with a whole body instead, so there is no stream to continue.
  */
-function startEventStream(ex: Exchange, headers: Headers | undefined): boolean {
+function startEventStream(ex: Exchange, headers: HeaderRecord | undefined): boolean {
   if (ex.interceptor) startDraft(ex, eventStreamDraft(headers));
   else {
     ex.res.cork(() => {
@@ -142,7 +145,7 @@ function startEventStream(ex: Exchange, headers: Headers | undefined): boolean {
 }
 
 /** Starts an event stream whose events the caller writes as they become due (`writePart`). */
-export function openEventStream(ex: Exchange, headers?: Headers): void {
+export function openEventStream(ex: Exchange, headers?: HeaderRecord): void {
   if (ex.state !== 'open') return;
   startEventStream(ex, headers);
   ex.ready();
@@ -153,7 +156,7 @@ export function openEventStream(ex: Exchange, headers?: Headers): void {
  * only while the socket takes them; when uWS reports its buffer full, pulling stops until the
  * socket is writable again. A slow reader therefore holds one chunk in the server, not the stream.
  */
-export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err: unknown) => void, headers?: Headers): void {
+export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err: unknown) => void, headers?: HeaderRecord): void {
   if (ex.state !== 'open' || !startEventStream(ex, headers)) return;
   const pump = (): boolean => {
     let writable = true;
@@ -197,7 +200,7 @@ function headerMap(headers: HeaderList): Record<string, string> {
   return map;
 }
 
-const eventStreamDraft = (headers: Headers | undefined): ResponseDraft => ({
+const eventStreamDraft = (headers: HeaderRecord | undefined): ResponseDraft => ({
   status: 200,
   headers: { 'content-type': EVENT_STREAM_TYPE, 'cache-control': NO_CACHE, ...headers },
   streamed: true,

@@ -1,0 +1,71 @@
+/**
+ * The management routes: `GET/PATCH /++/config`, `GET /++/stats`, `POST /++/save-recordings`.
+ * Each needs the simulator's key; the answers that involve every thread are asked of main, and
+ * arrive back through `replies` (thread.ts settles them from main's messages).
+ */
+import { errors } from '../core/errors.js';
+import { applyConfigPatch, configJson, ConfigPatchError } from '../core/config/runtime-config.js';
+import type { FrontEndMessage } from '../protocol/messages.js';
+import type { Replies } from '../protocol/replies.js';
+import type { ThreadContext } from './context.js';
+import { discardBody, readBody } from './http/body.js';
+import type { Exchange } from './http/exchange.js';
+import { fault, guard, reject } from './http/fault.js';
+import { sendError, sendJson } from './http/respond.js';
+import type { HttpServer } from './http/server.js';
+
+export interface AdminReplies {
+  readonly stats: Replies<string>;
+  readonly saves: Replies<{ files: number; error: string | undefined }>;
+  readonly patches: Replies<string | undefined>;
+}
+
+export function registerAdmin(server: HttpServer, ctx: ThreadContext, replies: AdminReplies, post: (message: FrontEndMessage) => void): void {
+  /** The management routes' common start: true, or a 401 answered. */
+  const authorized = (ex: Exchange): boolean => {
+    if (ctx.auth.check(ex.headers)) return true;
+    reject(ex, errors.unauthorized());
+    return false;
+  };
+  const configAnswer = (): string => configJson(ctx.config.runtime, ctx.config.deployments.configured);
+
+  server.on('post', '/++/save-recordings', (ex) => {
+    if (!authorized(ex)) return;
+    discardBody(ex); // the body, if any, is not used
+    if (ctx.settings.mode !== 'record') return sendError(ex, errors.notRecording());
+    const id = replies.saves.expect(({ files, error }) =>
+      error ? sendError(ex, errors.internal(`saving recordings failed: ${error}`)) : sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files })),
+    );
+    post({ type: 'save', id });
+  }, false);
+  server.on('get', '/++/config', (ex) => {
+    if (authorized(ex)) sendJson(ex, 200, configAnswer());
+  }, false);
+  server.on('get', '/++/stats', (ex) => {
+    if (!authorized(ex)) return;
+    const id = replies.stats.expect((json) => sendJson(ex, 200, json));
+    post({ type: 'stats-request', id, reset: new URLSearchParams(ex.query).get('reset') === 'true' });
+  }, false);
+  server.on('patch', '/++/config', (ex) => {
+    if (!authorized(ex)) return;
+    const limit = ctx.settings.maxBodyBytes;
+    readBody(ex, limit, guard(ctx.log, ex, (result) => {
+      if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(limit), true);
+      let patch: unknown;
+      try {
+        patch = JSON.parse(result.text);
+      } catch {
+        return sendError(ex, errors.invalidJson());
+      }
+      try {
+        applyConfigPatch(ctx.config.runtime, patch); // a bad value is refused here, before any thread changes
+      } catch (err) {
+        if (err instanceof ConfigPatchError) return sendError(ex, errors.badConfigPatch(err.message));
+        return fault(ctx.log, ex, err);
+      }
+      // Answered with the configuration this thread holds once main's new version reached it.
+      const id = replies.patches.expect((error) => (error ? sendError(ex, errors.badConfigPatch(error)) : sendJson(ex, 200, configAnswer())));
+      post({ type: 'config-patch', id, patch });
+    }));
+  }, false);
+}
