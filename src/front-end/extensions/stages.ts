@@ -60,7 +60,11 @@ function receive(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reques
       ext.requestHooks,
       (hook) => hook(request),
       guard(ctx.log, ex, (answer: SimResponse | undefined) => {
-        if (answer === undefined) return next();
+        if (answer === undefined) {
+          // What the hooks left is the request from here on, for every step.
+          if (ext.requestHooks.length > 0) ex.rewrite(request.method.toUpperCase(), request.path, request.query, request.requestHeaders);
+          return next();
+        }
         respond(ctx, ext, ex, request, ext.checkResponse(answer, 'request hook', request.id), false);
       }),
       (err) => fault(ctx.log, ex, ext.fail('request hook', err, request.id)),
@@ -107,7 +111,7 @@ function generate(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reque
       if (answer === (BUILT_IN as unknown)) {
         const route = match!.route;
         if (route.kind !== 'api') return sendError(ex, errors.routeNotFound());
-        if (!request.authenticated && !ctx.auth.check(request.requestHeaders)) return sendError(ex, errors.unauthorized());
+        if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, errors.unauthorized());
         return produceGenerated(ctx, ex, route, match!.params, request.body);
       }
       respond(ctx, ext, ex, request, ext.checkResponse(answer, `generator "${links[index]!.name}"`, request.id), true);
@@ -147,7 +151,7 @@ function recordOrReplay(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange,
       if (decision === undefined) return sendError(ex, errors.routeNotFound());
       if (decision === (BUILT_IN as unknown)) {
         if (!forwardable(request.path)) return sendError(ex, errors.routeNotFound());
-        if (!request.authenticated && !ctx.auth.check(request.requestHeaders)) return sendError(ex, errors.unauthorized());
+        if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, errors.unauthorized());
         return forward(ex, forwarded, ctx.settings, record, (err) => fault(ctx.log, ex, err));
       }
       const what = `forwarder "${links[index]!.name}"`;

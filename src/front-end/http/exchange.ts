@@ -25,10 +25,11 @@ export class Exchange {
 
   constructor(
     readonly res: HttpResponse,
-    readonly method: string,
-    readonly path: string,
-    readonly query: string,
-    readonly headers: RequestHeaders,
+    /** Method, path, query and headers change only by `rewrite` (an extension's request hooks). */
+    public method: string,
+    public path: string,
+    public query: string,
+    public headers: RequestHeaders,
     /**
      * The configuration current when the request arrived: every step reads this one, so a
      * `PATCH /++/config` landing mid-request changes nothing for it.
@@ -43,6 +44,18 @@ export class Exchange {
       this.#state = 'aborted';
       this.#onAbort?.();
     });
+  }
+
+  /**
+   * The request as an extension's request hooks left it: every later step (routing, parse,
+   * authentication, the record/replay key) reads the rewritten values, never the copies made at
+   * arrival.
+   */
+  rewrite(method: string, path: string, query: string, headers: RequestHeaders): void {
+    this.method = method;
+    this.path = path;
+    this.query = query;
+    this.headers = headers;
   }
 
   /** Something to cancel if the client goes away (an upstream request, a timer). */
