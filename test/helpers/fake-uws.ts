@@ -7,7 +7,8 @@
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { ConfigSnapshot } from '../../src/core/config/snapshot.js';
-import { openExchange, type Exchange } from '../../src/front-end/http/exchange.js';
+import type { Exchange } from '../../src/front-end/http/exchange.js';
+import { openExchange } from '../../src/front-end/http/server.js';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : Buffer.from(v as ArrayBuffer | Uint8Array).toString('utf8'));
 

@@ -23,7 +23,7 @@ import { errors, ExtensionFailure } from '../../core/errors.js';
 import type { Pace } from '../../core/latency.js';
 import type { Operation } from '../../core/models.js';
 import type { Stages, ThreadContext } from '../context.js';
-import { errorDraft, type Exchange, type ResponseDraft, type ResponseInterceptor } from '../http/exchange.js';
+import { errorDraft, type Exchange, type HeaderList, type HeaderRecord, type ResponseDraft, type ResponseSink } from '../http/exchange.js';
 import { buildApi, deploymentLimiter, type Registry } from './api-object.js';
 import { ExtensionRequest } from './request.js';
 
@@ -40,20 +40,52 @@ const BUILT_IN_GENERATORS: readonly Operation[] = ['chat', 'completions', 'embed
 const builtInGenerator = (operation: Operation): Generator =>
   ((request: ExtensionRequest) => (request.route?.operation === operation ? BUILT_IN : undefined)) as unknown as Generator;
 
-/** The response hooks' side of one exchange, holding the request the hooks see. */
-class Interception implements ResponseInterceptor {
+/** Headers as response hooks see them: one map, lower-case names (repeated names joined). */
+function headerMap(type: string | undefined, headers: HeaderRecord | HeaderList | undefined): Record<string, string> {
+  const map: Record<string, string> = type === undefined ? {} : { 'content-type': type };
+  if (Array.isArray(headers)) for (const [name, value] of headers as HeaderList) map[name] = name in map ? `${map[name]}, ${value}` : value;
+  else if (headers) Object.assign(map, headers);
+  return map;
+}
+
+/**
+ * The response hooks as a decorator around the exchange's sink (undici's DecoratorHandler): a
+ * whole answer or a stream's head is shown to the hooks as one draft, then written as they left
+ * it; a hook that sets a body on a stream's head answers whole instead. Body parts pass through.
+ */
+class HookedSink implements ResponseSink {
   constructor(
     readonly request: ExtensionRequest,
     readonly runtime: ExtensionRuntime,
+    readonly inner: ResponseSink,
   ) {}
 
-  intercept(ex: Exchange, draft: ResponseDraft): ResponseDraft {
-    return this.runtime.intercept(ex, this.request, draft);
+  whole(ex: Exchange, status: number, type: string | undefined, body: string | Uint8Array, headers?: HeaderRecord | HeaderList, closeConnection?: boolean): void {
+    if (ex.state !== 'open') return;
+    const final = this.runtime.intercept(ex, this.request, { status, headers: headerMap(type, headers), body });
+    this.inner.whole(ex, final.status, undefined, final.body ?? '', Object.entries(final.headers), closeConnection);
   }
 
-  received(body: string | Buffer): void {
-    if (typeof body === 'string') this.request.receivedText(body);
-    else this.request.body = body;
+  start(ex: Exchange, status: number, type: string | undefined, headers?: HeaderRecord | HeaderList): boolean {
+    if (ex.state !== 'open') return false;
+    const final = this.runtime.intercept(ex, this.request, { status, headers: headerMap(type, headers), streamed: true });
+    if (final.body !== undefined) {
+      this.inner.whole(ex, final.status, undefined, final.body, Object.entries(final.headers));
+      return false;
+    }
+    return this.inner.start(ex, final.status, undefined, Object.entries(final.headers));
+  }
+
+  data(ex: Exchange, chunk: string | Uint8Array): boolean {
+    return this.inner.data(ex, chunk);
+  }
+
+  end(ex: Exchange): void {
+    this.inner.end(ex);
+  }
+
+  abandon(ex: Exchange): void {
+    this.inner.abandon(ex);
   }
 }
 
@@ -107,16 +139,16 @@ export class ExtensionRuntime implements Registry {
     return new ExtensionRequest(ex.requestId, ex.method, ex.path, ex.query, headers, this.ctx.settings.mode, ex.config);
   }
 
-  /** The response hooks' side of an exchange (every write goes through it). */
-  interceptor(request: ExtensionRequest): ResponseInterceptor {
-    return new Interception(request, this);
+  /** The exchange's sink as this extension writes it: wrapped by the response hooks when there are any. */
+  sink(request: ExtensionRequest, inner: ResponseSink): ResponseSink {
+    return new HookedSink(request, this, inner);
   }
 
   /** A built-in answer's timing after the latency hooks: a stream's events keep their proportions. */
   retime(ex: Exchange, timing: Pace, operation: Operation | undefined, streamed: boolean): Pace {
-    const interception = ex.interceptor;
-    if (!(interception instanceof Interception)) return timing;
-    const request = interception.request;
+    const hooked = ex.sink;
+    if (!(hooked instanceof HookedSink)) return timing;
+    const request = hooked.request;
     const ms = this.latency(request, { ms: timing.totalMs, operation, streamed });
     if (ms === timing.totalMs) return timing;
     if (timing.totalMs <= 0) return { totalMs: ms, firstTokenMs: ms, perTokenMs: 0 };

@@ -17,7 +17,7 @@ import type { Route } from '../../core/wire/routes.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard, reject } from '../http/fault.js';
-import { HEALTH_BODY, sendError, sendJson, sendResponse, type HeaderList } from '../http/respond.js';
+import { HEALTH_BODY, sendError, sendJson, type HeaderList } from '../http/respond.js';
 import { readBodyBytes } from '../http/body.js';
 import type { RequestView } from '../http/server.js';
 import { produceGenerated } from '../pipeline/generate.js';
@@ -35,7 +35,7 @@ function extend(ext: ExtensionRuntime, ex: Exchange, req: RequestView): Extensio
   const headers: Record<string, string> = {};
   req.forEach((name, value) => (headers[name] = name in headers ? `${headers[name]}, ${value}` : value));
   const request = ext.request(ex, headers);
-  ex.interceptor = ext.interceptor(request);
+  ex.sink = ext.sink(request, ex.sink);
   return request;
 }
 
@@ -44,8 +44,13 @@ function extend(ext: ExtensionRuntime, ex: Exchange, req: RequestView): Extensio
  * plain spine, with the response hooks attached to its writes.
  */
 export function handleWatched(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, req: RequestView, route: Route): void {
-  extend(ext, ex, req);
-  routed(ctx, ex, route, paramsOf(route, req));
+  const request = extend(ext, ex, req);
+  routed(ctx, ex, route, paramsOf(route, req), (ctx, ex, route, params, body) => {
+    // Response hooks may look at the body the plain pipeline read.
+    if (typeof body === 'string') request.receivedText(body);
+    else request.body = body;
+    produceGenerated(ctx, ex, route, params, body);
+  });
 }
 
 /** Authenticates (AOAI paths), reads the body, runs the request hooks; `next` takes it from there. */
@@ -76,7 +81,7 @@ function receive(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reques
 function respond(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, request: ExtensionRequest, response: SimResponse, delayed: boolean): void {
   const limited = ext.limit(request, response);
   const ms = ext.latency(request, { ms: limited.latencyMs ?? 0, operation: undefined, streamed: false });
-  const send = (): void => sendResponse(ex, { status: limited.status, headers: limited.headers, body: limited.body });
+  const send = (): void => ex.sink.whole(ex, limited.status, undefined, limited.body ?? '', Object.entries(limited.headers));
   const due = ex.startedAt + ms;
   if (!delayed || due <= ctx.scheduler.now() + 1) return send();
   ex.ready();

@@ -3,7 +3,7 @@
  * is touched after the client went away or after it ended, so the exchange tracks where it is and
  * every write goes through `respond.ts`, which checks it first.
  */
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { HttpResponse } from 'uWebSockets.js';
 import type { ConfigSnapshot } from '../../core/config/snapshot.js';
 import { errorBody, type ApiError } from '../../core/errors.js';
 import { requestId } from '../../core/ids.js';
@@ -17,11 +17,6 @@ export class Exchange {
   #onAbort: (() => void) | undefined;
   readonly requestId = requestId();
   #ready = false;
-  /**
-   * Set when an extension is loaded: every response passes through it before it is written
-   * (response hooks). Undefined otherwise, so the plain path costs one check.
-   */
-  interceptor: ResponseInterceptor | undefined;
 
   constructor(
     readonly res: HttpResponse,
@@ -39,6 +34,11 @@ export class Exchange {
     readonly startedAt: number,
     /** Told the simulator's own time for this request (ms), once: see `ready`. */
     readonly recordOverhead: (ms: number) => void,
+    /**
+     * Where every write goes (http/respond.ts `PLAIN_SINK`); an extension's response hooks
+     * replace it with their decorator when the exchange opens.
+     */
+    public sink: ResponseSink,
   ) {
     res.onAborted(() => {
       this.#state = 'aborted';
@@ -115,23 +115,23 @@ export function errorDraft(error: ApiError): ResponseDraft {
   return { status: error.status, headers: { 'content-type': 'application/json', ...error.headers }, body: errorBody(error) };
 }
 
+
 /**
- * Runs the response hooks; never throws (a failing hook turns the draft into a 500). Implemented
- * by the extension runtime: the HTTP layer knows nothing of the extension model.
+ * The response lifecycle every write goes through (implemented in respond.ts; the extension's
+ * response hooks decorate it). `whole`: the answer at once, `type` given for the simulator's own
+ * headers (a record), undefined for foreign ones (a list) carrying their own content type;
+ * `start` → `data`… → `end` for a body that follows; `abandon` cuts a started one.
  */
-export interface ResponseInterceptor {
-  /** The body, when the plain pipeline read it (response hooks may look at it). */
-  received(body: string | Buffer): void;
-  intercept(ex: Exchange, draft: ResponseDraft): ResponseDraft;
+export interface ResponseSink {
+  whole(ex: Exchange, status: number, type: string | undefined, body: string | Uint8Array, headers?: HeaderRecord | HeaderList, closeConnection?: boolean): void;
+  /** False when there is no body to continue (the client left, or a hook answered whole). */
+  start(ex: Exchange, status: number, type: string | undefined, headers?: HeaderRecord | HeaderList): boolean;
+  /** False when the socket is full (wait with respond.ts `whenWritable`). */
+  data(ex: Exchange, chunk: string | Uint8Array): boolean;
+  end(ex: Exchange): void;
+  abandon(ex: Exchange): void;
 }
 
-/** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
-export function openExchange(res: HttpResponse, req: HttpRequest, config: ConfigSnapshot, startedAt: number, recordOverhead: (ms: number) => void): Exchange {
-  const headers = {
-    apiKey: req.getHeader('api-key'),
-    authorization: req.getHeader('authorization'),
-    contentType: req.getHeader('content-type'),
-    contentLength: req.getHeader('content-length'),
-  };
-  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, config, startedAt, recordOverhead);
-}
+/** Header names to values (named so as not to shadow the global Fetch `Headers`). */
+export type HeaderRecord = Readonly<Record<string, string>>;
+export type HeaderList = readonly (readonly [string, string])[];

@@ -8,7 +8,7 @@
 import { errors, ExtensionFailure, type ApiError } from '../../core/errors.js';
 import type { Log } from '../../log.js';
 import type { Exchange } from './exchange.js';
-import { abandon, sendError } from './respond.js';
+import { sendError } from './respond.js';
 
 /** An error answered before the body was read: close the connection rather than drain the upload. */
 export function reject(ex: Exchange, error: ApiError): void {
@@ -24,12 +24,12 @@ export function fault(log: Log, ex: Exchange, err: unknown): void {
   // An extension's failure was logged where it was caught (with the extension's name).
   if (err instanceof ExtensionFailure) {
     if (ex.state === 'open') sendError(ex, err.apiError);
-    else abandon(ex);
+    else ex.sink.abandon(ex);
     return;
   }
   log.error(`request ${ex.requestId} ${ex.method} ${ex.path} failed: ${(err as Error)?.stack ?? String(err)}`);
   if (ex.state === 'open') sendError(ex, errors.internal('an unexpected error occurred; see the simulator log'));
-  else abandon(ex);
+  else ex.sink.abandon(ex);
 }
 
 /** `fn` with every exception turned into the exchange's fault. */

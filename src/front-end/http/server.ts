@@ -6,7 +6,19 @@
  */
 import uWS from 'uWebSockets.js';
 import type { ConfigSnapshot } from '../../core/config/snapshot.js';
-import { openExchange, type Exchange } from './exchange.js';
+import { Exchange } from './exchange.js';
+import { PLAIN_SINK } from './respond.js';
+
+/** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
+export function openExchange(res: uWS.HttpResponse, req: uWS.HttpRequest, config: ConfigSnapshot, startedAt: number, recordOverhead: (ms: number) => void): Exchange {
+  const headers = {
+    apiKey: req.getHeader('api-key'),
+    authorization: req.getHeader('authorization'),
+    contentType: req.getHeader('content-type'),
+    contentLength: req.getHeader('content-length'),
+  };
+  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, config, startedAt, recordOverhead, PLAIN_SINK);
+}
 
 /** What a handler may still read of uWS' request (synchronously: uWS reuses it afterwards). */
 export interface RequestView {

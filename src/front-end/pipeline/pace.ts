@@ -15,7 +15,7 @@ import type { Operation } from '../../core/models.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
-import { endResponse, openEventStream, sendBody, sendError, streamEvents, writePart, type HeaderRecord } from '../http/respond.js';
+import { sendError, startEventStream, streamEvents, type HeaderRecord } from '../http/respond.js';
 
 /**
  * Charges the answer (errors are not charged, as the Python simulator does) with the limiter and
@@ -39,10 +39,11 @@ export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?
   if (latency !== null) timing = latency(ex, timing, operation, answer.kind === 'stream');
   if (answer.kind === 'json') {
     const due = ex.startedAt + timing.totalMs;
-    if (due <= ctx.scheduler.now() + 1) return sendBody(ex, 200, answer.contentType ?? 'application/json', answer.body, headers);
+    // The hot path: one cork, the pre-encoded head, one end.
+    if (due <= ctx.scheduler.now() + 1) return ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers);
     ex.ready();
     // Guard point: a scheduler task.
-    return ctx.scheduler.at(due, guard(ctx.log, ex, () => sendBody(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
+    return ctx.scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
   }
   if (timing.totalMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(ctx.log, ex, err), headers);
   pacedStream(ctx, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
@@ -50,8 +51,9 @@ export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?
 
 /** Token events at their due times (all due ones in one write), on the thread's scheduler. */
 function pacedStream(ctx: ThreadContext, ex: Exchange, answer: StreamAnswer, firstTokenMs: number, perTokenMs: number, headers?: HeaderRecord): void {
-  openEventStream(ex, headers);
-  writePart(ex, answer.head.join(''));
+  if (!startEventStream(ex, headers)) return;
+  const { sink } = ex;
+  sink.data(ex, answer.head.join(''));
   const { tokens, tail, choices } = answer;
   const { scheduler } = ctx;
   const dueOf = (event: number): number => ex.startedAt + firstTokenMs + perTokenMs * Math.floor(event / choices);
@@ -63,10 +65,10 @@ function pacedStream(ctx: ThreadContext, ex: Exchange, answer: StreamAnswer, fir
     let chunk = '';
     while (next < tokens.length && dueOf(next) <= now) chunk += tokens[next++];
     if (next >= tokens.length) {
-      writePart(ex, chunk + tail.join(''));
-      return endResponse(ex);
+      sink.data(ex, chunk + tail.join(''));
+      return sink.end(ex);
     }
-    if (chunk !== '') writePart(ex, chunk);
+    if (chunk !== '') sink.data(ex, chunk);
     scheduler.at(dueOf(next), step);
   });
   scheduler.at(dueOf(0), step);

@@ -19,7 +19,7 @@ import { bodyHash, recordingFileName, requestKey } from '../../core/recording/re
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
-import { endResponse, sendError, sendRecorded, startResponse, writePart, type HeaderList } from '../http/respond.js';
+import { sendError, type HeaderList } from '../http/respond.js';
 import type { Scheduler } from '../scheduler.js';
 import { forward, type ForwardRequest } from './record.js';
 
@@ -108,21 +108,21 @@ export function replay(ctx: Pick<ThreadContext, 'scheduler' | 'log'>, ex: Exchan
   if (!events || !offsetsMs) {
     const due = ex.startedAt + (targetMs ?? entry.durationMs);
     // Already due (a fast recording, or timing turned off): no trip through the timer.
-    if (due <= scheduler.now() + 1) return sendRecorded(ex, entry.status, headers, entry.body);
-    scheduler.at(due, guard(ctx.log, ex, () => sendRecorded(ex, entry.status, headers, entry.body)));
+    if (due <= scheduler.now() + 1) return ex.sink.whole(ex, entry.status, undefined, entry.body, headers);
+    scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, entry.status, undefined, entry.body, headers)));
     return;
   }
   let next = 0;
   const step = guard(ctx.log, ex, (): void => {
     if (ex.state === 'aborted') return;
     // The headers go with the first event, as the service sends them when its first token is ready.
-    startResponse(ex, entry.status, headers);
+    if (ex.state === 'open' && !ex.sink.start(ex, entry.status, undefined, headers)) return;
     // Everything already due goes out in one write.
     const elapsed = scheduler.now() + 1 - ex.startedAt;
     let due = '';
     while (next < events.length && offsetsMs[next]! <= elapsed) due += events[next++];
-    if (due !== '') writePart(ex, due);
-    if (next >= events.length) return endResponse(ex);
+    if (due !== '') ex.sink.data(ex, due);
+    if (next >= events.length) return ex.sink.end(ex);
     scheduler.at(ex.startedAt + offsetsMs[next]!, step);
   });
   scheduler.at(ex.startedAt + (offsetsMs[0] ?? 0), step);

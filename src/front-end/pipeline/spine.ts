@@ -49,14 +49,17 @@ export function handleUnmatched(ctx: ThreadContext, ex: Exchange): void {
   }
 }
 
+/** What makes the answer once the body is read (generate mode's producer, or an extension's wrapper of it). */
+export type Produce = (ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, body: string | Buffer) => void;
+
 /** A routed request of generate mode, from authentication on (guard point: the uWS handler). */
-export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: Readonly<Record<string, string>>): void {
+export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: Readonly<Record<string, string>>, produce: Produce = produceGenerated): void {
   try {
     if (route.kind === 'health') return sendJson(ex, 200, HEALTH_BODY);
     if (!ctx.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
     // JSON routes read text, form uploads bytes; what follows the read is the same.
-    if (route.body === 'multipart') return readBodyBytes(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (bytes) => produceGenerated(ctx, ex, route, params, bytes)));
-    readBody(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (text) => produceGenerated(ctx, ex, route as ApiRoute, params, text)));
+    if (route.body === 'multipart') return readBodyBytes(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (bytes) => produce(ctx, ex, route, params, bytes)));
+    readBody(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (text) => produce(ctx, ex, route as ApiRoute, params, text)));
   } catch (err) {
     fault(ctx.log, ex, err);
   }
@@ -69,7 +72,6 @@ export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: R
 export function received<T extends string | Buffer>(ctx: ThreadContext, ex: Exchange, next: (body: T) => void): (result: BodyResult<T>) => void {
   return guard(ctx.log, ex, (result: BodyResult<T>) => {
     if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(ctx.settings.maxBodyBytes), true);
-    ex.interceptor?.received(result.text);
     next(result.text);
   });
 }
