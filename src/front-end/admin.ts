@@ -10,9 +10,10 @@ import type { Replies } from '../protocol/replies.js';
 import type { ThreadContext } from './context.js';
 import { discardBody, readBody } from './http/body.js';
 import type { Exchange } from './http/exchange.js';
-import { fault, guard, reject } from './http/fault.js';
+import { fault, reject } from './http/fault.js';
 import { sendError, sendJson } from './http/respond.js';
 import type { HttpServer } from './http/server.js';
+import { received } from './pipeline/spine.js';
 
 export interface AdminReplies {
   readonly stats: Replies<string>;
@@ -48,12 +49,10 @@ export function registerAdmin(server: HttpServer, ctx: ThreadContext, replies: A
   }, false);
   server.on('patch', '/++/config', (ex) => {
     if (!authorized(ex)) return;
-    const limit = ctx.settings.maxBodyBytes;
-    readBody(ex, limit, guard(ctx.log, ex, (result) => {
-      if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(limit), true);
+    readBody(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (text: string) => {
       let patch: unknown;
       try {
-        patch = JSON.parse(result.text);
+        patch = JSON.parse(text);
       } catch {
         return sendError(ex, errors.invalidJson());
       }

@@ -29,7 +29,9 @@ const CASES: readonly (readonly [string, string, Outcome, boolean])[] = [
   ['GET', '/openai/deployments/gpt-4o/chat/completions', 'wrong-method', false],
   ['POST', '/', 'wrong-method', false],
   ['POST', '/openai/deployments/gpt-4o/images/generations', 'none', false],
-  ['POST', '/openai/deployments/chat/completions', 'none', false],
+  // A deployment named "chat": both read it as the completions route.
+  ['POST', '/openai/deployments/chat/completions', { pattern: '/openai/deployments/:deployment/completions', params: { deployment: 'chat' } }, true],
+  ['POST', '/openai/deployments/x/chat/completions/extra', 'none', false],
   ['POST', '/nothing', 'none', false],
 ];
 
