@@ -1,9 +1,10 @@
 /**
  * An extension inside a front-end thread: its hooks, generator and forwarder chains and limiters,
- * and the guards around every call into it (the `api` object it is initialised with is built in
- * extension-api-object.ts, the request model in extension-request.ts). A throw, a
- * rejected promise or a malformed answer becomes ExtensionFailure (a 500 in the AOAI envelope
- * naming the extension) — never an exception escaping a uWS callback, which would end the thread.
+ * the guards around every call into it, the response-hook decorator of the sink, and the freeze
+ * that ends registration when `initialize` returns (the `api` object is built in api-object.ts
+ * over a narrow `Registry`, the request model in request.ts). A throw, a rejected promise or a
+ * malformed answer becomes ExtensionFailure (a 500 in the AOAI envelope naming the extension) —
+ * never an exception escaping a uWS callback, which would end the thread.
  */
 import type {
   ExtensionApi,

@@ -1,15 +1,17 @@
 /**
- * The pipeline when an extension is loaded, in every mode. Every request takes this path then
- * (known routes too: an extension generator may answer them):
+ * The extension's stages on the spine (pipeline/spine.ts), chosen once by thread.ts:
  *
- *   exchange (every header copied; response hooks attached to every write)
- *   → authenticate (AOAI paths: the simulator's key; other paths: the extension's generators and
- *     forwarders check with api.isAuthorized) → read body → request hooks
- *   → generate mode: route again → generator chain (extension ones, then the built-in ones, which
- *     run the plain pipeline: parse → deployment → produce → limit → latency hooks → write)
- *   → record / replay modes: key → recording (limit → latency hooks → replay), or
- *     forwarder chain (record mode), or RecordingNotFound
- *   → an extension's answer: its limiter → latency hooks → write → response hooks.
+ * - `handleWatched`: an extension that only watches (response or latency hooks, generate mode) —
+ *   the plain spine, with the response-hook sink on the exchange and the body handed to the
+ *   request model hooks see;
+ * - `handleExtended` (generate mode) and `handleRecordReplayExtended` (record and replay): every
+ *   header copied → authenticate (AOAI paths: the simulator's key; other paths: the extension's
+ *   generators and forwarders check with api.isAuthorized) → read body → the request stage (the
+ *   request hooks; what they leave becomes the exchange's request, `Exchange.rewrite`) →
+ *   generate mode: route again → the generator chain, whose built-in links run the generate
+ *   producer (pipeline/generate.ts); record / replay: the one decision (pipeline/replay.ts
+ *   `decide`) → replay, RecordingNotFound, or the forwarder chain (record mode) →
+ *   an extension's answer: its limiter → latency hooks → the sink (response hooks).
  */
 import type { ForwardDecision, SimResponse } from '../../extension-api.js';
 import { errors } from '../../core/errors.js';
