@@ -3,7 +3,7 @@
  * thread and inside a pool worker, so both paths answer identically.
  */
 import type { Answer } from './answer.js';
-import type { AnswerLength } from './choices.js';
+import { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from './options.js';
 import { generateTranscription, generateTranslation } from './audio.js';
 import { generateChat } from './chat.js';
 import { HeavyCount } from '../tokens/counting-policy.js';
@@ -13,11 +13,7 @@ import { generateEmbedding } from './embeddings.js';
 import { ApiErrorResponse, errors } from '../errors.js';
 import type { Operation } from '../models.js';
 
-export interface GenerateOptions {
-  readonly answerLength: AnswerLength;
-}
-
-export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = Object.freeze({ answerLength: 'natural' });
+export { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from './options.js';
 
 export type Generator = (body: unknown, deployment: Deployment, options: GenerateOptions) => Answer;
 
