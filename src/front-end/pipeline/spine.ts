@@ -16,7 +16,7 @@ import type { Route } from '../../core/wire/routes.js';
 import type { ThreadContext } from '../context.js';
 import { readBody, readBodyBytes, type BodyResult } from '../http/body.js';
 import type { Exchange } from '../http/exchange.js';
-import { fault, guard, reject } from '../http/fault.js';
+import { fault, reject } from '../http/fault.js';
 import { HEALTH_BODY, sendError, sendJson } from '../http/respond.js';
 import type { RequestView } from '../http/server.js';
 import { produceGenerated, type ApiRoute } from './generate.js';
@@ -70,10 +70,15 @@ export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: R
  * The connection is closed with it: the rest of the upload is not worth draining.
  */
 export function received<T extends string | Buffer>(ctx: ThreadContext, ex: Exchange, next: (body: T) => void): (result: BodyResult<T>) => void {
-  return guard(ctx.log, ex, (result: BodyResult<T>) => {
-    if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(ctx.settings.maxBodyBytes), true);
-    next(result.text);
-  });
+  // `guard`, written out: this is the hot path, one closure per request rather than two.
+  return (result: BodyResult<T>): void => {
+    try {
+      if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(ctx.settings.maxBodyBytes), true);
+      next(result.text);
+    } catch (err) {
+      fault(ctx.log, ex, err);
+    }
+  };
 }
 
 /** Record and replay modes: any path → authenticate → read body (bytes) → replay or record. */
