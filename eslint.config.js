@@ -11,18 +11,6 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 const only = (message, group) => ({ group, message });
 
-// Front-end files that import upwards (pipeline ↔ extensions) or uWebSockets.js outside
-// front-end/http until issue-12b's half of the redesign lands. PENDING issue-12b: the lead
-// deletes this list when merging that branch (architecture.test.ts has the same list by edge).
-const PENDING_ISSUE_12B = [
-  'src/front-end/pipeline/pipeline.ts',
-  'src/front-end/pipeline/record-replay.ts',
-  'src/front-end/extensions/stages.ts',
-  'src/front-end/extensions/runtime.ts',
-  'src/front-end/extensions/api-object.ts',
-  'src/front-end/thread.ts',
-];
-
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'bench/k6/**', 'tiktoken_cache/**', 'coverage/**'] },
   js.configs.recommended,
@@ -68,7 +56,7 @@ export default tseslint.config(
   },
   {
     files: ['src/front-end/**/*.ts'],
-    ignores: ['src/front-end/http/**', ...PENDING_ISSUE_12B],
+    ignores: ['src/front-end/http/**'],
     rules: restrict(
       only('only front-end/http imports uWebSockets.js', ['uWebSockets.js']),
       only('front-end code never imports main-thread or worker code', ['../process/*', '../../process/*', '../workers/*', '../../workers/*']),
@@ -76,7 +64,6 @@ export default tseslint.config(
   },
   {
     files: ['src/front-end/pipeline/**/*.ts'],
-    ignores: PENDING_ISSUE_12B,
     rules: restrict(
       only('front-end/pipeline never imports front-end/extensions: extensions plug into its stage slots', ['../extensions/*']),
       only('only front-end/http imports uWebSockets.js', ['uWebSockets.js']),
@@ -91,9 +78,5 @@ export default tseslint.config(
     // Tests reach into answers of any shape; `any` there is the honest type.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
-  },
-  {
-    files: PENDING_ISSUE_12B,
-    rules: { 'import-x/no-cycle': 'off' },
   },
 );

@@ -50,31 +50,7 @@ const isSource = (to: string): boolean => to.startsWith('src/');
 const under = (prefix: string) => (path: string): boolean => path.startsWith(prefix);
 const show = (edges: readonly Edge[]): string[] => edges.map((e) => `${e.from} → ${e.to}`);
 
-/**
- * Edges that issue 12's other half (branch issue-12b: ThreadContext, one pipeline spine, one
- * response sink) removes. They are exempt from every check below until that branch lands;
- * the lead deletes this list when merging it — the last test fails while an entry is stale.
- */
-const PENDING_ISSUE_12B: readonly string[] = [
-  // pipeline ↔ extensions ↔ record-replay (redesign change 2a)
-  'src/front-end/pipeline/pipeline.ts → src/front-end/extensions/stages.ts',
-  'src/front-end/pipeline/pipeline.ts → src/front-end/extensions/runtime.ts',
-  'src/front-end/pipeline/record-replay.ts → src/front-end/extensions/stages.ts',
-  'src/front-end/pipeline/record-replay.ts → src/front-end/extensions/runtime.ts',
-  'src/front-end/extensions/stages.ts → src/front-end/pipeline/pipeline.ts',
-  'src/front-end/extensions/stages.ts → src/front-end/pipeline/record-replay.ts',
-  // extension-runtime ↔ api-object (change 2b)
-  'src/front-end/extensions/runtime.ts → src/front-end/extensions/api-object.ts',
-  // only front-end/http touches uWebSockets.js
-  'src/front-end/thread.ts → uWebSockets.js',
-  'src/front-end/pipeline/pipeline.ts → uWebSockets.js',
-  'src/front-end/pipeline/record-replay.ts → uWebSockets.js',
-  'src/front-end/extensions/stages.ts → uWebSockets.js',
-];
-
-const pending = new Set(PENDING_ISSUE_12B);
-const all = importEdges();
-const edges = all.filter((e) => !pending.has(`${e.from} → ${e.to}`));
+const edges = importEdges();
 
 /** The edges inside import cycles: Tarjan's strongly connected components of the src/ graph. */
 function cycleEdges(graph: readonly Edge[]): Edge[] {
@@ -150,9 +126,9 @@ const RULES: readonly Rule[] = [
 
 describe('dependency direction', () => {
   it('finds the imports (the parser sees every file)', () => {
-    expect(all.length).toBeGreaterThan(200);
-    expect(all).toContainEqual({ from: 'src/main.ts', to: 'src/process/cluster.ts' });
-    expect(all).toContainEqual({ from: 'src/front-end/http/exchange.ts', to: 'uWebSockets.js' });
+    expect(edges.length).toBeGreaterThan(200);
+    expect(edges).toContainEqual({ from: 'src/main.ts', to: 'src/process/cluster.ts' });
+    expect(edges).toContainEqual({ from: 'src/front-end/http/exchange.ts', to: 'uWebSockets.js' });
   });
 
   it('has no import cycle in src/', () => {
@@ -175,8 +151,4 @@ describe('dependency direction', () => {
     });
   }
 
-  it('lists no pending edge that is gone (delete PENDING_ISSUE_12B entries once issue-12b lands)', () => {
-    const present = new Set(all.map((e) => `${e.from} → ${e.to}`));
-    expect(PENDING_ISSUE_12B.filter((e) => !present.has(e))).toEqual([]);
-  });
 });
