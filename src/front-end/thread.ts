@@ -11,10 +11,11 @@ import { configSnapshot } from '../core/config/snapshot.js';
 import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
 import { createLog } from '../log.js';
-import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension } from '../protocol/messages.js';
+import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension, type StoreResult } from '../protocol/messages.js';
 import { PoolClient } from './pool-client.js';
+import { AskingResponseStore } from './responses-store.js';
 import { Asks, MAIN } from '../protocol/ask.js';
-import { apiRoutes, healthRoute } from '../core/wire/routes.js';
+import { apiRoutes, healthRoute, storedResponseRoutes } from '../core/wire/routes.js';
 import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
 import { handleExtended, handleRecordReplayExtended, handleWatched } from './extensions/stages.js';
 import { createThreadContext } from './context.js';
@@ -27,7 +28,12 @@ const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
 
+/** The response store's questions to main: answered in one turn of main's loop; the timeout only bounds a stuck main. */
+const STORE_ANSWER_TIMEOUT_MS = 10_000;
+const responses = new AskingResponseStore(new Asks<StoreResult>(STORE_ANSWER_TIMEOUT_MS), post);
+
 const ctx = createThreadContext({
+  responses,
   settings: data.settings,
   apiKey: data.apiKey,
   log,
@@ -64,6 +70,7 @@ const extensionLoaded = data.extension === undefined || ext !== undefined;
 if (ext) ctx.stages = ext.stages();
 
 const server = new HttpServer(ctx);
+const METHOD = { GET: 'get', POST: 'post', DELETE: 'del' } as const;
 registerAdmin(server, ctx, { stats, saves, patches }, post);
 if (data.settings.mode === 'generate') {
   // The route table goes into uWebSockets.js' native router; everything else falls through to `/*`.
@@ -71,10 +78,12 @@ if (data.settings.mode === 'generate') {
   if (!ext) {
     server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
     for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
+    for (const route of storedResponseRoutes) server.on(METHOD[route.method], route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
     server.on('any', '/*', (ex) => handleUnmatched(ctx, ex));
   } else if (ext.routesAsBuiltIn) {
     server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
     for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
+    for (const route of storedResponseRoutes) server.on(METHOD[route.method], route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
     server.on('any', '/*', (ex, req) => handleExtended(ctx, ext, ex, req));
   } else {
     server.on('get', healthRoute.pattern, (ex, req) => handleExtended(ctx, ext, ex, req));
@@ -99,6 +108,7 @@ function shutdown(): void {
   stats.close('the thread is shutting down');
   saves.close('the thread is shutting down');
   patches.close('the thread is shutting down');
+  responses.asks.close('the thread is shutting down');
   parentPort!.close();
 }
 
@@ -126,6 +136,7 @@ const onMain = {
   },
   saved: (message) =>
     message.unavailable !== undefined ? saves.fail(message.id, message.unavailable) : saves.answer(message.id, MAIN, { files: message.files, error: message.error }),
+  'responses-result': (message) => responses.answered(message.id, message.result),
   shutdown,
 } satisfies Handlers<MainMessage>;
 

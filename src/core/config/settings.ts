@@ -43,12 +43,23 @@ export interface Settings {
   readonly extensionPath: string | undefined;
   readonly logLevel: LogLevel;
   readonly tiktokenCacheDir: string | undefined;
+  /** The Responses API's store of responses (core/responses/store.ts) and its stream's end. */
+  readonly responses: ResponsesSettings;
   readonly latency: {
     readonly embeddings: LatencySetting;
     readonly completions: LatencySetting;
     readonly chatCompletions: LatencySetting;
     readonly translations: LatencySetting;
   };
+}
+
+export interface ResponsesSettings {
+  /** Bytes of stored responses kept (oldest evicted first past it). */
+  readonly storeBytes: number;
+  /** How long a stored response lives (Azure keeps them 30 days). */
+  readonly ttlSeconds: number;
+  /** Whether a Responses stream ends with `data: [DONE]` after its terminal event (the recordings: no). */
+  readonly streamDone: boolean;
 }
 
 export class SettingsError extends SimulatorError {
@@ -144,6 +155,11 @@ export function parseSettings(env: Env, cores: number): Settings {
     extensionPath: text(env, 'EXTENSION_PATH'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),
+    responses: Object.freeze({
+      storeBytes: num(env, 'SIMULATOR_RESPONSES_STORE_BYTES', 64 * 1024 * 1024, { min: 0, integer: true }),
+      ttlSeconds: num(env, 'SIMULATOR_RESPONSES_TTL_SECONDS', 30 * 24 * 3600, { min: 1, integer: true }),
+      streamDone: bool(env, 'SIMULATOR_RESPONSES_STREAM_DONE', false),
+    }),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),

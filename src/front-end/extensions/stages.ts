@@ -26,6 +26,7 @@ import { produceGenerated } from '../pipeline/generate.js';
 import { chargeReplay, decide, forwardable } from '../pipeline/replay.js';
 import { forward, interactionOf } from '../pipeline/record.js';
 import { paramsOf, received, routed } from '../pipeline/spine.js';
+import { answerStored } from '../pipeline/responses.js';
 import type { ExtensionRequest } from './request.js';
 import { BUILT_IN, type ExtensionRuntime } from './runtime.js';
 
@@ -116,9 +117,12 @@ function generate(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reque
         return sendError(ex, found.kind === 'wrong-method' ? errors.methodNotAllowed(found.allowed) : errors.routeNotFound());
       }
       if (answer === (BUILT_IN as unknown)) {
-        const route = match!.route;
-        if (route.kind !== 'api') return sendError(ex, errors.routeNotFound());
+        const stored = found.kind === 'match' && found.match.route.kind === 'stored-response' ? found.match : undefined;
+        if (!match && !stored) return sendError(ex, errors.routeNotFound());
         if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, errors.unauthorized());
+        const route = (match ?? stored)!.route;
+        if (route.kind === 'stored-response') return answerStored(ctx, ex, route, stored!.params);
+        if (route.kind !== 'api') return sendError(ex, errors.routeNotFound());
         return produceGenerated(ctx, ex, route, match!.params, request.body);
       }
       respond(ctx, ext, ex, request, ext.checkResponse(answer, `generator "${links[index]!.name}"`, request.id), true);

@@ -21,11 +21,13 @@ import { HEALTH_BODY, sendError, sendJson } from '../http/respond.js';
 import type { RequestView } from '../http/server.js';
 import { produceGenerated, type ApiRoute } from './generate.js';
 import { recordOrReplay } from './replay.js';
+import { answerStored } from './responses.js';
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** A natively routed request's parameters (the deployment segment, percent-decoded). */
 export function paramsOf(route: Route, req: RequestView): Readonly<Record<string, string>> {
+  if (route.kind === 'stored-response') return { id: decodeSegment(req.getParameter(0) ?? '') };
   return route.kind === 'api' && route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
 }
 
@@ -57,6 +59,9 @@ export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: R
   try {
     if (route.kind === 'health') return sendJson(ex, 200, HEALTH_BODY);
     if (!ctx.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+    // The dated, non-deployment routes (`/openai/responses`) need their api-version, as the service's.
+    if (route.needsApiVersion && ex.apiVersion === '') return reject(ex, errors.routeNotFound());
+    if (route.kind === 'stored-response') return answerStored(ctx, ex, route, params);
     // JSON routes read text, form uploads bytes; what follows the read is the same.
     if (route.body === 'multipart') return readBodyBytes(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (bytes) => produce(ctx, ex, route, params, bytes)));
     readBody(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (text) => produce(ctx, ex, route as ApiRoute, params, text)));
