@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { AzureOpenAI, NotFoundError, BadRequestError } from 'openai';
 import { openaiClient, tokens } from '../helpers/clients.js';
+import { checkEventSequence, parseEventStream } from '../helpers/response-events.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 /** The chat counting rule (cookbook): 3 tokens of reply priming, per message 3 + role + content. */
@@ -117,6 +118,17 @@ describe('the Responses API (openai SDK)', () => {
       expect(JSON.parse(data!.slice('data: '.length)).type).toBe(event!.slice('event: '.length));
     }
     expect(text).not.toContain('[DONE]');
+    // The strict clients' rules, checked independently (and the reasoning-model and incomplete variants).
+    expect(checkEventSequence(parseEventStream(text)).status).toBe('completed');
+    for (const extra of [{ model: 'o4-mini', reasoning: { effort: 'low' } }, { max_output_tokens: 16 }]) {
+      const raw = await fetch(`${sim.url}/openai/v1/responses`, {
+        method: 'POST',
+        headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o', input: 'hi', stream: true, ...extra }),
+      });
+      const final = checkEventSequence(parseEventStream(await raw.text()));
+      expect(final.status).toBe('max_output_tokens' in extra ? 'incomplete' : 'completed');
+    }
   });
 
   it('retrieves, lists input items page by page, deletes, then answers 404', async () => {
