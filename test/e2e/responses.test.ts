@@ -5,6 +5,9 @@
  * with paging, previous_response_id across both front-end threads, background responses polled to
  * completion, and the service's 400s.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { AzureOpenAI, NotFoundError, BadRequestError } from 'openai';
 import { openaiClient, tokens } from '../helpers/clients.js';
@@ -278,5 +281,27 @@ describe('background responses (latency on)', () => {
     for await (const event of stream) if (event.type === 'response.output_text.delta' && firstDelta === 0) firstDelta = performance.now() - started;
     // A lower bound only (no timing upper bounds on a shared machine): 300 ms TTFT + one token.
     expect(firstDelta).toBeGreaterThanOrEqual(300);
+  });
+});
+
+describe('Responses under rate limits', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'aoai-sim-resp-limits-')), 'deployments.json');
+    writeFileSync(config, JSON.stringify({ small: { model: 'gpt-4o', tokensPerMinute: 1000 } }));
+    sim = await startSimulator({ OPENAI_DEPLOYMENT_CONFIG_PATH: config });
+  });
+  afterAll(async () => {
+    expect(await sim.stop()).toBe(0);
+  });
+
+  it('charges max_output_tokens to the body deployment, then answers the 429 naming Responses_Create', async () => {
+    const client = openaiClient(sim, '/openai/v1');
+    const { response } = await client.responses.create({ model: 'small', input: 'hi', max_output_tokens: 100 }).withResponse();
+    expect(response.headers.get('x-ratelimit-remaining-tokens')).toBe('900');
+    // 1,000 TPM allows one request per 10 s.
+    const refused = await client.responses.create({ model: 'small', input: 'hi' }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ status: 429 });
+    expect((refused as Error).message).toContain('Responses_Create');
   });
 });
