@@ -10,7 +10,7 @@
  * and no thread's event loop waits for it (`make bench`, scenario responses, measures it). A Redis
  * store (scale-out) implements the same `ResponseStore` interface.
  */
-import type { ResponseStore, StoredResponse } from '../core/responses/store.js';
+import { decodeRecord, encodeRecord, type ResponseStore, type StoredResponse } from '../core/responses/store.js';
 import { Asks, MAIN } from '../protocol/ask.js';
 import type { StoreOp, StoreResult, ThreadMessage } from '../protocol/messages.js';
 
@@ -34,11 +34,12 @@ export class AskingResponseStore implements ResponseStore {
 
   async get(key: string): Promise<StoredResponse | undefined> {
     const result = await this.#ask({ kind: 'get', key });
-    return typeof result === 'object' ? result : undefined;
+    return typeof result === 'object' ? decodeRecord(result) : undefined;
   }
 
   async put(record: StoredResponse): Promise<void> {
-    await this.#ask({ kind: 'put', record });
+    // One string crosses the thread boundary: cheaper to copy than the record's structure to clone.
+    await this.#ask({ kind: 'put', entry: encodeRecord(record) });
   }
 
   async delete(key: string): Promise<boolean> {

@@ -124,7 +124,7 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
     // One synchronous map operation per message: answered in the same turn, so a put a thread
     // waited for is visible to the get any other thread sends after it.
     responses: ({ id, op }, { reply }) => {
-      const result = op.kind === 'get' ? state.responses.get(op.key) : op.kind === 'put' ? state.responses.put(op.record) : state.responses.delete(op.key);
+      const result = op.kind === 'get' ? state.responses.get(op.key) : op.kind === 'put' ? state.responses.put(op.entry) : state.responses.delete(op.key);
       reply({ type: 'responses-result', id, result });
     },
   } satisfies Handlers<ThreadMessage, Sender>;

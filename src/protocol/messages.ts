@@ -11,7 +11,7 @@ import type { LimitSpec } from '../core/limits/rate-limits.js';
 import type { RuntimeConfig } from '../core/config/runtime-config.js';
 import type { Settings } from '../core/config/settings.js';
 import type { RankTables } from '../core/tokens/tokenizer.js';
-import type { StoredResponse } from '../core/responses/store.js';
+import type { StoredEntry } from '../core/responses/store.js';
 import type { StatsSnapshot } from './stats.js';
 
 /** EXTENSION_PATH's module, prepared (TypeScript bundled) by main; each thread imports it. */
@@ -73,11 +73,11 @@ export type ThreadMessage =
 /** One operation on main's response store (core/responses/store.ts `ResponseStore`). */
 export type StoreOp =
   | { readonly kind: 'get'; readonly key: string }
-  | { readonly kind: 'put'; readonly record: StoredResponse }
+  | { readonly kind: 'put'; readonly entry: StoredEntry }
   | { readonly kind: 'delete'; readonly key: string };
 
-/** A store operation's result: the record (get), true (put), whether one was there (delete). */
-export type StoreResult = StoredResponse | boolean | undefined;
+/** A store operation's result: the record's entry (get), true (put), whether one was there (delete). */
+export type StoreResult = StoredEntry | boolean | undefined;
 
 /** Front-end → main. */
 export type FrontEndMessage = StartupMessage | ThreadMessage;

@@ -4,7 +4,7 @@
  * clients' rules (an independent checker) for every kind of turn.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryResponseStore, inputItemsPage, pageQuery, responseAt, withSize, type StoredResponse } from '../../src/core/responses/store.js';
+import { MemoryResponseStore, encodeRecord, inputItemsPage, pageQuery, responseAt, type StoredResponse } from '../../src/core/responses/store.js';
 import { generateResponse } from '../../src/core/responses/generate.js';
 import { validateResponses } from '../../src/core/responses/request.js';
 import { makeDeployment } from '../../src/core/config/deployments.js';
@@ -12,45 +12,49 @@ import { findModel } from '../../src/core/models.js';
 import { DEFAULT_GENERATE_OPTIONS } from '../../src/core/generation/options.js';
 import { checkEventSequence, parseEventStream } from '../helpers/response-events.js';
 
+function entry(id: string, padding = 0, at = 0, ttlMs = 1000) {
+  return encodeRecord(record(id, padding, at, ttlMs));
+}
+
 function record(id: string, padding = 0, at = 0, ttlMs = 1000): StoredResponse {
-  return withSize({ id, deployment: 'd', response: { id, status: 'completed', output: [{ text: 'x'.repeat(padding) }] }, startsAt: at, completesAt: at, inputItems: [], conversation: [], expiresAt: at + ttlMs });
+  return ({ id, deployment: 'd', response: { id, status: 'completed', output: [{ text: 'x'.repeat(padding) }] }, startsAt: at, completesAt: at, inputItems: [], conversation: [], expiresAt: at + ttlMs });
 }
 
 describe('MemoryResponseStore', () => {
   it('evicts the oldest records once the byte budget is passed, and never keeps one larger than the budget', () => {
-    const one = record('a', 100);
-    const store = new MemoryResponseStore(one.bytes * 3, () => 0);
-    for (const id of ['a', 'b', 'c']) expect(store.put(record(id, 100))).toBe(true);
+    const one = entry('a', 100);
+    const store = new MemoryResponseStore(one.json.length * 3, () => 0);
+    for (const id of ['a', 'b', 'c']) expect(store.put(entry(id, 100))).toBe(true);
     expect(store.size).toBe(3);
-    store.put(record('d', 100));
+    store.put(entry('d', 100));
     expect(store.get('a')).toBeUndefined();
     expect(['b', 'c', 'd'].map((id) => store.get(id)?.id)).toEqual(['b', 'c', 'd']);
     expect(store.bytes).toBeLessThanOrEqual(store.budgetBytes);
-    expect(store.put(record('huge', one.bytes * 4))).toBe(false);
+    expect(store.put(entry('huge', one.json.length * 4))).toBe(false);
     expect(store.get('huge')).toBeUndefined();
     expect(store.size).toBe(3);
   });
 
   it('replacing a record moves it to the end and counts its bytes once', () => {
     const store = new MemoryResponseStore(10_000, () => 0);
-    store.put(record('a', 10));
-    store.put(record('b', 10));
+    store.put(entry('a', 10));
+    store.put(entry('b', 10));
     const before = store.bytes;
-    store.put(record('a', 10));
+    store.put(entry('a', 10));
     expect(store.bytes).toBe(before);
   });
 
   it('forgets records after their expiry, on read and on write', () => {
     let now = 0;
     const store = new MemoryResponseStore(1 << 20, () => now);
-    store.put(record('a', 0, 0, 100));
+    store.put(entry('a', 0, 0, 100));
     now = 50;
     expect(store.get('a')?.id).toBe('a');
     now = 100;
     expect(store.get('a')).toBeUndefined();
-    store.put(record('b', 0, 0, 100));
+    store.put(entry('b', 0, 0, 100));
     now = 200;
-    store.put(record('c', 0, 200, 100));
+    store.put(entry('c', 0, 200, 100));
     expect(store.size).toBe(1);
     expect(store.delete('c')).toBe(true);
     expect(store.delete('c')).toBe(false);

@@ -22,7 +22,7 @@ import { contentFiltersJson } from './content-filters.js';
 import { responseStream } from './events.js';
 import { planOutput, type OutputPlan } from './plan.js';
 import { IMAGE_MARK, IMAGE_MARK_LOW, unsupportedReasoning, type ReasoningEffort, type ResponsesRequest } from './request.js';
-import { withSize, type ConversationMessage, type JsonObject, type StoredResponse } from './store.js';
+import { type ConversationMessage, type JsonObject, type StoredResponse } from './store.js';
 
 export interface ResponseSettings {
   /** How long a stored response lives. */
@@ -147,7 +147,7 @@ export function generateResponse(
   };
   const conversation: ConversationMessage[] = [...history, ...req.messages, ...plan.conversation];
   const record = req.store
-    ? withSize({
+    ? ({
         id,
         deployment: deployment.name,
         response: final,

@@ -5,7 +5,7 @@
  * stream's terminal event's `response`.
  */
 import { validateResponses } from './request.js';
-import { withSize, type ConversationMessage, type JsonObject, type StoredResponse } from './store.js';
+import { type ConversationMessage, type JsonObject, type StoredResponse } from './store.js';
 
 const TERMINAL = /^data: (\{"type":"response\.(?:completed|incomplete|failed)".*)$/m;
 
@@ -45,7 +45,7 @@ export function storedFromRecorded(requestBody: string, responseBody: string, de
   } catch {
     // a request the simulator would refuse was still answered upstream: store it without its input
   }
-  return withSize({
+  return ({
     id: response.id,
     deployment,
     response,

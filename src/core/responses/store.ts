@@ -40,9 +40,21 @@ export interface StoredResponse {
   readonly conversation: readonly ConversationMessage[];
   /** Epoch ms after which the record is gone. */
   readonly expiresAt: number;
-  /** Its size as JSON (what the byte budget counts). */
-  readonly bytes: number;
 }
+
+/**
+ * A record as a store keeps it: its JSON, encoded once by the thread that made it. Stores move and
+ * keep strings — one copy across a thread boundary or a network, none of the record's structure to
+ * walk — and the budget counts their length (characters: bytes for ASCII JSON).
+ */
+export interface StoredEntry {
+  readonly id: string;
+  readonly json: string;
+  readonly expiresAt: number;
+}
+
+export const encodeRecord = (record: StoredResponse): StoredEntry => ({ id: record.id, json: JSON.stringify(record), expiresAt: record.expiresAt });
+export const decodeRecord = (entry: StoredEntry): StoredResponse => JSON.parse(entry.json) as StoredResponse;
 
 /** What every store does; asynchronous because the embedded store is asked across threads and a shared one across the network. */
 export interface ResponseStore {
@@ -53,11 +65,6 @@ export interface ResponseStore {
   delete(id: string): Promise<boolean>;
 }
 
-/** A record's byte size: its JSON length (ASCII JSON: bytes). */
-export function withSize(record: Omit<StoredResponse, 'bytes'>): StoredResponse {
-  return { ...record, bytes: JSON.stringify(record).length };
-}
-
 /**
  * The embedded store: a byte budget (oldest records evicted first once it is passed) and expiry
  * (checked on read, and the oldest expired ones dropped on write). Synchronous; the main thread
@@ -65,7 +72,7 @@ export function withSize(record: Omit<StoredResponse, 'bytes'>): StoredResponse 
  */
 export class MemoryResponseStore {
   // A Map iterates in insertion order: a replaced record moves to the end, so the first is the oldest.
-  readonly #records = new Map<string, StoredResponse>();
+  readonly #records = new Map<string, StoredEntry>();
   #bytes = 0;
 
   constructor(
@@ -81,7 +88,7 @@ export class MemoryResponseStore {
     return this.#records.size;
   }
 
-  get(id: string): StoredResponse | undefined {
+  get(id: string): StoredEntry | undefined {
     const record = this.#records.get(id);
     if (!record) return undefined;
     if (record.expiresAt <= this.now()) {
@@ -92,12 +99,12 @@ export class MemoryResponseStore {
   }
 
   /** False when the record alone is larger than the whole budget (it is then not kept). */
-  put(record: StoredResponse): boolean {
+  put(record: StoredEntry): boolean {
     const old = this.#records.get(record.id);
     if (old) this.#remove(old);
-    if (record.bytes > this.budgetBytes) return false;
+    if (record.json.length > this.budgetBytes) return false;
     this.#records.set(record.id, record);
-    this.#bytes += record.bytes;
+    this.#bytes += record.json.length;
     const now = this.now();
     for (const oldest of this.#records.values()) {
       if (this.#bytes <= this.budgetBytes && oldest.expiresAt > now) break;
@@ -113,9 +120,9 @@ export class MemoryResponseStore {
     return true;
   }
 
-  #remove(record: StoredResponse): void {
+  #remove(record: StoredEntry): void {
     this.#records.delete(record.id);
-    this.#bytes -= record.bytes;
+    this.#bytes -= record.json.length;
   }
 }
 
@@ -123,10 +130,11 @@ export class MemoryResponseStore {
 export class LocalResponseStore implements ResponseStore {
   constructor(readonly memory: MemoryResponseStore) {}
   get(id: string): Promise<StoredResponse | undefined> {
-    return Promise.resolve(this.memory.get(id));
+    const entry = this.memory.get(id);
+    return Promise.resolve(entry && decodeRecord(entry));
   }
   put(record: StoredResponse): Promise<void> {
-    this.memory.put(record);
+    this.memory.put(encodeRecord(record));
     return Promise.resolve();
   }
   delete(id: string): Promise<boolean> {

@@ -11,7 +11,7 @@ import { pace } from '../../core/latency.js';
 import { charge } from '../../core/limits/charge.js';
 import { generateResponse, type Made } from '../../core/responses/generate.js';
 import { validateResponses, type ResponsesRequest } from '../../core/responses/request.js';
-import { inputItemsPage, pageQuery, responseAt, withSize, type StoredResponse } from '../../core/responses/store.js';
+import { inputItemsPage, pageQuery, responseAt, type StoredResponse } from '../../core/responses/store.js';
 import type { StoredResponseRoute } from '../../core/wire/routes.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
@@ -83,7 +83,7 @@ function create(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, target:
       const elapsed = ctx.scheduler.now() - ex.startedAt;
       made = {
         ...made,
-        record: withSize({ ...record, startsAt: now + Math.max(0, timing.firstTokenMs - timing.perTokenMs - elapsed), completesAt: now + Math.max(0, timing.totalMs - elapsed) }),
+        record: ({ ...record, startsAt: now + Math.max(0, timing.firstTokenMs - timing.perTokenMs - elapsed), completesAt: now + Math.max(0, timing.totalMs - elapsed) }),
       };
     }
   } catch (err) {
@@ -125,7 +125,7 @@ export function answerStored(ctx: ThreadContext, ex: Exchange, route: StoredResp
       // cancel
       if (record.response.background !== true) return sendError(ex, notBackground());
       if (now >= record.completesAt || record.cancelledAt !== undefined) return sendJson(ex, 200, JSON.stringify(responseAt(record, now)));
-      const cancelled = withSize({ ...record, cancelledAt: now });
+      const cancelled = ({ ...record, cancelledAt: now });
       store.put(cancelled).then(guard(ctx.log, ex, () => sendJson(ex, 200, JSON.stringify(responseAt(cancelled, now)))), fail);
     }),
     (err: unknown) => fault(ctx.log, ex, err),
