@@ -3,6 +3,7 @@
  * its defaults (§4.4), and the lookup rule for deployments nobody configured (§4.5).
  */
 import { findModel, knownModelNames, UNDEFINED_DEPLOYMENT_MODEL, type ModelSpec, type Operation } from '../models.js';
+import { BOUNDS, describeBound, unknownKeys, withinBound, type Bound } from './bounds.js';
 
 export interface Deployment {
   readonly name: string;
@@ -22,14 +23,37 @@ export class DeploymentConfigError extends Error {
 
 type Raw = Record<string, unknown>;
 
-function toCount(value: unknown, field: string, where: string): number {
+/** The fields of a deployment in the config file, with their ranges. */
+export const DEPLOYMENT_FILE_FIELDS = {
+  tokensPerMinute: BOUNDS.tokensPerMinute,
+  requestsPerMinute: BOUNDS.requestsPerMinute,
+  embeddingSize: BOUNDS.embeddingSize,
+} as const satisfies Record<string, Bound>;
+
+function toCount(value: unknown, field: keyof typeof DEPLOYMENT_FILE_FIELDS, where: string): number {
   if (value === undefined || value === null) return 0;
   // The Python simulator int()-coerces, so "512" is valid (facts §4.3).
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new DeploymentConfigError(`${where}: "${field}" must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
-  }
-  return n;
+  const bound = DEPLOYMENT_FILE_FIELDS[field];
+  const checked = withinBound(n, bound);
+  if (checked === undefined) throw new DeploymentConfigError(`${where}: "${field}" must be ${describeBound(bound)}, got ${JSON.stringify(value)}`);
+  return checked;
+}
+
+/** The longest deployment name accepted (AOAI's own limit is 64 characters). */
+export const MAX_DEPLOYMENT_NAME = 128;
+
+/**
+ * Why a deployment name cannot be configured, or undefined when it can: names become URL
+ * segments, recording file names and keys of plain objects, so they have a length, no control
+ * characters or URL delimiters, and are never a name every object already has (`__proto__`,
+ * `constructor`, `toString`), which would read as a deployment that exists.
+ */
+export function deploymentNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > MAX_DEPLOYMENT_NAME) return `a deployment name must have 1 to ${MAX_DEPLOYMENT_NAME} characters`;
+  if (/[\u0000-\u001f\u007f/\\?#%]/.test(name)) return 'a deployment name cannot contain control characters or any of / \\ ? # %';
+  if (name in Object.prototype) return `"${name}" is reserved and cannot name a deployment`;
+  return undefined;
 }
 
 export function makeDeployment(name: string, model: ModelSpec, raw: Raw = {}, where = `deployment "${name}"`): Deployment {
@@ -61,7 +85,13 @@ export function parseDeploymentConfig(text: string, source: string): Map<string,
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new DeploymentConfigError(`${where}: expected an object like {"model": "gpt-4o", "tokensPerMinute": 60000}`);
     }
+    const nameProblem = deploymentNameProblem(name);
+    if (nameProblem) throw new DeploymentConfigError(`${where}: ${nameProblem}`);
     const raw = value as Raw;
+    const unknown = unknownKeys(raw, ['model', ...Object.keys(DEPLOYMENT_FILE_FIELDS)]);
+    if (unknown.length > 0) {
+      throw new DeploymentConfigError(`${where}: unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')} (known: model, ${Object.keys(DEPLOYMENT_FILE_FIELDS).join(', ')})`);
+    }
     if (typeof raw.model !== 'string' || raw.model === '') {
       throw new DeploymentConfigError(`${where}: "model" is required (known models: ${knownModelNames().join(', ')})`);
     }
