@@ -7,6 +7,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
 import { DeploymentRegistry, deploymentsFrom } from '../core/config/deployments.js';
 import { Router } from '../core/wire/router.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../core/wire/json-depth.js';
 import type { Settings } from '../core/config/settings.js';
 import { useRankTables, type RankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
@@ -167,6 +168,7 @@ app.patch('/++/config', (res, req) => {
   readBody(ex, data.settings.maxBodyBytes, (result) => {
     try {
       if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(data.settings.maxBodyBytes), true);
+      if (jsonTooDeep(result.text)) return sendError(ex, errors.jsonTooDeep(MAX_JSON_DEPTH));
       let patch: unknown;
       try {
         patch = JSON.parse(result.text);

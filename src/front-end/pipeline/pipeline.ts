@@ -22,6 +22,7 @@ import { eventChunks } from '../../core/generation/sse.js';
 import { supports, type Operation } from '../../core/models.js';
 import { requestCost, type DeploymentLimiter } from '../../core/limits/rate-limits.js';
 import { decodeSegment, type Router } from '../../core/wire/router.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../core/wire/json-depth.js';
 import type { Settings } from '../../core/config/settings.js';
 import type { ApiKeyAuth } from '../http/auth.js';
 import { readBody, readBodyBytes, type BodyResult } from '../http/body.js';
@@ -155,6 +156,7 @@ function isJsonContentType(contentType: string): boolean {
 
 function parse(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, text: string): void {
   if (!isJsonContentType(ex.headers.contentType)) return sendError(ex, errors.unsupportedContentType(ex.headers.contentType));
+  if (jsonTooDeep(text)) return sendError(ex, errors.jsonTooDeep(MAX_JSON_DEPTH));
   let body: unknown;
   try {
     body = JSON.parse(text);
