@@ -21,7 +21,8 @@ import type { Exchange } from '../http/exchange.js';
 import type { ExtensionRequest } from './request.js';
 import { BUILT_IN, type ExtensionRuntime } from './runtime.js';
 import { exchange, fault, HEALTH_BODY, produceBuiltIn, reject, type Pipeline } from '../pipeline/pipeline.js';
-import { limitReplay, UNSAFE_PATH, type RecordReplay } from '../pipeline/record-replay.js';
+import { limitReplay, type RecordReplay } from '../pipeline/record-replay.js';
+import { isSafePath } from '../../core/wire/path-safety.js';
 import { sendError, sendJson, sendResponse, type HeaderList } from '../http/respond.js';
 import type { Scheduler } from '../scheduler.js';
 import { forward, interactionOf, type ForwardRequest } from '../pipeline/upstream.js';
@@ -160,7 +161,7 @@ function recordOrReplay(p: RecordReplay, ext: ExtensionRuntime, ex: Exchange, re
         if (decision === undefined) return sendError(ex, errors.routeNotFound());
         if (decision === (BUILT_IN as unknown)) {
           // Only AOAI paths go upstream, and never one that could climb out of them (`/openai/../x`).
-          if (!request.path.startsWith('/openai/') || UNSAFE_PATH.test(request.path)) return sendError(ex, errors.routeNotFound());
+          if (!request.path.startsWith('/openai/') || !isSafePath(request.path)) return sendError(ex, errors.routeNotFound());
           if (!request.authenticated && !p.auth.check(request.requestHeaders)) return sendError(ex, errors.unauthorized());
           return forward(ex, forwarded, p.settings, record, (err) => fault(p, ex, err));
         }

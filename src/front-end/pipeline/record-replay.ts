@@ -9,6 +9,7 @@ import { errors } from '../../core/errors.js';
 import type { RecordedInteraction, ReplayEntry } from '../../core/recording/recording-file.js';
 import { deploymentOperation, requestCost, type DeploymentLimiter } from '../../core/limits/rate-limits.js';
 import { bodyHash, recordingFileName, requestKey } from '../../core/recording/recording-key.js';
+import { isSafePath } from '../../core/wire/path-safety.js';
 import { isObject } from '../../core/generation/requests.js';
 import type { Exchange } from '../http/exchange.js';
 import type { Settings } from '../../core/config/settings.js';
@@ -65,9 +66,6 @@ export function limitReplay(p: RecordReplay, ex: Exchange, hit: ReplayEntry, bod
   replay(p.scheduler, ex, hit, limiter.successHeaders(admission), targetMs);
 }
 
-/** Dot segments (plain or percent-encoded) and backslashes: a proxy must not forward them. */
-export const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|$)|\\|%5c/i;
-
 export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: HttpRequest): void {
   if (p.ext) return handleRecordReplayExtended(p, p.ext, res, req);
   const ex = exchange(res, req, p.recordOverhead);
@@ -86,7 +84,7 @@ export function handleRecordReplay(p: RecordReplay, res: HttpResponse, req: Http
         const file = recordingFileName(ex.path);
         if (p.settings.mode === 'replay') return sendError(ex, errors.recordingNotFound(join(p.settings.recordingDir, file), key));
         // Only AOAI paths go upstream, and never one that could climb out of them (`/openai/../x`).
-        if (!ex.path.startsWith('/openai/') || UNSAFE_PATH.test(ex.path)) return sendError(ex, errors.routeNotFound());
+        if (!ex.path.startsWith('/openai/') || !isSafePath(ex.path)) return sendError(ex, errors.routeNotFound());
         forward(
           ex,
           { method: ex.method, path: ex.path, query: ex.query, headers, body, bodyHash: hash },
