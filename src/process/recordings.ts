@@ -101,7 +101,7 @@ export class RecordingSaveError extends Error {
     readonly failures: readonly SaveFailure[],
   ) {
     super(
-      `saved ${saved} file(s); ${failures.length} could not be saved and stay pending (retried at the next save and at shutdown): ` +
+      `saved ${saved} file(s); ${failures.length} could not be saved: ` +
         failures.map((f) => `${f.file} (${f.reason})`).join(', '),
     );
   }
