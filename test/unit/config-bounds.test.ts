@@ -109,3 +109,13 @@ describe('deployment config file bounds', () => {
     expect(() => parse({ d: { model: 'text-embedding-3-small', embeddingSize: 4294967296 } })).toThrow(/embeddingSize/);
   });
 });
+
+describe('totals', () => {
+  it('many deployments at the largest limits are refused before any window is allocated', () => {
+    const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`d${i}`, { model: 'gpt-4o', tokens_per_minute: 1e9 }]));
+    expect(refused({ openai_deployments: many })).toMatch(/rate-limit windows would take 4\d\d MiB, more than the 256 MiB allowed/);
+    const tooMany = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`d${i}`, { model: 'gpt-4o' }]));
+    expect(refused({ openai_deployments: tooMany })).toMatch(/at most 1000 deployments/);
+    expect(() => parseDeploymentConfig(JSON.stringify(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`d${i}`, { model: 'gpt-4o', tokensPerMinute: 1e9 }]))), 'f.json')).toThrow(/more than 256 MiB/);
+  });
+});

@@ -33,6 +33,13 @@ export const BOUNDS = {
   timeoutMs: whole(1, 3_600_000, 'ms'),
 } as const satisfies Record<string, Bound>;
 
+/**
+ * Configured deployments, and the shared memory their rate-limit windows may take together
+ * (a window is at most ~2.4 MB; 100 deployments at the largest limits fit).
+ */
+export const MAX_DEPLOYMENTS = 1_000;
+export const MAX_WINDOW_MEMORY_BYTES = 256 * 1024 * 1024;
+
 /** "a whole number from 0 to 1,000,000,000" */
 export function describeBound(bound: Bound): string {
   const n = (v: number): string => v.toLocaleString('en-US');

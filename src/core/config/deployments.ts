@@ -3,7 +3,8 @@
  * its defaults (§4.4), and the lookup rule for deployments nobody configured (§4.5).
  */
 import { findModel, knownModelNames, UNDEFINED_DEPLOYMENT_MODEL, type ModelSpec, type Operation } from '../models.js';
-import { BOUNDS, describeBound, unknownKeys, withinBound, type Bound } from './bounds.js';
+import { BOUNDS, describeBound, MAX_DEPLOYMENTS, MAX_WINDOW_MEMORY_BYTES, unknownKeys, withinBound, type Bound } from './bounds.js';
+import { limitBytes } from '../limits/rate-limits.js';
 
 export interface Deployment {
   readonly name: string;
@@ -80,6 +81,9 @@ export function parseDeploymentConfig(text: string, source: string): Map<string,
     throw new DeploymentConfigError(`${source}: expected a JSON object keyed by deployment name`);
   }
   const result = new Map<string, Deployment>();
+  const names = Object.keys(parsed);
+  if (names.length > MAX_DEPLOYMENTS) throw new DeploymentConfigError(`${source}: at most ${MAX_DEPLOYMENTS} deployments, found ${names.length}`);
+  let windowMemory = 0;
   for (const [name, value] of Object.entries(parsed as Raw)) {
     const where = `${source}: deployment "${name}"`;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -101,7 +105,12 @@ export function parseDeploymentConfig(text: string, source: string): Map<string,
         `${where}: unknown model "${raw.model}". Known models: ${knownModelNames().join(', ')}`,
       );
     }
-    result.set(name, makeDeployment(name, model, raw, where));
+    const deployment = makeDeployment(name, model, raw, where);
+    windowMemory += limitBytes(model.limitKind, deployment.tokensPerMinute, deployment.requestsPerMinute);
+    if (windowMemory > MAX_WINDOW_MEMORY_BYTES) {
+      throw new DeploymentConfigError(`${source}: the deployments' rate-limit windows would take more than ${MAX_WINDOW_MEMORY_BYTES / 2 ** 20} MiB (at deployment "${name}"); use fewer deployments with large limits`);
+    }
+    result.set(name, deployment);
   }
   return result;
 }

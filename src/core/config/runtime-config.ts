@@ -4,7 +4,8 @@
  * whole, before anything changes: a bad value is a 400 naming it, and nothing is half-applied.
  */
 import { deploymentNameProblem, type Deployment, type DeploymentSettings } from './deployments.js';
-import { BOUNDS, describeBound, own, unknownKeys, withinBound, type Bound } from './bounds.js';
+import { BOUNDS, describeBound, MAX_DEPLOYMENTS, MAX_WINDOW_MEMORY_BYTES, own, unknownKeys, withinBound, type Bound } from './bounds.js';
+import { limitBytes } from '../limits/rate-limits.js';
 import { findModel, knownModelNames } from '../models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
 
@@ -117,6 +118,16 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
   return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments };
 }
 
+/** Many deployments at large limits would reserve more window memory than the process has. */
+function checkDeploymentTotals(deployments: Readonly<Record<string, DeploymentSettings>>): void {
+  const all = Object.values(deployments);
+  if (all.length > MAX_DEPLOYMENTS) throw new ConfigPatchError(`openai_deployments: at most ${MAX_DEPLOYMENTS} deployments, this change makes ${all.length}`);
+  const bytes = all.reduce((sum, d) => sum + limitBytes(findModel(d.model)!.limitKind, d.tokensPerMinute, d.requestsPerMinute), 0);
+  if (bytes > MAX_WINDOW_MEMORY_BYTES) {
+    throw new ConfigPatchError(`openai_deployments: their rate-limit windows would take ${Math.ceil(bytes / 2 ** 20)} MiB, more than the ${MAX_WINDOW_MEMORY_BYTES / 2 ** 20} MiB allowed; use fewer deployments with large limits`);
+  }
+}
+
 const DEPLOYMENT_FIELDS = {
   tokens_per_minute: 'tokensPerMinute',
   requests_per_minute: 'requestsPerMinute',
@@ -146,5 +157,6 @@ function patchDeployments(current: Readonly<Record<string, DeploymentSettings>>,
     }
     next[name] = updated as unknown as DeploymentSettings;
   }
+  checkDeploymentTotals(next);
   return next;
 }

@@ -8,12 +8,19 @@ import { errors, type ApiError } from '../errors.js';
 import type { Operation } from '../models.js';
 import { inputList, type PromptInput } from '../generation/requests.js';
 import { decodeSegment } from '../wire/router.js';
-import { RequestWindow, TokenWindow, allocateWindow, type Admission } from './sliding-window.js';
+import { RequestWindow, TokenWindow, allocateWindow, windowBytes, type Admission } from './sliding-window.js';
 
 /** A deployment's window memory, made once by the main thread and shared with every thread. */
 export type LimitSpec =
   | { readonly kind: 'tokens'; readonly tokensPerMinute: number; readonly buffer: SharedArrayBuffer | ArrayBuffer }
   | { readonly kind: 'requests'; readonly requestsPerMinute: number; readonly buffer: SharedArrayBuffer | ArrayBuffer };
+
+/** The bytes of the window `limitSpecFor` would allocate (0 for a deployment without limits). */
+export function limitBytes(limitKind: Deployment['model']['limitKind'], tokensPerMinute: number, requestsPerMinute: number): number {
+  if (limitKind === 'tokens' && tokensPerMinute > 0) return windowBytes(TokenWindow.capacityFor(TokenWindow.requestsPer10sFor(tokensPerMinute)));
+  if (limitKind === 'requests' && requestsPerMinute > 0) return windowBytes(RequestWindow.capacityFor(requestsPerMinute));
+  return 0;
+}
 
 /** Limits only for deployments that have them (a 0 limit means none, as for undefined deployments). */
 export function limitSpecFor(deployment: Deployment, shared = true): LimitSpec | undefined {
