@@ -188,6 +188,24 @@ export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err:
   });
 }
 
+/**
+ * Calls `resume` each time a streaming response that reported a full buffer (`writePart` false)
+ * has drained, until the response ends; `fail` takes what `resume` throws (nothing may escape a
+ * uWS callback).
+ */
+export function whenWritable(ex: Exchange, resume: () => void, fail: (err: unknown) => void): void {
+  if (ex.state !== 'streaming') return;
+  ex.res.onWritable(() => {
+    if (ex.state !== 'streaming') return true;
+    try {
+      resume();
+    } catch (err) {
+      fail(err);
+    }
+    return true;
+  });
+}
+
 // Responses through an extension's response hooks (`ex.interceptor`): the hooks see and may change
 // status, headers and body as one plain object, which is then written as it is.
 

@@ -18,7 +18,8 @@ import { boundaryOf, parseMultipart } from '../../core/wire/multipart.js';
 import { countInline, HeavyCount } from '../../core/tokens/counting-policy.js';
 import { generate, type GenerateOptions } from '../../core/generation/index.js';
 import { isObject } from '../../core/generation/requests.js';
-import { eventChunks } from '../../core/generation/sse.js';
+import { STREAM_CHUNK_CHARS } from '../../core/generation/sse.js';
+import { StreamCursor } from '../../core/generation/token-events.js';
 import { supports, type Operation } from '../../core/models.js';
 import { requestCost, type DeploymentLimiter } from '../../core/limits/rate-limits.js';
 import { decodeSegment, type Router } from '../../core/wire/router.js';
@@ -30,7 +31,7 @@ import { Exchange } from '../http/exchange.js';
 import type { Log } from '../../log.js';
 import { placement } from './offload.js';
 import type { PoolClient } from '../pool-client.js';
-import { abandon, endResponse, openEventStream, sendBody, sendError, sendJson, streamEvents, writePart, type Headers } from '../http/respond.js';
+import { abandon, endResponse, openEventStream, sendBody, sendError, sendJson, streamEvents, whenWritable, writePart, type Headers } from '../http/respond.js';
 import type { Scheduler } from '../scheduler.js';
 import type { Route } from '../../core/wire/routes.js';
 import type { ExtensionRuntime } from '../extensions/runtime.js';
@@ -239,7 +240,7 @@ function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, ope
       ex.ready();
       return p.scheduler.at(due, send);
     }
-    if (timing.totalMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(p, ex, err), headers);
+    if (timing.totalMs <= 0) return streamEvents(ex, new StreamCursor(answer).chunks(STREAM_CHUNK_CHARS), (err) => fault(p, ex, err), headers);
     pacedStream(p, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
   } catch (err) {
     fault(p, ex, err);
@@ -248,26 +249,33 @@ function write(p: Pipeline, ex: Exchange, answer: Answer, headers?: Headers, ope
 
 const NO_DELAY = { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 } as const;
 
-/** Token events at their due times (all due ones in one write), on the thread's scheduler. */
+/**
+ * Token events at their due times (all due ones in one write, up to a chunk), on the thread's
+ * scheduler — pulled from the answer's cursor only while the socket takes them: when uWS reports
+ * its buffer full, pacing stops until the socket is writable again and then catches up. A paused
+ * reader holds what uWS buffered plus the cursor, never the rest of its stream.
+ */
 function pacedStream(p: Pipeline, ex: Exchange, answer: StreamAnswer, firstTokenMs: number, perTokenMs: number, headers?: Headers): void {
   openEventStream(ex, headers);
-  writePart(ex, answer.head.join(''));
-  const { tokens, tail, choices } = answer;
-  const dueOf = (event: number): number => ex.startedAt + firstTokenMs + perTokenMs * Math.floor(event / choices);
-  let next = 0;
+  const cursor = new StreamCursor(answer, ex.startedAt, firstTokenMs, perTokenMs);
+  let blocked = false;
+  let scheduled = false;
   const step = (): void => {
+    scheduled = false;
     if (ex.state !== 'streaming') return;
     const now = performance.now() + 1;
-    let chunk = '';
-    while (next < tokens.length && dueOf(next) <= now) chunk += tokens[next++];
-    if (next >= tokens.length) {
-      writePart(ex, chunk + tail.join(''));
-      return endResponse(ex);
+    while (!blocked && cursor.hasDue(now)) blocked = !writePart(ex, cursor.take(now, STREAM_CHUNK_CHARS));
+    if (cursor.done) return endResponse(ex);
+    if (!blocked) {
+      scheduled = true;
+      p.scheduler.at(cursor.nextDueMs(), step);
     }
-    if (chunk !== '') writePart(ex, chunk);
-    p.scheduler.at(dueOf(next), step);
   };
-  p.scheduler.at(dueOf(0), step);
+  whenWritable(ex, () => {
+    blocked = false;
+    if (!scheduled) step();
+  }, (err) => fault(p, ex, err));
+  step();
 }
 
 /** An error answered before the body was read: close the connection rather than drain the upload. */
