@@ -10,10 +10,9 @@
  * `--main` runs another build (e.g. main's, for a before/after in one run); `--per-token-ms` > 0
  * measures latency-paced streams instead of unpaced ones.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { freePort, NO_LATENCY, SIMULATOR_MAIN } from './processes.js';
+import { freePort, NO_LATENCY, SIMULATOR_MAIN, spawnListening } from './processes.js';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,20 +37,9 @@ function rssMiB(pid: number): number {
 async function main(): Promise<void> {
   const port = await freePort();
   const key = 'stalled-readers-key';
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env, ...NO_LATENCY, PORT: String(port), SIMULATOR_API_KEY: key, LOG_LEVEL: 'warn', SIMULATOR_ANSWER_LENGTH: 'fill',
-      LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: String(PER_TOKEN_MS), LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/listening on/.test(out)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  const child = await spawnListening(MAIN, {
+    ...NO_LATENCY, PORT: String(port), SIMULATOR_API_KEY: key, LOG_LEVEL: 'warn', SIMULATOR_ANSWER_LENGTH: 'fill',
+    LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: String(PER_TOKEN_MS), LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
   });
   const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: TOKENS, stream: true });
   const request =
@@ -98,7 +86,7 @@ async function main(): Promise<void> {
   ] as const;
   process.stdout.write(`\nstalled readers — ${MAIN}${PER_TOKEN_MS > 0 ? `, ${PER_TOKEN_MS} ms per token` : ', no latency'}\n`);
   for (const [label, mib] of rows) process.stdout.write(`  ${label.padEnd(48)} ${mib.toFixed(0).padStart(6)} MiB\n`);
-  process.stdout.write(`  ${'added by the paused readers'.padEnd(48)} ${(paused - idle).toFixed(0).padStart(6)} MiB (${(((paused - idle) * 1024) / READERS).toFixed(0)} KiB each)\n`);
+  process.stdout.write(`  ${`added by the ${CONTROL ? 'reading' : 'paused'} readers`.padEnd(48)} ${(paused - idle).toFixed(0).padStart(6)} MiB (${(((paused - idle) * 1024) / READERS).toFixed(0)} KiB each)\n`);
   process.stdout.write(`  ${`still held ${(SETTLE_MS + LATER_MS) / 1000} s after they left`.padEnd(48)} ${(later - idle).toFixed(0).padStart(6)} MiB\n`);
   void firstBytes;
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordingFileName } from '../../src/core/recording/recording-key.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { runToExit, startSimulator, type Simulator } from '../helpers/simulator.js';
+import { aliasBomb, GOOD_RECORDING as GOOD } from '../helpers/recording-fixtures.js';
 
 const KEY = 'upstream-key-for-hardening';
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'aoai-sim-hard-'));
@@ -150,7 +151,6 @@ describe('path safety on every decoding level (record mode)', () => {
 });
 
 describe('the recordings folder at start', () => {
-  const GOOD = readFileSyncGood();
 
   it('a folder named x.yaml, a dangling link and a FIFO are skipped with a warning naming each', async () => {
     const dir = tempDir();
@@ -169,9 +169,7 @@ describe('the recordings folder at start', () => {
 
   it('a small YAML alias bomb stops the start with one line naming the file, no stack trace', async () => {
     const dir = tempDir();
-    let bomb = 'a0: &a0 ["' + 'x'.repeat(100) + '"]\n';
-    for (let i = 1; i < 10; i++) bomb += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(',')}]\n`;
-    writeFileSync(join(dir, 'bomb.yaml'), bomb + GOOD.replace("string: '{\"ok\":true}'", 'string: *a9'));
+    writeFileSync(join(dir, 'bomb.yaml'), aliasBomb());
     const exited = await runToExit({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir });
     expect(exited.code).toBe(1);
     const lines = exited.stderr.trim().split('\n');
@@ -188,23 +186,3 @@ describe('the recordings folder at start', () => {
     rmSync(file);
   });
 });
-
-function readFileSyncGood(): string {
-  return `interactions:
-- context_values: {}
-  request:
-    body: '{}'
-    body_hash: 99914b932bd37a50b983c5e7c90ae93b
-    headers: {}
-    method: POST
-    uri: https://x.openai.azure.com/openai/deployments/d/chat/completions
-  response:
-    body:
-      string: '{"ok":true}'
-    duration_ms: 1
-    headers: {}
-    status:
-      code: 200
-version: 1
-`;
-}

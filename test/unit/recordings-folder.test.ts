@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRecordingFile, RecordingFileError } from '../../src/core/recording/recording-file.js';
 import { loadRecordings, Recorder, RecordingSaveError } from '../../src/process/recordings.js';
 import type { Log } from '../../src/log.js';
+import { aliasBomb, GOOD_RECORDING as GOOD } from '../helpers/recording-fixtures.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'aoai-sim-recdir-'));
 
@@ -18,31 +19,6 @@ function capture(): Log & { lines: string[] } {
   const lines: string[] = [];
   const push = (level: string) => (m: string) => lines.push(`${level} ${m}`);
   return { lines, debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
-}
-
-const GOOD = `interactions:
-- context_values: {}
-  request:
-    body: '{}'
-    body_hash: 99914b932bd37a50b983c5e7c90ae93b
-    headers: {}
-    method: POST
-    uri: https://x.openai.azure.com/openai/deployments/d/chat/completions
-  response:
-    body:
-      string: '{"ok":true}'
-    duration_ms: 1
-    headers: {}
-    status:
-      code: 200
-version: 1
-`;
-
-/** A billion-laughs file: ~600 bytes whose aliases stand for 10^9 copies of a 100-character string. */
-function aliasBomb(): string {
-  let y = 'a0: &a0 ["' + 'x'.repeat(100) + '"]\n';
-  for (let i = 1; i < 10; i++) y += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(',')}]\n`;
-  return y + GOOD.replace("string: '{\"ok\":true}'", 'string: *a9');
 }
 
 describe('YAML aliases', () => {

@@ -174,18 +174,8 @@ export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err:
   };
   const done = pump();
   ex.ready();
-  if (done) return;
-  ex.res.onWritable(() => {
-    if (ex.state !== 'streaming') return true;
-    // The chunk that filled the buffer is already queued inside uWS; carry on with the next ones.
-    // An exception must not escape a uWS callback: it would end the thread.
-    try {
-      pump();
-    } catch (err) {
-      fail(err);
-    }
-    return true;
-  });
+  // The chunk that filled the buffer is already queued inside uWS; carry on with the next ones.
+  if (!done) whenWritable(ex, pump, fail);
 }
 
 /**
