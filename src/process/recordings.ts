@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { parseRecordingFile, RecordingFileError, serializeRecordingFile, type ReplayEntry } from '../core/recording/recording-file.js';
 import type { Log } from '../log.js';
+import { SimulatorError } from '../core/errors.js';
 
 export interface LoadedRecordings {
   readonly entries: ReplayEntry[];
@@ -94,8 +95,9 @@ export interface SaveFailure {
 }
 
 /** Thrown by `saveAll` after it wrote what it could: says what was saved and what was not. */
-export class RecordingSaveError extends Error {
+export class RecordingSaveError extends SimulatorError {
   override name = 'RecordingSaveError';
+  readonly code = 'SIM_ERR_RECORDING_SAVE';
   constructor(
     readonly saved: number,
     readonly failures: readonly SaveFailure[],

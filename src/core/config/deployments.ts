@@ -1,10 +1,11 @@
 /**
- * Deployments: the Python simulator's `OPENAI_DEPLOYMENT_CONFIG_PATH` JSON format (facts §4.3),
- * its defaults (§4.4), and the lookup rule for deployments nobody configured (§4.5).
+ * Deployments: the Python simulator's `OPENAI_DEPLOYMENT_CONFIG_PATH` JSON format (python-compatibility.md §3.1),
+ * its defaults (§3.2), and the lookup rule for deployments nobody configured (§3.3).
  */
 import { findModel, knownModelNames, UNDEFINED_DEPLOYMENT_MODEL, type ModelSpec, type Operation } from '../models.js';
 import { BOUNDS, describeBound, MAX_DEPLOYMENTS, MAX_WINDOW_MEMORY_BYTES, unknownKeys, withinBound, type Bound } from './bounds.js';
-import { limitBytes } from '../limits/rate-limits.js';
+import { limitBytes } from '../limits/sliding-window.js';
+import { SimulatorError } from '../errors.js';
 
 export interface Deployment {
   readonly name: string;
@@ -18,8 +19,9 @@ export interface Deployment {
   readonly undefinedDeployment: boolean;
 }
 
-export class DeploymentConfigError extends Error {
+export class DeploymentConfigError extends SimulatorError {
   override name = 'DeploymentConfigError';
+  readonly code = 'SIM_ERR_DEPLOYMENT_CONFIG';
 }
 
 type Raw = Record<string, unknown>;
@@ -33,7 +35,7 @@ export const DEPLOYMENT_FILE_FIELDS = {
 
 function toCount(value: unknown, field: keyof typeof DEPLOYMENT_FILE_FIELDS, where: string): number {
   if (value === undefined || value === null) return 0;
-  // The Python simulator int()-coerces, so "512" is valid (facts §4.3).
+  // The Python simulator int()-coerces, so "512" is valid (python-compatibility.md §3.1).
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   const bound = DEPLOYMENT_FILE_FIELDS[field];
   const checked = withinBound(n, bound);
@@ -52,6 +54,7 @@ export const MAX_DEPLOYMENT_NAME = 128;
  */
 export function deploymentNameProblem(name: string): string | undefined {
   if (name.length === 0 || name.length > MAX_DEPLOYMENT_NAME) return `a deployment name must have 1 to ${MAX_DEPLOYMENT_NAME} characters`;
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   if (/[\u0000-\u001f\u007f/\\?#%]/.test(name)) return 'a deployment name cannot contain control characters or any of / \\ ? # %';
   if (name in Object.prototype) return `"${name}" is reserved and cannot name a deployment`;
   return undefined;
@@ -137,7 +140,7 @@ export function deploymentsFrom(settings: Readonly<Record<string, DeploymentSett
   return new Map(Object.entries(settings).map(([name, s]) => [name, makeDeployment(name, findModel(s.model)!, { ...s })]));
 }
 
-/** The Python simulator's built-in deployments, used when no config file is given (facts §4.4). */
+/** The Python simulator's built-in deployments, used when no config file is given (python-compatibility.md §3.2). */
 export function defaultDeployments(): Map<string, Deployment> {
   const chat = findModel('gpt-3.5-turbo')!;
   const entries: Deployment[] = [makeDeployment('embedding', findModel('text-embedding-ada-002')!, { tokensPerMinute: 20_000 })];
@@ -152,7 +155,7 @@ export function defaultDeployments(): Map<string, Deployment> {
 }
 
 /**
- * Looks up the deployment a request names. Unknown names are allowed by default (facts §4.5): a
+ * Looks up the deployment a request names. Unknown names are allowed by default (python-compatibility.md §3.3): a
  * name that is itself a catalogue model (`/v1/…` with `"model": "gpt-4o"`) gets that model, any
  * other name the Python simulator's default for the operation. Made-up deployments are cached so
  * the hot path does not allocate one per request.

@@ -1,5 +1,5 @@
 /**
- * Per-deployment rate limits: what a request costs (facts §8.2), which window a deployment has,
+ * Per-deployment rate limits: what a request costs (python-compatibility.md §7.1), which window a deployment has,
  * and how an admission or a rejection reads on the wire (AOAI's 429 and x-ratelimit headers).
  * The windows themselves are in `sliding-window.ts`.
  */
@@ -8,19 +8,12 @@ import { errors, type ApiError } from '../errors.js';
 import type { Operation } from '../models.js';
 import { inputList, type PromptInput } from '../generation/requests.js';
 import { decodeSegment } from '../wire/router.js';
-import { RequestWindow, TokenWindow, allocateWindow, windowBytes, type Admission } from './sliding-window.js';
+import { RequestWindow, TokenWindow, allocateWindow, type Admission } from './sliding-window.js';
 
 /** A deployment's window memory, made once by the main thread and shared with every thread. */
 export type LimitSpec =
   | { readonly kind: 'tokens'; readonly tokensPerMinute: number; readonly buffer: SharedArrayBuffer | ArrayBuffer }
   | { readonly kind: 'requests'; readonly requestsPerMinute: number; readonly buffer: SharedArrayBuffer | ArrayBuffer };
-
-/** The bytes of the window `limitSpecFor` would allocate (0 for a deployment without limits). */
-export function limitBytes(limitKind: Deployment['model']['limitKind'], tokensPerMinute: number, requestsPerMinute: number): number {
-  if (limitKind === 'tokens' && tokensPerMinute > 0) return windowBytes(TokenWindow.capacityFor(TokenWindow.requestsPer10sFor(tokensPerMinute)));
-  if (limitKind === 'requests' && requestsPerMinute > 0) return windowBytes(RequestWindow.capacityFor(requestsPerMinute));
-  return 0;
-}
 
 /** Limits only for deployments that have them (a 0 limit means none, as for undefined deployments). */
 export function limitSpecFor(deployment: Deployment, shared = true): LimitSpec | undefined {
@@ -35,7 +28,7 @@ export function limitSpecFor(deployment: Deployment, shared = true): LimitSpec |
 }
 
 /**
- * The token cost the limiter charges, from the request (facts §8.2): `max_tokens` (or
+ * The token cost the limiter charges, from the request (python-compatibility.md §7.1): `max_tokens` (or
  * `max_completion_tokens`) when given, else 16 for chat and completions, and for embeddings
  * Σ ceil(characters / 4) over the inputs.
  */

@@ -1,5 +1,5 @@
 /**
- * The Python simulator's rate-limit windows (facts §8.2, §8.3), over typed arrays.
+ * The Python simulator's rate-limit windows (python-compatibility.md §7.1, §7.2), over typed arrays.
  *
  * A window's whole state lives in one ArrayBuffer — or SharedArrayBuffer: the same code then
  * serves every front-end thread, each taking the window's lock (`withLock`) around `add`, so one
@@ -211,7 +211,7 @@ class Ring {
 }
 
 /**
- * Tokens per minute over 60 s, plus ceil(TPM / 1000) requests per 10 s (facts §8.2). The truth
+ * Tokens per minute over 60 s, plus ceil(TPM / 1000) requests per 10 s (python-compatibility.md §7.1). The truth
  * tables of the Python tests hold (see test/unit/sliding-window.test.ts).
  */
 export class TokenWindow {
@@ -282,7 +282,7 @@ export class TokenWindow {
 }
 
 /**
- * Requests per minute over 60 s, for request-limited (whisper) deployments (facts §8.3); with
+ * Requests per minute over 60 s, for request-limited (whisper) deployments (python-compatibility.md §7.2); with
  * another `windowSeconds`, n requests per that window (extensions' requests-per-second limiters).
  */
 export class RequestWindow {
@@ -322,4 +322,11 @@ export class RequestWindow {
     if (charge) ring.push(now, 1);
     return { allowed: true, remainingTokens: 0, remainingRequests: this.requestsPerMinute - count - 1 } as const;
   }
+}
+
+/** The bytes of the window a deployment's limits need (0 without limits): what `limitSpecFor` allocates. */
+export function limitBytes(limitKind: 'tokens' | 'requests', tokensPerMinute: number, requestsPerMinute: number): number {
+  if (limitKind === 'tokens' && tokensPerMinute > 0) return windowBytes(TokenWindow.capacityFor(TokenWindow.requestsPer10sFor(tokensPerMinute)));
+  if (limitKind === 'requests' && requestsPerMinute > 0) return windowBytes(RequestWindow.capacityFor(requestsPerMinute));
+  return 0;
 }
