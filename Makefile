@@ -77,6 +77,9 @@ bench-replay-startup: build ## Start-up time and memory of replay mode with 10,0
 bench-replay-pacing: build ## How closely replayed streams follow their recorded timing
 	node dist/bench/replay-pacing.js
 
+bench-stalled-readers: build ## RSS with 200 paused readers of 4,000-token streams, and after they leave (BENCH_ARGS="--main other/dist/src/main.js" compares a build)
+	node dist/bench/stalled-readers.js $(BENCH_ARGS)
+
 bench-stream-scheduling: build ## Pacing of 1,000 and 5,000 concurrent latency-paced streams
 	node dist/bench/stream-scheduling.js
 
@@ -97,4 +100,4 @@ docker-run: ## Run the image on DOCKER_PORT with the settings from the shell and
 deploy-aca: ## Deploy to Azure Container Apps with the settings from .env (needs az; see README)
 	scripts/deploy-aca.sh
 
-.PHONY: help install-requirements build run run-simulated-api test lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca
+.PHONY: help install-requirements build run run-simulated-api test lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stalled-readers bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca

@@ -64,3 +64,17 @@ export async function startBareServer(threads: number, responseFile: string): Pr
   const port = await freePort();
   return startProcess([BARE_SERVER, String(port), String(threads), responseFile], {}, /listening on/, port);
 }
+
+/** A simulator build as a child process (its pid is for /proc readings), once it listens. */
+export async function spawnListening(main: string, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/listening on/.test(out)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+  return child;
+}

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const apiKey = settings.apiKey ?? randomId('', 30);
 
   // Record and replay: every recording is parsed now, so a broken file stops the start.
-  const recordings = settings.mode === 'generate' ? undefined : loadRecordings(settings.recordingDir);
+  const recordings = settings.mode === 'generate' ? undefined : loadRecordings(settings.recordingDir, log);
   const recorder = settings.mode === 'record' ? new Recorder(settings.recordingDir, recordings!.files, settings.recordingAutosave, log) : undefined;
   if (settings.mode === 'record' && (!settings.azureOpenAIEndpoint || !settings.azureOpenAIKey)) {
     log.warn('record mode needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_KEY: requests not recorded yet will fail');

@@ -31,9 +31,15 @@ export interface Generated {
   readonly count: number;
   /** One string per token, in order: what a stream sends, one event each. */
   readonly tokens: readonly string[];
+  /**
+   * The same tokens as a recipe: [start, end) ranges of corpus token indices and filler strings,
+   * in order (the first token without its leading space). A few numbers for any length: what a
+   * stream keeps instead of its token strings (see token-events.ts).
+   */
+  readonly parts: readonly (number | string)[];
 }
 
-const EMPTY: Generated = Object.freeze({ text: '', count: 0, tokens: Object.freeze([]) });
+const EMPTY: Generated = Object.freeze({ text: '', count: 0, tokens: Object.freeze([]), parts: Object.freeze([]) });
 
 /** A generated answer; its per-token strings are only built when a stream needs them. */
 class Slice implements Generated {
@@ -42,7 +48,7 @@ class Slice implements Generated {
   constructor(
     readonly text: string,
     readonly count: number,
-    private readonly parts: readonly (number | string)[],
+    readonly parts: readonly (number | string)[],
     private readonly corpus: readonly string[],
   ) {}
 
@@ -112,6 +118,11 @@ export class LoremCorpus {
 
   get size(): number {
     return this.#tokens.length;
+  }
+
+  /** The text of corpus token `i`. */
+  token(i: number): string {
+    return this.#tokens[i]!;
   }
 
   /** Exactly `count` tokens of text, starting at a sentence start. */

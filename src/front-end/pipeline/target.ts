@@ -10,6 +10,7 @@ import { isObject } from '../../core/generation/requests.js';
 import { precheck } from '../../core/limits/charge.js';
 import { requestCost, type DeploymentLimiter } from '../../core/limits/rate-limits.js';
 import { supports } from '../../core/models.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../core/wire/json-depth.js';
 import type { Route } from '../../core/wire/routes.js';
 import type { Exchange } from '../http/exchange.js';
 import { sendError } from '../http/respond.js';
@@ -24,6 +25,7 @@ function isJsonContentType(contentType: string): boolean {
 
 export function parseJsonBody(ex: Exchange, text: string): Record<string, unknown> | undefined {
   if (!isJsonContentType(ex.headers.contentType)) return void sendError(ex, errors.unsupportedContentType(ex.headers.contentType));
+  if (jsonTooDeep(text)) return void sendError(ex, errors.jsonTooDeep(MAX_JSON_DEPTH));
   let body: unknown;
   try {
     body = JSON.parse(text);
