@@ -36,7 +36,7 @@ export interface ClusterOptions {
   /** Messages from front-ends beyond start-up (record mode's new interactions, save requests). */
   readonly onMessage?: (message: FrontEndMessage, reply: (message: MainMessage) => void) => void;
   readonly log: Log;
-  /** `TIKTOKEN_CACHE_DIR`'s verified tables, for every thread; undefined: the bundled ones. */
+  /** The rank tables in shared memory (TIKTOKEN_CACHE_DIR's or the bundled ones), for every thread. */
   readonly rankTables?: RankTables | undefined;
   /** EXTENSION_PATH's module, prepared by main; each thread loads it. */
   readonly extension?: PreparedExtension | undefined;
