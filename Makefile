@@ -70,6 +70,9 @@ bench-replay-startup: build ## Start-up time and memory of replay mode with 10,0
 bench-replay-pacing: build ## How closely replayed streams follow their recorded timing
 	node dist/bench/replay-pacing.js
 
+bench-idle-memory: build ## Idle RSS of the simulator at 1, 2 and 4 front-end threads, and per added thread (part of bench)
+	node dist/bench/idle-memory.js $(BENCH_ARGS)
+
 bench-stream-scheduling: build ## Pacing of 1,000 and 5,000 concurrent latency-paced streams
 	node dist/bench/stream-scheduling.js
 
