@@ -54,7 +54,7 @@ export function sendJson(ex: Exchange, status: number, body: string, headers?: H
 }
 
 /** A whole answer of any content type (audio's text formats; JSON goes through `sendJson`). */
-export function sendBody(ex: Exchange, status: number, contentType: string, body: string, headers?: Headers, closeConnection = false): void {
+export function sendBody(ex: Exchange, status: number, contentType: string, body: string | Uint8Array, headers?: Headers, closeConnection = false): void {
   if (ex.state !== 'open') return;
   if (ex.interceptor) return sendDraft(ex, ex.interceptor.intercept(ex, { status, headers: { 'content-type': contentType, ...headers }, body }), closeConnection);
   ex.res.cork(() => {
