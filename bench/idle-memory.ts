@@ -3,7 +3,7 @@
  * start, at 1, 2 and 4 front-end threads (plus the one warm pool thread), and what each added
  * front-end thread costs. This is what sizes a replica, so `make bench` reports it too.
  *
- *   node dist/bench/idle-memory.js [--threads 1,2,4] [--main other/dist/src/main.js]
+ *   node dist/bench/idle-memory.js [--threads 1,2,4] [--main other/dist/src/main.js] [--settle-ms 4000]
  *
  * `--main` measures another build (e.g. a checkout of main) in the same run, for before/after.
  */
@@ -33,12 +33,12 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-export async function measureIdleMemory(threads: readonly number[] = [1, 2, 4], main = SIMULATOR_MAIN): Promise<IdleMemory> {
+export async function measureIdleMemory(threads: readonly number[] = [1, 2, 4], main = SIMULATOR_MAIN, settleMs = SETTLE_MS): Promise<IdleMemory> {
   const rows: { threads: number; rssMb: number }[] = [];
   for (const n of threads) {
     const sim = await startSimulator({ ...SETTINGS, SIMULATOR_THREADS: String(n) }, main);
     try {
-      await sleep(SETTLE_MS);
+      await sleep(settleMs);
       const samples: number[] = [];
       for (let i = 0; i < SAMPLES; i++) {
         if (i > 0) await sleep(SAMPLE_GAP_MS);
@@ -62,7 +62,7 @@ export function idleMemoryRows(m: IdleMemory): string[] {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { threads: { type: 'string', default: '1,2,4' }, main: { type: 'string' } } });
-  const m = await measureIdleMemory(values.threads.split(',').map(Number), values.main ?? SIMULATOR_MAIN);
+  const { values } = parseArgs({ options: { threads: { type: 'string', default: '1,2,4' }, main: { type: 'string' }, 'settle-ms': { type: 'string', default: String(SETTLE_MS) } } });
+  const m = await measureIdleMemory(values.threads.split(',').map(Number), values.main ?? SIMULATOR_MAIN, Number(values['settle-ms']));
   console.log([`Idle memory of ${values.main ?? SIMULATOR_MAIN}`, '', IDLE_MEMORY_HEADER, ...idleMemoryRows(m)].join('\n'));
 }
