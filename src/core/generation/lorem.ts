@@ -90,16 +90,17 @@ export class LoremCorpus {
     const pieceIds = new Map<string, readonly number[]>();
     const tokenOf = new Map<number, string>();
     const tokens: string[] = [];
-    let text = '';
     const add = (piece: string): void => {
       let ids = pieceIds.get(piece);
-      if (!ids) pieceIds.set(piece, (ids = encoding.encode(piece)));
+      if (!ids) {
+        pieceIds.set(piece, (ids = encoding.encode(piece)));
+        if (ids.map((id) => encoding.decode([id])).join('') !== piece) throw new Error(`lorem: ${encoding.name} tokens of ${JSON.stringify(piece)} do not decode back to it`);
+      }
       for (const id of ids) {
         let token = tokenOf.get(id);
         if (token === undefined) tokenOf.set(id, (token = encoding.decode([id])));
         tokens.push(token);
       }
-      text += piece;
     };
     for (let s = 0; s < CORPUS_SENTENCES; s++) {
       add(' ' + pick(starters));
@@ -110,9 +111,10 @@ export class LoremCorpus {
       }
       add('.');
     }
+    // Joined once at the end: a `+=` per piece would keep ~30k cons strings alive meanwhile.
+    const text = tokens.join('');
     this.#text = text;
     this.#tokens = tokens;
-    if (this.#tokens.join('') !== text) throw new Error(`lorem: ${encoding.name} tokens do not decode back to the corpus`);
     this.#offsets = new Uint32Array(tokens.length + 1);
     this.#cut = new Uint8Array(tokens.length + 1);
     const starts: number[] = [];
