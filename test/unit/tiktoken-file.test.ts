@@ -67,7 +67,7 @@ describe('rankTableOf', () => {
     const table = rankTableOf(file, 'x', 'test');
     expect(table.bpe_ranks).toBe('! 0 YQ== Yg==\n! 5 YWI= Yw==');
     expect(tiktokenFileOf(table)).toBe(file);
-    expect(new BytePairEncoder({ pat_str: '\\w+', bpe_ranks: table.bpe_ranks }).encode('abc')).toEqual([5, 6]);
+    expect(new BytePairEncoder(shareRankTable({ pat_str: '\\w+', bpe_ranks: table.bpe_ranks })).encode('abc')).toEqual([5, 6]);
   });
 
   it('names the file and line of a malformed line, and rejects an empty file', () => {

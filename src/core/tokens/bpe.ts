@@ -180,33 +180,25 @@ export class BytePairEncoder {
     while ((m = pattern.exec(text)) !== null) {
       const start = m.index;
       const end = start + m[0].length;
-      // Most pieces are ASCII: hash and compare the string's own char codes, no bytes copied.
+      // Most pieces are ASCII: their char codes are their bytes, copied and hashed in one loop.
+      this.#ensure(3 * (end - start));
+      const piece = this.#piece;
       let h = FNV_OFFSET;
       let i = start;
       for (; i < end; i++) {
         const c = text.charCodeAt(i);
         if (c >= 0x80) break;
+        piece[i - start] = c;
         h = Math.imul(h ^ c, FNV_PRIME);
       }
-      let length: number;
-      if (i === end) {
-        const whole = this.#findText(text, start, end, h ^ (h >>> 15));
-        if (whole >= 0) {
-          out?.push(whole);
-          n++;
-          continue;
-        }
-        length = this.#ascii(text, start, end);
+      const length = i === end ? end - start : this.#utf8(text, start, end);
+      const whole = this.#find(0, length, i === end ? h ^ (h >>> 15) : hashBytes(this.#piece, 0, length));
+      if (whole >= 0) {
+        out?.push(whole);
+        n++;
       } else {
-        length = this.#utf8(text, start, end);
-        const whole = this.#find(0, length);
-        if (whole >= 0) {
-          out?.push(whole);
-          n++;
-          continue;
-        }
+        n += this.#merge(length, out);
       }
-      n += this.#merge(length, out);
     }
     return n;
   }
@@ -218,13 +210,6 @@ export class BytePairEncoder {
     this.#piece = new Uint8Array(size);
     this.#starts = new Int32Array(size + 1);
     this.#pairs = new Int32Array(size + 1);
-  }
-
-  #ascii(text: string, start: number, end: number): number {
-    this.#ensure(end - start);
-    const piece = this.#piece;
-    for (let i = start; i < end; i++) piece[i - start] = text.charCodeAt(i);
-    return end - start;
   }
 
   /** UTF-8 as `Buffer.from(text, 'utf8')` writes it (a lone surrogate becomes U+FFFD). */
@@ -254,32 +239,14 @@ export class BytePairEncoder {
     return k;
   }
 
-  /** The rank of an ASCII piece of `text` (its hash given), or -1. */
-  #findText(text: string, start: number, end: number, hash: number): number {
-    const slots = this.#slots;
-    const offsets = this.#offsets;
-    const bytes = this.#bytes;
-    const length = end - start;
-    for (let slot = hash & this.#mask; ; slot = (slot + 1) & this.#mask) {
-      const entry = slots[slot]!;
-      if (entry === 0) return -1;
-      const rank = entry - 1;
-      const from = offsets[rank]!;
-      if (offsets[rank + 1]! - from !== length) continue;
-      let i = 0;
-      while (i < length && bytes[from + i] === text.charCodeAt(start + i)) i++;
-      if (i === length) return rank;
-    }
-  }
-
-  /** The rank of the scratch bytes [start, end), or -1. */
-  #find(start: number, end: number): number {
+  /** The rank of the scratch bytes [start, end) (their hash given), or -1. */
+  #find(start: number, end: number, hash: number): number {
     const slots = this.#slots;
     const offsets = this.#offsets;
     const bytes = this.#bytes;
     const key = this.#piece;
     const length = end - start;
-    for (let slot = hashBytes(key, start, end) & this.#mask; ; slot = (slot + 1) & this.#mask) {
+    for (let slot = hash & this.#mask; ; slot = (slot + 1) & this.#mask) {
       const entry = slots[slot]!;
       if (entry === 0) return -1;
       const rank = entry - 1;
@@ -294,7 +261,9 @@ export class BytePairEncoder {
   /** The rank of parts i and i + 1 joined, or NONE. */
   #pairRank(i: number, parts: number): number {
     if (i + 2 >= parts) return NONE;
-    const rank = this.#find(this.#starts[i]!, this.#starts[i + 2]!);
+    const from = this.#starts[i]!;
+    const to = this.#starts[i + 2]!;
+    const rank = this.#find(from, to, hashBytes(this.#piece, from, to));
     return rank < 0 ? NONE : rank;
   }
 
@@ -322,7 +291,9 @@ export class BytePairEncoder {
       pairs[at] = this.#pairRank(at, parts);
       if (at > 0) pairs[at - 1] = this.#pairRank(at - 1, parts);
     }
-    if (out) for (let i = 0; i + 1 < parts; i++) out.push(this.#find(starts[i]!, starts[i + 1]!));
+    if (out) {
+      for (let i = 0; i + 1 < parts; i++) out.push(this.#find(starts[i]!, starts[i + 1]!, hashBytes(this.#piece, starts[i]!, starts[i + 1]!)));
+    }
     return parts - 1;
   }
 }
