@@ -80,6 +80,9 @@ bench-replay-pacing: build ## How closely replayed streams follow their recorded
 bench-stalled-readers: build ## RSS with 200 paused readers of 4,000-token streams, and after they leave (BENCH_ARGS="--main other/dist/src/main.js" compares a build)
 	node dist/bench/stalled-readers.js $(BENCH_ARGS)
 
+bench-idle-memory: build ## Idle RSS of the simulator at 1, 2 and 4 front-end threads, and per added thread (part of bench)
+	node dist/bench/idle-memory.js $(BENCH_ARGS)
+
 bench-stream-scheduling: build ## Pacing of 1,000 and 5,000 concurrent latency-paced streams
 	node dist/bench/stream-scheduling.js
 
@@ -100,4 +103,4 @@ docker-run: ## Run the image on DOCKER_PORT with the settings from the shell and
 deploy-aca: ## Deploy to Azure Container Apps with the settings from .env (needs az; see README)
 	scripts/deploy-aca.sh
 
-.PHONY: help install-requirements build run run-simulated-api test lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stalled-readers bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca
+.PHONY: help install-requirements build run run-simulated-api test lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stalled-readers bench-idle-memory bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca

@@ -19,7 +19,7 @@ import { mainHandlers, type MainState, type Threads } from './process/handlers.j
 import { loadRecordings, Recorder } from './process/recordings.js';
 import { loadEnvFile } from './process/env-file.js';
 import { createLog } from './log.js';
-import { loadTiktokenCache } from './process/tiktoken-cache.js';
+import { processRankTables } from './process/tiktoken-cache.js';
 import { prepareExtension } from './process/extension-load.js';
 
 interface DeploymentConfig {
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const log = createLog(settings.logLevel);
   const deploymentConfig = readDeploymentConfig(settings);
   // Read and verified here, once: a missing or altered file stops the start, not a thread later.
-  const rankTables = settings.tiktokenCacheDir ? loadTiktokenCache(settings.tiktokenCacheDir) : undefined;
+  const rankTables = processRankTables(settings.tiktokenCacheDir);
   // Found (and a TypeScript one bundled) here, once; every thread then loads and initialises it.
   const extension = settings.extensionPath ? await prepareExtension(settings.extensionPath) : undefined;
   const deployments = deploymentConfig?.deployments ?? defaultDeployments();
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
         `deployments: ${deploymentCount} ${deploymentConfig ? `from ${deploymentConfig.source}` : 'built-in'}` +
         `${settings.allowUndefinedDeployments ? ', undefined names allowed' : ''}`,
       ...(extension ? [`Extension: ${extension.name} (${extension.source})`] : []),
-      ...(rankTables ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
+      ...(settings.tiktokenCacheDir ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
       ...(recordings ? [`Recordings: ${recordings.entries.length} interaction(s) in ${resolve(settings.recordingDir)}${recorder ? `, autosave ${recorder.autosave ? 'on' : 'off'}` : ''}`] : []),
       '',
     ].join('\n'),

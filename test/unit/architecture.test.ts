@@ -96,7 +96,8 @@ interface Rule {
   readonly forbidden: (to: string) => boolean;
 }
 
-const CORE_PACKAGES = new Set(['node:crypto', 'js-yaml', 'js-tiktoken']);
+// node:module: createRequire only, to load js-tiktoken's rank data on demand (core/tokens/tokenizer.ts).
+const CORE_PACKAGES = new Set(['node:crypto', 'node:module', 'js-yaml', 'js-tiktoken']);
 const inCore = under('src/core/');
 const inProtocol = under('src/protocol/');
 const inFrontEnd = under('src/front-end/');
