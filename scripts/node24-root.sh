@@ -21,7 +21,10 @@ NODE_MAJOR=24
 NPM_MAJOR=11
 SUITE=trixie
 # Debian packages in the root beyond minbase. Add a name and the next call installs it.
-PACKAGES=(make)
+PACKAGES=(make wrk)
+# Test clients at their newest versions on this run where the newest needs Node 22+; the lock keeps
+# the newest that runs on Node 20 (docs/node-versions.md). Installed over the lock's versions.
+NEWER_ON_NODE24=(openai@^7.59.0)
 
 checkout=$(cd "$(dirname "$0")/.." && pwd)
 root=${NODE24_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/aoai-simulated-api/node$NODE_MAJOR-$SUITE}
@@ -113,17 +116,25 @@ node_version=$(in_root node -v)
 # The project's dependencies, installed by Node 24's npm into the root. It runs here on the host,
 # where this machine's npm configuration (registry, CA) applies; native add-ons build against
 # Node 24's headers. Installed again only when package.json, the lock or packages/ change.
-deps_hash=$( (cd "$checkout" && cat package.json package-lock.json && find packages -type f | LC_ALL=C sort | xargs cat) \
-  | sha256sum | cut -d' ' -f1)
+deps_hash=$( (cd "$checkout" && echo "${NEWER_ON_NODE24[*]}" && cat package.json package-lock.json \
+  && find packages -type f | LC_ALL=C sort | xargs cat) | sha256sum | cut -d' ' -f1)
 if ! stamp_matches deps "$node_version $deps_hash"; then
   say "npm ci with Node.js $node_version into the root (the host's node_modules is left alone)"
   rm -rf "$root/deps"
   mkdir -p "$root/deps"
   cp "$checkout/package.json" "$checkout/package-lock.json" "$root/deps/"
   cp -r "$checkout/packages" "$root/deps/"
-  (cd "$root/deps" && PATH="$root/opt/node/bin:$PATH" npm_config_nodedir="$root/opt/node" \
-    "$root/opt/node/bin/node" "$root/usr/local/lib/node_modules/npm/bin/npm-cli.js" ci --no-audit --no-fund \
-    --globalconfig "$(npm config get globalconfig)" --loglevel=error)
+  npm24() {
+    (cd "$root/deps" && PATH="$root/opt/node/bin:$PATH" npm_config_nodedir="$root/opt/node" \
+      "$root/opt/node/bin/node" "$root/usr/local/lib/node_modules/npm/bin/npm-cli.js" "$@" --no-audit --no-fund \
+      --globalconfig "$globalconfig" --loglevel=error)
+  }
+  globalconfig=$(npm config get globalconfig)
+  npm24 ci
+  if [ ${#NEWER_ON_NODE24[@]} -gt 0 ]; then
+    say "newer test clients on Node 24: ${NEWER_ON_NODE24[*]}"
+    npm24 install --no-save "${NEWER_ON_NODE24[@]}"
+  fi
   stamp deps "$node_version $deps_hash"
 fi
 # Newer than package.json, so that `make` in the root sees its dependencies as installed.
