@@ -42,6 +42,10 @@ if [ "$(uname -s)" != Linux ] || [ "$(id -u)" != 0 ]; then
   printf 'node24-root: needs Linux and root (debootstrap, chroot, mount); this is %s as uid %s\n' "$(uname -s)" "$(id -u)" >&2
   exit 3
 fi
+if ! unshare --mount true 2>/dev/null; then
+  echo 'node24-root: cannot make a mount namespace here (unshare --mount; a container without CAP_SYS_ADMIN?)' >&2
+  exit 3
+fi
 
 # ---- the root, built or updated under a lock (two calls at once wait for each other)
 mkdir -p "$(dirname "$root")"
