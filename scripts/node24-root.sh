@@ -70,8 +70,9 @@ in_root() {
       mount --bind "$root/deps/node_modules" "$root$checkout/node_modules"
     fi
     cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
-    exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
-      PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin "$@"
+    # The environment of the caller (PORT, CI, SIMULATOR_* …) less what names host paths.
+    exec chroot "$root" /usr/bin/env -u TMPDIR -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS -u XDG_CACHE_HOME \
+      HOME=/root PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin "$@"
   ' in_root "$root" "$checkout" "${with_checkout:-0}" "$@"
 }
 
