@@ -46,10 +46,11 @@ run: build ## Start the simulator (generate mode, port 8000; prints the API key)
 
 run-simulated-api: run ## Alias of run (the Python simulator's name)
 
-# `make test` runs the suite twice, on this machine's Node and on Node 24 in a Debian 13 root
+# `make test` lints, then runs the suite twice, on this machine's Node and on Node 24 in a Debian 13 root
 # (scripts/node24-root.sh), both always, and fails if either does. Where the root cannot be made
 # (not Linux, not root) that run is skipped with a line saying so, except in CI.
-test: install-requirements ## Run the whole test suite on this machine's Node, then on Node 24 / Debian 13 (builds first)
+test: install-requirements ## Lint, then run the whole test suite on this machine's Node and on Node 24 / Debian 13 (builds first)
+	npm run lint
 	@host=passed; root=passed; \
 	echo "make test: the suite on this machine's Node.js $$(node -v)"; \
 	npx vitest run || host=FAILED; \
@@ -65,6 +66,9 @@ test-node: install-requirements ## Run the whole test suite on this machine's No
 test-node24: ## Run the whole test suite on Node 24 in a Debian 13 root only (Linux, root; the root is cached in ~/.cache)
 	scripts/node24-root.sh test
 
+lint: install-requirements ## ESLint: typescript-eslint, import cycles and the dependency rules (docs/architecture.md)
+	npm run lint
+
 typecheck: install-requirements ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
@@ -76,6 +80,9 @@ bench-throughput: build ## Non-streaming chat against a bare uWebSockets.js serv
 
 bench-extension-hooks: build ## Chat throughput with no extension, an empty one, a no-op request hook, a no-op response hook (same run)
 	node dist/bench/extension-hooks.js $(BENCH_ARGS)
+
+bench-micro: build ## Micro-benchmarks: our BPE vs js-tiktoken, native vs JS router, auth compare (ratios in one run; ~30 s)
+	node dist/bench/micro/run.js $(BENCH_ARGS)
 
 bench-pool-threshold: build ## Measure when handing a request to the worker pool pays
 	node dist/bench/pool-threshold.js
@@ -106,4 +113,4 @@ docker-run: ## Run the image on DOCKER_PORT with the settings from the shell and
 deploy-aca: ## Deploy to Azure Container Apps with the settings from .env (needs az; see README)
 	scripts/deploy-aca.sh
 
-.PHONY: help install-requirements build run run-simulated-api test test-node test-node24 typecheck bench bench-throughput bench-extension-hooks bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca
+.PHONY: help install-requirements build run run-simulated-api test test-node test-node24 lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca

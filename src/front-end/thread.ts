@@ -3,19 +3,18 @@
  * connections over every thread listening with SO_REUSEPORT). Started by the cluster in main.
  */
 import { pathToFileURL } from 'node:url';
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
 import { DeploymentRegistry, deploymentsFrom } from '../core/config/deployments.js';
 import { Router } from '../core/wire/router.js';
-import type { Settings } from '../core/config/settings.js';
-import { useRankTables, type RankTables } from '../core/tokens/tokenizer.js';
+import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
 import { ApiKeyAuth } from './http/auth.js';
 import { createLog } from '../log.js';
 import { errors } from '../core/errors.js';
 import { DeploymentLimiter, type LimitSpec } from '../core/limits/rate-limits.js';
 import { entryOf, type ReplayEntry } from '../core/recording/recording-file.js';
-import type { FrontEndMessage, MainMessage } from '../protocol/messages.js';
+import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension } from '../protocol/messages.js';
 import { applyConfigPatch, configJson, ConfigPatchError, type RuntimeConfig } from '../core/config/runtime-config.js';
 import { readBody } from './http/body.js';
 import { exchange, fault, handleRoute, handleUnmatched, reject, type Pipeline } from './pipeline/pipeline.js';
@@ -23,34 +22,12 @@ import { handleRecordReplay, type RecordReplay } from './pipeline/record-replay.
 import { sendError, sendJson } from './http/respond.js';
 import { PoolClient } from './pool-client.js';
 import type { Exchange } from './http/exchange.js';
-import { Replies } from '../protocol/replies.js';
+import { Asks, MAIN } from '../protocol/ask.js';
 import { Scheduler } from './scheduler.js';
 import { ThreadStats } from '../protocol/stats.js';
 import { apiRoutes, healthRoute, routes } from '../core/wire/routes.js';
-import type { PreparedExtension } from '../process/extension-load.js';
 import { deploymentLimiter } from './extensions/api-object.js';
 import { loadExtension } from './extensions/runtime.js';
-
-export interface FrontEndData {
-  readonly index: number;
-  /** The runtime configuration in force when the thread starts (a restarted thread gets the latest). */
-  readonly runtime: RuntimeConfig;
-  /** Window memory per rate-limited deployment, shared with every thread. */
-  readonly limits: Readonly<Record<string, LimitSpec>>;
-  /** Record and replay modes: every recording found at start. */
-  readonly replayEntries: readonly ReplayEntry[];
-  readonly settings: Settings;
-  readonly apiKey: string;
-  readonly port: number;
-  readonly poolPort: MessagePort | undefined;
-  /** `TIKTOKEN_CACHE_DIR`'s tables, read and verified by main; undefined: the bundled ones. */
-  readonly rankTables: RankTables | undefined;
-  /** EXTENSION_PATH's module, prepared (TypeScript bundled) by main. */
-  readonly extension: PreparedExtension | undefined;
-  /** Extensions: asks main for rate-limit windows shared by every thread. */
-  readonly windowPort: MessagePort | undefined;
-}
-
 
 const data = workerData as FrontEndData;
 const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
@@ -61,7 +38,9 @@ function limitersFrom(specs: Readonly<Record<string, LimitSpec>>): Map<string, D
 }
 
 const threadStats = new ThreadStats();
-const stats = new Replies<string>();
+/** Main answers within its own wait for every thread (process/handlers.ts, 10 s) plus a margin. */
+const MAIN_ANSWER_TIMEOUT_MS = 15_000;
+const stats = new Asks<string>(MAIN_ANSWER_TIMEOUT_MS);
 
 /** What `PATCH /++/config` may change; main sends every new version to every thread. */
 let runtime: RuntimeConfig = data.runtime;
@@ -102,8 +81,8 @@ const recordReplay: RecordReplay = {
   ext: undefined,
 };
 
-const saves = new Replies<{ files: number; error: string | undefined }>();
-const patches = new Replies<string | undefined>();
+const saves = new Asks<{ files: number; error: string | undefined }>(MAIN_ANSWER_TIMEOUT_MS);
+const patches = new Asks<string | undefined>(MAIN_ANSWER_TIMEOUT_MS);
 
 /** The management routes' common start: the exchange, or a 401 and undefined. */
 function authorized(res: uWS.HttpResponse, req: uWS.HttpRequest): Exchange | undefined {
@@ -146,9 +125,12 @@ app.post('/++/save-recordings', (res, req) => {
   if (!ex) return;
   res.onData(() => {}); // the body, if any, is not used
   if (data.settings.mode !== 'record') return sendError(ex, errors.notRecording());
-  const id = saves.expect(({ files, error }) =>
-    error ? sendError(ex, errors.internal(`saving recordings failed: ${error}`)) : sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files })),
-  );
+  const id = saves.ask([MAIN], (outcome) => {
+    if (!outcome.ok) return sendError(ex, errors.unavailable(outcome.reason));
+    const { files, error } = outcome.answers[0]!;
+    if (error) sendError(ex, errors.internal(`saving recordings failed: ${error}`));
+    else sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files }));
+  });
   post({ type: 'save', id });
 });
 app.get('/++/config', (res, req) => {
@@ -158,7 +140,7 @@ app.get('/++/config', (res, req) => {
 app.get('/++/stats', (res, req) => {
   const ex = authorized(res, req);
   if (!ex) return;
-  const id = stats.expect((json) => sendJson(ex, 200, json));
+  const id = stats.ask([MAIN], (outcome) => (outcome.ok ? sendJson(ex, 200, outcome.answers[0]!) : sendError(ex, errors.unavailable(outcome.reason))));
   post({ type: 'stats-request', id, reset: new URLSearchParams(ex.query).get('reset') === 'true' });
 });
 app.patch('/++/config', (res, req) => {
@@ -174,9 +156,12 @@ app.patch('/++/config', (res, req) => {
         return sendError(ex, errors.invalidJson());
       }
       applyConfigPatch(runtime, patch); // a bad value is refused here, before any thread changes
-      const id = patches.expect((error) =>
-        error ? sendError(ex, errors.badConfigPatch(error)) : sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured)),
-      );
+      const id = patches.ask([MAIN], (outcome) => {
+        if (!outcome.ok) return sendError(ex, errors.unavailable(outcome.reason));
+        const error = outcome.answers[0];
+        if (error) sendError(ex, errors.badConfigPatch(error));
+        else sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured));
+      });
       post({ type: 'config-patch', id, patch });
     } catch (err) {
       if (err instanceof ConfigPatchError) return sendError(ex, errors.badConfigPatch(err.message));
@@ -203,42 +188,51 @@ if (extensionLoaded) app.listen(data.settings.host, data.port, (socket) => {
   post({ type: 'listening', port: uWS.us_socket_local_port(socket) });
 });
 
-parentPort!.on('message', (message: MainMessage) => {
-  if (message.type === 'config') {
+/** Stop accepting, close every open connection, and let the thread's loop run dry: a worker
+ * terminated with uWS sockets still open aborts the whole process. */
+function shutdown(): void {
+  if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+  (app as unknown as { close(): void }).close(); // in the binary, missing from its typings
+  pool?.close();
+  stats.close('the thread is shutting down');
+  saves.close('the thread is shutting down');
+  patches.close('the thread is shutting down');
+  parentPort!.close();
+}
+
+/**
+ * Test hook, off unless SIMULATOR_TEST_EXIT_ON_FOREIGN_CONFIG=1 (test/e2e/thread-exit.test.ts): a
+ * thread that receives a configuration change it did not ask for shuts down instead of applying
+ * it, so a test can make a thread exit while main waits for every thread during a PATCH.
+ */
+const EXIT_ON_FOREIGN_CONFIG = process.env.SIMULATOR_TEST_EXIT_ON_FOREIGN_CONFIG === '1';
+
+/** Main's messages, one handler each (the compiler refuses a missing one). */
+const onMain = {
+  config: (message) => {
+    if (EXIT_ON_FOREIGN_CONFIG && patches.pending === 0) return shutdown();
     runtime = message.config;
     pipeline.deployments = new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments);
     pipeline.limiters = recordReplay.limiters = limitersFrom(message.limits);
     post({ type: 'config-applied', version: message.version });
-    return;
-  }
-  if (message.type === 'stats') {
-    post({ type: 'stats-snapshot', id: message.id, snapshot: threadStats.snapshot(message.reset) });
-    return;
-  }
-  if (message.type === 'flush') {
-    post({ type: 'flushed', id: message.id });
-    return;
-  }
-  if (message.type === 'stats-result') {
-    stats.settle(message.id, message.json);
-    return;
-  }
-  if (message.type === 'config-patched') {
-    patches.settle(message.id, message.error);
-    return;
-  }
-  if (message.type === 'replay-entry') {
+  },
+  stats: (message) => post({ type: 'stats-snapshot', id: message.id, snapshot: threadStats.snapshot(message.reset) }),
+  flush: (message) => post({ type: 'flushed', id: message.id }),
+  'stats-result': (message) => (message.unavailable !== undefined ? stats.fail(message.id, message.unavailable) : stats.answer(message.id, MAIN, message.json)),
+  'config-patched': (message) =>
+    message.unavailable !== undefined ? patches.fail(message.id, message.unavailable) : patches.answer(message.id, MAIN, message.error),
+  'replay-entry': (message) => {
     index.set(message.entry.key, message.entry);
-    return;
+  },
+  saved: (message) =>
+    message.unavailable !== undefined ? saves.fail(message.id, message.unavailable) : saves.answer(message.id, MAIN, { files: message.files, error: message.error }),
+  shutdown,
+} satisfies Handlers<MainMessage>;
+
+parentPort!.on('message', (message: MainMessage) => {
+  try {
+    dispatch(onMain, message, undefined);
+  } catch (err) {
+    log.error(`handling main's "${message.type}" message failed: ${(err as Error)?.stack ?? String(err)}`);
   }
-  if (message.type === 'saved') {
-    saves.settle(message.id, { files: message.files, error: message.error });
-    return;
-  }
-  // Stop accepting, close every open connection, and let the thread's loop run dry: a worker
-  // terminated with uWS sockets still open aborts the whole process.
-  if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-  (app as unknown as { close(): void }).close(); // in the binary, missing from its typings
-  pool?.close();
-  parentPort!.close();
 });

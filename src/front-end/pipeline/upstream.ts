@@ -32,9 +32,9 @@ const DROP_UPSTREAM = new Set([
 ]);
 /** Query parameters that can carry credentials: kept out of the recorded URI. */
 const SECRET_QUERY = /(^|&)(api-key|subscription-key|sig|code)=[^&]*/gi;
-/** Request bodies longer than this are recorded as null, with their hash (facts §5.4). */
+/** Request bodies longer than this are recorded as null, with their hash (python-compatibility.md §4.3). */
 const MAX_RECORDED_BODY = 1024;
-/** Request headers kept in a recording (facts §5.2): enough to explain the body, nothing secret. */
+/** Request headers kept in a recording (python-compatibility.md §4.1): enough to explain the body, nothing secret. */
 const RECORDED_REQUEST_HEADERS = ['content-type', 'accept'];
 
 const isText = (contentType: string): boolean => /json|text|event-stream|xml|yaml|urlencoded/i.test(contentType);
@@ -50,7 +50,7 @@ function responseHeaders(raw: http.IncomingHttpHeaders): [string, string][] {
 
 const toMap = (pairs: HeaderList): HeaderMap => Object.fromEntries(pairs.map(([n, v]) => [n, [v]]));
 
-/** The Python simulator's Operation-Name values (facts §1.1); it had none for the others. */
+/** The Python simulator's Operation-Name values (python-compatibility.md §2); it had none for the others. */
 const PYTHON_OPERATION_NAME: Partial<Record<Operation, string>> = {
   chat: 'chat_completions',
   completions: 'completions',
@@ -59,7 +59,7 @@ const PYTHON_OPERATION_NAME: Partial<Record<Operation, string>> = {
 };
 const TOKEN_LIMITED = new Set(['chat_completions', 'completions', 'embeddings']);
 
-/** What the Python simulator records as context (facts §1.1), from the path and the answer's usage. */
+/** What the Python simulator records as context (python-compatibility.md §2), from the path and the answer's usage. */
 function contextValues(path: string, body: string): Record<string, unknown> {
   const target = deploymentOperation(path);
   const values: Record<string, unknown> = {};
@@ -206,7 +206,7 @@ export function forward(
 }
 
 /**
- * A recorded interaction in the Python simulator's format (facts §5): the request as the client
+ * A recorded interaction in the Python simulator's format (python-compatibility.md §4): the request as the client
  * sent it (path and query, without credentials) under `origin`, and the answer.
  */
 export function interactionOf(
