@@ -21,6 +21,7 @@ import { loadEnvFile } from './process/env-file.js';
 import { createLog } from './log.js';
 import { processRankTables } from './process/tiktoken-cache.js';
 import { prepareExtension } from './process/extension-load.js';
+import { uwsProblem } from 'uWebSockets.js/build';
 
 interface DeploymentConfig {
   readonly text: string;
@@ -41,15 +42,10 @@ function readDeploymentConfig(settings: Settings): DeploymentConfig | undefined 
   return { text, source, deployments: parseDeploymentConfig(text, source) };
 }
 
-/** The uWebSockets.js build we depend on ships native binaries for these Node ABIs only. */
-const SUPPORTED_NODE_ABIS: Readonly<Record<string, string>> = { '93': '16', '108': '18', '115': '20' };
-
 async function main(): Promise<void> {
-  if (!(process.versions.modules in SUPPORTED_NODE_ABIS)) {
-    throw new StartupError(
-      `Node.js ${process.versions.node} is not supported: the uWebSockets.js build has native binaries for Node ${Object.values(SUPPORTED_NODE_ABIS).join(', ')} only (use Node 20)`,
-    );
-  }
+  // Which uWebSockets.js build loads on this Node.js and C library (packages/uWebSockets.js).
+  const uwsUnavailable = uwsProblem();
+  if (uwsUnavailable) throw new StartupError(uwsUnavailable);
   loadEnvFile();
   const settings = parseSettings(process.env, availableParallelism());
   const log = createLog(settings.logLevel);
