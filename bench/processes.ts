@@ -8,6 +8,7 @@ export const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta
 
 export interface Server {
   readonly port: number;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +39,7 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   });
   return {
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -55,9 +57,10 @@ export const NO_LATENCY: Readonly<Record<string, string>> = Object.fromEntries(
   ]),
 );
 
-export async function startSimulator(env: Record<string, string>): Promise<Server> {
+/** `main`: another build's `dist/src/main.js` (before/after comparisons); this one by default. */
+export async function startSimulator(env: Record<string, string>, main = SIMULATOR_MAIN): Promise<Server> {
   const port = await freePort();
-  return startProcess([SIMULATOR_MAIN], { LOG_LEVEL: 'warn', ...NO_LATENCY, ...env, PORT: String(port) }, /listening on/, port);
+  return startProcess([main], { LOG_LEVEL: 'warn', ...NO_LATENCY, ...env, PORT: String(port) }, /listening on/, port);
 }
 
 export async function startBareServer(threads: number, responseFile: string): Promise<Server> {

@@ -27,7 +27,8 @@ const FILL: GenerateOptions = { answerLength: 'fill' };
 function json(op: Operation, body: unknown, dep: Deployment, options: GenerateOptions = FILL): any {
   const answer = generate(op, body, dep, options);
   if (answer.kind !== 'json') throw new Error(`expected json, got ${answer.kind}: ${JSON.stringify(answer)}`);
-  const parsed = JSON.parse((answer as JsonAnswer).body);
+  const text = (answer as JsonAnswer).body;
+  const parsed = JSON.parse(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'));
   return Object.assign(parsed, { __answer: answer });
 }
 
@@ -412,6 +413,17 @@ describe('embeddings', () => {
       decoded.forEach((x, i) => expect(Math.abs(x - floats[i]!)).toBeLessThan(1e-6));
       const viaArray = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
       expect(Array.from(viaArray)).toEqual(decoded);
+    }
+  });
+
+  it('a batch of 150 inputs (indices of 1–3 digits, repeats served from the cache) is exact JSON, in order', () => {
+    const input = Array.from({ length: 150 }, (_, i) => `batch item ${i % 40} ünïcödé`);
+    for (const encoding_format of ['float', 'base64'] as const) {
+      const r = json('embeddings', { input, dimensions: 8, encoding_format }, small);
+      expect(r.data.map((d: any) => d.index)).toEqual(input.map((_, i) => i));
+      expect(r.data[41].embedding).toEqual(r.data[1].embedding);
+      expect(r.data[42].embedding).not.toEqual(r.data[1].embedding);
+      expect(r.usage.prompt_tokens).toBe(input.reduce((n, t) => n + getEncoding('cl100k_base').count(t), 0));
     }
   });
 

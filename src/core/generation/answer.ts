@@ -17,7 +17,8 @@ export interface Metered {
 /** A whole answer at once: JSON unless `contentType` says otherwise (audio's text formats). */
 export interface JsonAnswer extends Metered {
   readonly kind: 'json';
-  readonly body: string;
+  /** Text, or bytes where the answer is large and built as bytes (embeddings: no UTF-8 pass on the way out). */
+  readonly body: string | Uint8Array;
   readonly contentType?: string;
 }
 
