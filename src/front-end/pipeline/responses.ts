@@ -99,7 +99,7 @@ function create(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, target:
     headers = charged.headers;
   }
   // A background response is answered at once (queued); the others after their latency.
-  const send = (): void => (req.background ? sendJson(ex, 200, answer.kind === 'json' ? answer.body : '', headers) : write(ctx, ex, answer, headers, 'responses'));
+  const send = (): void => (req.background && answer.kind === 'json' ? ex.sink.whole(ex, 200, 'application/json', answer.body, headers) : write(ctx, ex, answer, headers, 'responses'));
   if (!record) return send();
   // Guard point: the store's promise.
   ctx.responses.put(record).then(guard(ctx.log, ex, send), (err: unknown) => storeFailed(ex, err));
