@@ -10,7 +10,11 @@ import { corpusFor } from './lorem.js';
 import { countChatPrompt, countTools } from './prompt-tokens.js';
 import { validateChat, type ChatRequest } from './requests.js';
 import { SSE_DONE, sseEvent } from './sse.js';
-import { getEncoding } from '../tokens/tokenizer.js';
+import { getEncoding, type Encoding } from '../tokens/tokenizer.js';
+import { DEFAULT_AGENT_POLICY } from './agent-policy.js';
+import { planToolTurn, toolChoiceJson, toolRequest, toolStreamEvents, type ToolTurn } from './tools.js';
+import { structuredSchema, structuredText } from './structured.js';
+import { tokenPieces } from './pieces.js';
 
 export const SYSTEM_FINGERPRINT = 'fp_aoaisim';
 
@@ -28,7 +32,12 @@ export function generateChat(body: unknown, deployment: Deployment, options: Gen
   const req = validateChat(body);
   const model = deployment.model;
   const encoding = getEncoding(model.encoding);
-  const promptTokens = countChatPrompt(req.messages, model, encoding) + countTools(req.tools, encoding);
+  // Tools and response_format are checked before anything is counted, as the service does.
+  const policy = options.agent ?? DEFAULT_AGENT_POLICY;
+  const tools = toolRequest(req as unknown as Record<string, unknown>, policy);
+  const format = structuredSchema(req as unknown as Record<string, unknown>, req.messages, policy);
+  const promptTokens =
+    countChatPrompt(req.messages, model, encoding) + countTools(req.tools, encoding) + countTools(req.functions, encoding) + (format ? countTools([format.schema], encoding) : 0);
   const { limit } = requestedLimit(req, deployment);
   if (promptTokens + (limit ?? 0) > model.contextWindow) {
     fail(errors.contextLengthExceeded(model.contextWindow, promptTokens, limit, 'messages'));
@@ -36,11 +45,18 @@ export function generateChat(body: unknown, deployment: Deployment, options: Gen
   const n = req.n ?? 1;
   checkAnswerBudget(n, limit ?? model.maxOutputTokens, 'n');
   const cap = Math.min(model.maxOutputTokens, model.contextWindow - promptTokens);
-  const choices = generateChoices(corpusFor(encoding), n, limit, cap, options.answerLength);
-  const completionTokens = totalTokens(choices);
   const id = randomId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
   const meta = { id, created, model: model.name };
+  const turn = planToolTurn(tools, req.messages, policy, encoding, Math.min(limit ?? cap, cap));
+  if (turn) {
+    const turns = [turn, ...Array.from({ length: n - 1 }, () => planToolTurn(tools, req.messages, policy, encoding, Math.min(limit ?? cap, cap))!)];
+    return toolAnswer(meta, turns, promptTokens, req.stream === true, req.stream_options?.include_usage === true);
+  }
+  const choices = format
+    ? Array.from({ length: n }, () => structuredChoice(structuredText(format), encoding, Math.min(limit ?? cap, cap)))
+    : generateChoices(corpusFor(encoding), n, limit, cap, options.answerLength);
+  const completionTokens = totalTokens(choices);
   if (req.stream) {
     return { kind: 'stream', promptTokens, completionTokens, choices: choices.length, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true) };
   }
@@ -69,10 +85,21 @@ interface StreamMeta {
  * choice, one event per token, a finish event per choice, the usage event when asked for, [DONE].
  * Every chunk shares one id. Only the token text is serialised per event; the rest is a template.
  */
-function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean) {
+/** How every chunk of a stream is framed: one choice's JSON inside the stream's shared fields. */
+function streamFrame(meta: StreamMeta, includeUsage: boolean) {
   const usageNull = includeUsage ? ',"usage":null' : '';
   const suffix = `],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk","system_fingerprint":"${SYSTEM_FINGERPRINT}"${usageNull}}\n\n`;
   const chunk = (choice: string): string => `data: {"choices":[${choice}${suffix}`;
+  const usage = (promptTokens: number, completionTokens: number): string =>
+    sseEvent(
+      `{"choices":[],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk",` +
+        `"system_fingerprint":"${SYSTEM_FINGERPRINT}","usage":${usageJson(promptTokens, completionTokens)}}`,
+    );
+  return { suffix, chunk, usage };
+}
+
+function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean) {
+  const { suffix, chunk, usage } = streamFrame(meta, includeUsage);
   const head = [
     PROMPT_FILTER_EVENT,
     ...choices.map((_, i) =>
@@ -86,14 +113,37 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
   const tail = choices.map((c, i) =>
     chunk(`{"content_filter_results":{},"delta":{},"finish_reason":"${c.finishReason}","index":${i},"logprobs":null}`),
   );
-  if (includeUsage) {
-    tail.push(
-      sseEvent(
-        `{"choices":[],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk",` +
-          `"system_fingerprint":"${SYSTEM_FINGERPRINT}","usage":${usageJson(promptTokens, totalTokens(choices))}}`,
-      ),
-    );
-  }
+  if (includeUsage) tail.push(usage(promptTokens, totalTokens(choices)));
   tail.push(SSE_DONE);
   return { head, tokens, tail };
+}
+
+// ---- Tools and structured outputs (tools.ts, structured.ts) ------------------------------------
+
+/** A structured answer as a choice: its tokens as the tokenizer splits them, cut at the limit. */
+function structuredChoice(json: string, encoding: Encoding, bound: number): Choice {
+  const pieces = tokenPieces(json, encoding, bound);
+  return { text: pieces.text, count: pieces.count, tokens: pieces.tokens, finishReason: pieces.truncated ? 'length' : 'stop' };
+}
+
+function toolAnswer(meta: StreamMeta, turns: readonly ToolTurn[], promptTokens: number, stream: boolean, includeUsage: boolean): Answer {
+  const completionTokens = turns.reduce((sum, t) => sum + t.completionTokens, 0);
+  if (!stream) {
+    const body =
+      `{"choices":[${turns.map((t, i) => toolChoiceJson(t, i, CONTENT_FILTER_JSON)).join(',')}],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}",` +
+      `"object":"chat.completion","prompt_filter_results":${PROMPT_FILTER_JSON},"system_fingerprint":"${SYSTEM_FINGERPRINT}",` +
+      `"usage":${usageJson(promptTokens, completionTokens)}}`;
+    return { kind: 'json', body, promptTokens, completionTokens };
+  }
+  const { chunk, usage } = streamFrame(meta, includeUsage);
+  const events = turns.map((t, i) => toolStreamEvents(t, i, chunk));
+  // Choices take turns, one event each, as text choices do.
+  const tokens: string[] = [];
+  for (let k = 0, longest = Math.max(...events.map((e) => e.rest.length)); k < longest; k++) {
+    for (const e of events) if (k < e.rest.length) tokens.push(e.rest[k]!);
+  }
+  const tail = events.map((e) => e.finish);
+  if (includeUsage) tail.push(usage(promptTokens, completionTokens));
+  tail.push(SSE_DONE);
+  return { kind: 'stream', promptTokens, completionTokens, choices: turns.length, head: [PROMPT_FILTER_EVENT, ...events.map((e) => e.first)], tokens, tail };
 }

@@ -3,6 +3,7 @@
  * thread and inside a pool worker, so both paths answer identically.
  */
 import type { Answer } from './answer.js';
+import type { AgentPolicy } from './agent-policy.js';
 import type { AnswerLength } from './choices.js';
 import { generateTranscription, generateTranslation } from './audio.js';
 import { generateChat } from './chat.js';
@@ -15,6 +16,10 @@ import type { Operation } from '../models.js';
 
 export interface GenerateOptions {
   readonly answerLength: AnswerLength;
+  /** Tool and structured-output behaviour (agent-policy.ts); the defaults when absent. */
+  readonly agent?: AgentPolicy;
+  /** Images: the simulator's own origin (`http://host:port`), for `url` answers. */
+  readonly origin?: string;
 }
 
 export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = Object.freeze({ answerLength: 'natural' });
