@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     latency: settings.latency,
     allowUndefinedDeployments: settings.allowUndefinedDeployments,
     deployments: deploymentSettings(deployments),
+    agent: settings.agent,
   };
   // Questions put to every thread: has it applied a configuration, its statistics, has it sent
   // every recording.

@@ -10,6 +10,7 @@ import { Router } from '../core/wire/router.js';
 import type { Settings } from '../core/config/settings.js';
 import { useRankTables, type RankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
+import type { AgentPolicy } from '../core/generation/agent-policy.js';
 import { ApiKeyAuth } from './http/auth.js';
 import { createLog } from '../log.js';
 import { errors } from '../core/errors.js';
@@ -69,7 +70,7 @@ let runtime: RuntimeConfig = data.runtime;
 const pipeline: Pipeline = {
   settings: data.settings,
   router: new Router(routes),
-  auth: new ApiKeyAuth(data.apiKey),
+  auth: new ApiKeyAuth(data.apiKey, data.settings.entra),
   deployments: new DeploymentRegistry(deploymentsFrom(data.runtime.deployments), data.runtime.allowUndefinedDeployments),
   pool,
   scheduler: new Scheduler(
@@ -79,10 +80,15 @@ const pipeline: Pipeline = {
   recordOverhead: (ms) => threadStats.recordOverhead(ms),
   latency: () => runtime.latency,
   limiters: limitersFrom(data.limits),
-  generateOptions: { answerLength: data.settings.answerLength },
+  generateOptions: { answerLength: data.settings.answerLength, agent: agentPolicy(data.runtime) },
   log,
   ext: undefined,
 };
+
+/** The tool / structured-output policy in force (`/++/config`'s `agent`, else the settings'). */
+function agentPolicy(config: RuntimeConfig): AgentPolicy {
+  return config.agent ?? data.settings.agent;
+}
 
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
 const index = new Map<string, ReplayEntry>(data.replayEntries.map((e) => [e.key, e]));
@@ -109,7 +115,7 @@ const patches = new Replies<string | undefined>();
 function authorized(res: uWS.HttpResponse, req: uWS.HttpRequest): Exchange | undefined {
   const ex = exchange(res, req);
   if (pipeline.auth.check(ex.headers)) return ex;
-  reject(ex, errors.unauthorized());
+  reject(ex, pipeline.auth.rejection(ex.headers));
   return undefined;
 }
 
@@ -208,6 +214,7 @@ parentPort!.on('message', (message: MainMessage) => {
     runtime = message.config;
     pipeline.deployments = new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments);
     pipeline.limiters = recordReplay.limiters = limitersFrom(message.limits);
+    pipeline.generateOptions = { ...pipeline.generateOptions, agent: agentPolicy(runtime) };
     post({ type: 'config-applied', version: message.version });
     return;
   }

@@ -6,12 +6,15 @@
 import type { Deployment, DeploymentSettings } from './deployments.js';
 import { findModel, knownModelNames } from '../models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
+import { DEFAULT_AGENT_POLICY, type AgentPolicy } from '../generation/agent-policy.js';
 
 export interface RuntimeConfig {
   readonly mode: Mode;
   readonly latency: Settings['latency'];
   readonly allowUndefinedDeployments: boolean;
   readonly deployments: Readonly<Record<string, DeploymentSettings>>;
+  /** Tools and structured outputs (issue 13); the defaults when absent. */
+  readonly agent?: AgentPolicy;
 }
 
 const LATENCY_KEYS = {
@@ -19,6 +22,7 @@ const LATENCY_KEYS = {
   open_ai_completions: 'completions',
   open_ai_chat_completions: 'chatCompletions',
   open_ai_translations: 'translations',
+  open_ai_images: 'images',
 } as const satisfies Record<string, keyof Settings['latency']>;
 
 export class ConfigPatchError extends Error {
@@ -49,7 +53,34 @@ export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<strin
     allow_undefined_openai_deployments: config.allowUndefinedDeployments,
     latency,
     openai_deployments: openaiDeployments,
+    agent: agentJson(config.agent ?? DEFAULT_AGENT_POLICY),
   });
+}
+
+// ---- The agent policy (issue 13): wire names ↔ AgentPolicy fields, and the allowed values ----
+const AGENT_FIELDS = {
+  tool_choice_auto: ['toolChoiceAuto', ['call', 'answer']],
+  named_tool_finish_reason: ['namedToolFinishReason', ['stop', 'tool_calls']],
+  required_tool_finish_reason: ['requiredToolFinishReason', ['tool_calls', 'stop']],
+  strict_schema_rules: ['strictSchemas', ['openai', 'azure-doc', 'off']],
+} as const satisfies Record<string, readonly [keyof AgentPolicy, readonly string[]]>;
+
+function agentJson(policy: AgentPolicy): Record<string, string> {
+  return Object.fromEntries(Object.entries(AGENT_FIELDS).map(([wire, [field]]) => [wire, policy[field]]));
+}
+
+function patchAgent(current: AgentPolicy, patch: unknown): AgentPolicy {
+  if (!isObject(patch)) throw new ConfigPatchError('agent must be an object like {"tool_choice_auto": "answer"}');
+  const next: Record<string, string> = { ...current };
+  for (const [wire, value] of Object.entries(patch)) {
+    const spec = AGENT_FIELDS[wire as keyof typeof AGENT_FIELDS];
+    if (!spec) throw new ConfigPatchError(`agent.${wire} is not a setting (known: ${Object.keys(AGENT_FIELDS).join(', ')})`);
+    if (typeof value !== 'string' || !(spec[1] as readonly string[]).includes(value)) {
+      throw new ConfigPatchError(`agent.${wire} must be one of ${spec[1].join(', ')}, got ${JSON.stringify(value)}`);
+    }
+    next[spec[0]] = value;
+  }
+  return Object.freeze(next) as unknown as AgentPolicy;
 }
 
 function latencyValue(value: unknown, at: string): number {
@@ -64,8 +95,8 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
   if (!isObject(patch)) throw new ConfigPatchError('the body must be a JSON object');
   let latency = config.latency;
   for (const key of Object.keys(patch)) {
-    if (!['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments'].includes(key)) {
-      throw new ConfigPatchError(`unknown setting "${key}" (known: latency, simulator_mode, allow_undefined_openai_deployments)`);
+    if (!['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'agent'].includes(key)) {
+      throw new ConfigPatchError(`unknown setting "${key}" (known: latency, simulator_mode, allow_undefined_openai_deployments, agent)`);
     }
   }
   if (patch.latency !== undefined) {
@@ -100,7 +131,8 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
     if (typeof patch.allow_undefined_openai_deployments !== 'boolean') throw new ConfigPatchError('allow_undefined_openai_deployments must be true or false');
     allow = patch.allow_undefined_openai_deployments;
   }
-  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments };
+  const agent = patch.agent === undefined ? config.agent : patchAgent(config.agent ?? DEFAULT_AGENT_POLICY, patch.agent);
+  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments, ...(agent ? { agent } : {}) };
 }
 
 const DEPLOYMENT_FIELDS = {

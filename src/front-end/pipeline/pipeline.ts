@@ -50,7 +50,8 @@ export interface Pipeline {
   readonly latency: () => LatencyConfig;
   /** Rate limiters by deployment name, over windows shared by every thread. */
   limiters: ReadonlyMap<string, DeploymentLimiter>;
-  readonly generateOptions: GenerateOptions;
+  /** Replaced when `PATCH /++/config` changes the agent policy. */
+  generateOptions: GenerateOptions;
   readonly log: Log;
   /** The loaded extension (EXTENSION_PATH); undefined keeps every request on the plain path. */
   ext: ExtensionRuntime | undefined;
@@ -111,7 +112,7 @@ function dispatch(p: Pipeline, ex: Exchange, route: Route, params: Readonly<Reco
 }
 
 function authenticate(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>): void {
-  if (!p.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+  if (!p.auth.check(ex.headers)) return reject(ex, p.auth.rejection(ex.headers));
   const limit = p.settings.maxBodyBytes;
   // JSON routes read text, form uploads bytes; what follows the read is the same.
   const received =
