@@ -27,7 +27,7 @@ import type { Exchange } from './http/exchange.js';
 import { Replies } from '../protocol/replies.js';
 import { Scheduler } from './scheduler.js';
 import { ThreadStats } from '../protocol/stats.js';
-import { apiRoutes, healthRoute, routes } from '../core/wire/routes.js';
+import { apiRoutes, healthRoute, imageFileRoute, listingRoutes, routes } from '../core/wire/routes.js';
 import type { PreparedExtension } from '../process/extension-load.js';
 import { deploymentLimiter } from './extensions/api-object.js';
 import { loadExtension } from './extensions/runtime.js';
@@ -193,6 +193,7 @@ app.patch('/++/config', (res, req) => {
 if (data.settings.mode === 'generate') {
   // The route table goes into uWebSockets.js' native router; everything else falls through to `/*`.
   for (const route of apiRoutes) app.post(route.pattern, (res, req) => handleRoute(pipeline, res, req, route));
+  for (const route of [...listingRoutes, imageFileRoute]) app.get(route.pattern, (res, req) => handleRoute(pipeline, res, req, route));
   app.any('/*', (res, req) => handleUnmatched(pipeline, res, req));
 } else {
   app.any('/*', (res, req) => handleRecordReplay(recordReplay, res, req));

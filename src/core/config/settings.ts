@@ -60,6 +60,10 @@ export interface Settings {
   readonly entra: EntraSettings;
   /** How long an image `url` answer stays valid (Azure: 24 hours). */
   readonly imageUrlTtlSeconds: number;
+  /** Image prompts containing one of these words get the content-policy 400. */
+  readonly imageBlockedWords: readonly string[];
+  /** The simulator's address as clients reach it (image `url` answers); default: the request's Host. */
+  readonly publicUrl: string | undefined;
   /** Replay: JSON body fields left out of the recording key (and key order ignored) when set. */
   readonly recordingIgnoreBodyFields: readonly string[];
 }
@@ -181,6 +185,8 @@ export function parseSettings(env: Env, cores: number): Settings {
       clockSkewSeconds: num(env, 'SIMULATOR_ENTRA_CLOCK_SKEW_SECONDS', 300, { integer: true, max: 86_400 }),
     }),
     imageUrlTtlSeconds: num(env, 'SIMULATOR_IMAGE_URL_TTL_SECONDS', 86_400, { min: 1, integer: true }),
+    imageBlockedWords: Object.freeze(list(env, 'SIMULATOR_IMAGE_BLOCKED_WORDS')),
+    publicUrl: httpUrl(env, 'SIMULATOR_PUBLIC_URL')?.replace(/\/+$/, ''),
     recordingIgnoreBodyFields: Object.freeze(list(env, 'RECORDING_IGNORE_BODY_FIELDS')),
   });
 }

@@ -4,6 +4,7 @@
  */
 import type { Answer } from './answer.js';
 import type { AgentPolicy } from './agent-policy.js';
+import { generateImages, type ImageOptions } from './images.js';
 import type { AnswerLength } from './choices.js';
 import { generateTranscription, generateTranslation } from './audio.js';
 import { generateChat } from './chat.js';
@@ -18,8 +19,8 @@ export interface GenerateOptions {
   readonly answerLength: AnswerLength;
   /** Tool and structured-output behaviour (agent-policy.ts); the defaults when absent. */
   readonly agent?: AgentPolicy;
-  /** Images: the simulator's own origin (`http://host:port`), for `url` answers. */
-  readonly origin?: string;
+  /** Images: where `url` answers point, how long they last, which prompts are blocked. */
+  readonly images?: ImageOptions;
 }
 
 export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = Object.freeze({ answerLength: 'natural' });
@@ -32,6 +33,7 @@ export const generators: Partial<Record<Operation, Generator>> = {
   embeddings: generateEmbedding,
   transcriptions: generateTranscription,
   translations: generateTranslation,
+  images: generateImages,
 };
 
 /** Runs the operation's generator; API errors become error answers, anything else a 500. */

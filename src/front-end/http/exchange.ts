@@ -79,6 +79,8 @@ export interface RequestHeaders {
   readonly authorization: string;
   readonly contentType: string;
   readonly contentLength: string;
+  /** The Host header (image `url` answers point back at it); absent where an extension built the exchange. */
+  readonly host?: string;
 }
 
 /** A response about to be written, as response hooks see it (lower-case header names). */

@@ -65,6 +65,17 @@ export function sendBody(ex: Exchange, status: number, contentType: string, body
   ex.ended();
 }
 
+/** Binary content (generated images): no response hooks, which work on text bodies. */
+export function sendBytes(ex: Exchange, status: number, contentType: string, body: Uint8Array, headers?: Headers): void {
+  if (ex.state !== 'open') return;
+  ex.res.cork(() => {
+    writeHead(ex, status, contentType, headers);
+    ex.res.end(body);
+  });
+  ex.ready();
+  ex.ended();
+}
+
 /** `closeConnection` is for errors sent before the request body was read (e.g. 413). */
 export function sendError(ex: Exchange, error: ApiError, closeConnection = false): void {
   sendJson(ex, error.status, errorBody(error), error.headers, closeConnection);

@@ -34,6 +34,7 @@ import type { Scheduler } from '../scheduler.js';
 import type { Route } from '../../core/wire/routes.js';
 import type { ExtensionRuntime } from '../extensions/runtime.js';
 import { extendedExchange, handleExtended } from '../extensions/stages.js';
+import { answerImageFile, answerListing, imageOptions, patternParams } from './listing.js';
 
 export interface Pipeline {
   readonly settings: Settings;
@@ -68,6 +69,7 @@ export function exchange(res: HttpResponse, req: HttpRequest, recordOverhead: (m
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
     contentLength: req.getHeader('content-length'),
+    host: req.getHeader('host'),
   };
   return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, recordOverhead);
 }
@@ -78,7 +80,12 @@ const ignore = (): void => {};
 export function handleRoute(p: Pipeline, res: HttpResponse, req: HttpRequest, route: Route): void {
   // An extension that only watches (response or latency hooks) leaves native routing in place.
   if (p.ext && !p.ext.routesAsBuiltIn) return handleExtended(p, p.ext, res, req);
-  const params = route.kind === 'api' && route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
+  const params =
+    route.kind === 'api' && route.deploymentFrom === 'path'
+      ? { deployment: decodeSegment(req.getParameter(0) ?? '') }
+      : route.kind === 'listing' || route.kind === 'image-file'
+        ? patternParams(route.pattern, req)
+        : NO_PARAMS;
   const ex = p.ext ? extendedExchange(p.ext, res, req, p.recordOverhead).ex : exchange(res, req, p.recordOverhead);
   try {
     dispatch(p, ex, route, params);
@@ -108,6 +115,8 @@ const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 function dispatch(p: Pipeline, ex: Exchange, route: Route, params: Readonly<Record<string, string>>): void {
   if (route.kind === 'health') return sendJson(ex, 200, HEALTH_BODY);
+  if (route.kind === 'listing') return answerListing(p, ex, route, params);
+  if (route.kind === 'image-file') return answerImageFile(ex, params);
   authenticate(p, ex, route, params);
 }
 
@@ -185,12 +194,13 @@ function deployment(p: Pipeline, ex: Exchange, route: ApiRoute, params: Readonly
   }
   const produced = (answer: Answer): void => limit(p, ex, answer, route.operation, found.name, body);
   const where = p.pool ? placement(p.settings, text.length, body) : 'inline';
-  if (where === 'inline') return produced(generate(route.operation, body, found, p.generateOptions));
+  const options = route.operation === 'images' ? imageOptions(p, ex) : p.generateOptions;
+  if (where === 'inline') return produced(generate(route.operation, body, found, options));
   if (where === 'try-inline') {
-    const answer = inlineIfCached(p.settings.poolMinBodyBytes, () => generate(route.operation, body, found, p.generateOptions));
+    const answer = inlineIfCached(p.settings.poolMinBodyBytes, () => generate(route.operation, body, found, options));
     if (answer) return produced(answer);
   }
-  p.pool!.run({ operation: route.operation, body: text, deployment: found, options: p.generateOptions }).then(produced, (err) => fault(p, ex, err));
+  p.pool!.run({ operation: route.operation, body: text, deployment: found, options }).then(produced, (err) => fault(p, ex, err));
 }
 
 /** The generator's answer if it needed to count at most `budget` uncached characters; else undefined. */
