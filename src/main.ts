@@ -12,6 +12,7 @@ import { limitSpecFor, type LimitSpec } from './core/limits/rate-limits.js';
 import { applyConfigPatch, type RuntimeConfig } from './core/config/runtime-config.js';
 import { randomId } from './core/ids.js';
 import { parseSettings, SettingsError, type Settings } from './core/config/settings.js';
+import { useBodyMatching } from './core/recording/recording-key.js';
 import { entryOf, RecordingFileError } from './core/recording/recording-file.js';
 import { Cluster, StartupError } from './process/cluster.js';
 import type { MainMessage } from './protocol/messages.js';
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   }
   loadEnvFile();
   const settings = parseSettings(process.env, availableParallelism());
+  useBodyMatching(settings.recordingIgnoreBodyFields); // before the recordings are indexed
   const log = createLog(settings.logLevel);
   const deploymentConfig = readDeploymentConfig(settings);
   // Read and verified here, once: a missing or altered file stops the start, not a thread later.

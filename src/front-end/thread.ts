@@ -16,6 +16,7 @@ import { createLog } from '../log.js';
 import { errors } from '../core/errors.js';
 import { DeploymentLimiter, type LimitSpec } from '../core/limits/rate-limits.js';
 import { entryOf, type ReplayEntry } from '../core/recording/recording-file.js';
+import { useBodyMatching } from '../core/recording/recording-key.js';
 import type { FrontEndMessage, MainMessage } from '../protocol/messages.js';
 import { applyConfigPatch, configJson, ConfigPatchError, type RuntimeConfig } from '../core/config/runtime-config.js';
 import { readBody } from './http/body.js';
@@ -120,6 +121,7 @@ function authorized(res: uWS.HttpResponse, req: uWS.HttpRequest): Exchange | und
 }
 
 if (data.rankTables) useRankTables(data.rankTables);
+useBodyMatching(data.settings.recordingIgnoreBodyFields);
 warmUp();
 
 /** Loads the extension into this thread; false (and main told why) when it cannot be. */
