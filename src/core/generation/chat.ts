@@ -123,7 +123,7 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
 /** A structured answer as a choice: its tokens as the tokenizer splits them, cut at the limit. */
 function structuredChoice(json: string, encoding: Encoding, bound: number): Choice {
   const pieces = tokenPieces(json, encoding, bound);
-  return { text: pieces.text, count: pieces.count, tokens: pieces.tokens, finishReason: pieces.truncated ? 'length' : 'stop' };
+  return { text: pieces.text, count: pieces.count, get tokens() { return pieces.tokens; }, finishReason: pieces.truncated ? 'length' : 'stop' };
 }
 
 function toolAnswer(meta: StreamMeta, turns: readonly ToolTurn[], promptTokens: number, stream: boolean, includeUsage: boolean): Answer {

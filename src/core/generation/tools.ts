@@ -194,7 +194,7 @@ export function planToolTurn(
     if (!isObject(value)) value = {};
     const args = tokenPieces(JSON.stringify(value), encoding, Math.max(0, budget - nameTokens));
     cut ||= args.truncated;
-    calls.push({ id: randomId('call_', 24), name: tool.name, arguments: args.text, pieces: args.tokens, tokens: nameTokens + args.count });
+    calls.push({ id: randomId('call_', 24), name: tool.name, arguments: args.text, get pieces() { return args.tokens; }, tokens: nameTokens + args.count });
     budget -= nameTokens + args.count;
     if (cut) break;
   }
