@@ -171,3 +171,22 @@ describe('Entra ID off (the default)', () => {
     }
   });
 });
+
+describe('with an extension that routes (request hooks)', () => {
+  it('the listings and image links still answer (not the health body)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aoai-ext13-'));
+    const extension = join(dir, 'hook.js');
+    writeFileSync(extension, `export function initialize(api) { api.requestHooks.add((request) => { request.values.set('seen', true); }); }\n`);
+    const sim = await startSimulator({ EXTENSION_PATH: extension });
+    try {
+      const ids = (await openaiClient(sim, '/openai/v1').models.list()).data.map((m) => m.id);
+      expect(ids).toContain('gpt-4o');
+      const image = await azureClient(sim).images.generate({ model: 'dall-e-3', prompt: 'through an extension' });
+      const res = await fetch(image.data![0]!.url!);
+      expect(res.status).toBe(200);
+      expect(decode(Buffer.from(await res.arrayBuffer())).width).toBe(1024);
+    } finally {
+      expect(await sim.stop()).toBe(0);
+    }
+  });
+});

@@ -14,7 +14,7 @@ const CREATED = 1_704_067_200; // 2024-01-01
 const DEPRECATION = { fine_tune: CREATED + 2 * 365 * 86_400, inference: CREATED + 3 * 365 * 86_400 };
 
 /** The api-versions that still had `GET /openai/deployments` (later ones answer 404). */
-export const LEGACY_DEPLOYMENTS_VERSIONS: ReadonlySet<string> = new Set(['2022-12-01', '2023-03-15-preview', '2022-06-01-preview', '2023-05-15']);
+export const LEGACY_DEPLOYMENTS_VERSIONS: ReadonlySet<string> = new Set(['2022-12-01', '2023-03-15-preview']);
 
 function capabilities(model: ModelSpec) {
   const ops = model.operations;

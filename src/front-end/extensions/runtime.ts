@@ -51,7 +51,7 @@ export interface RuntimeContext {
   readonly windowPort: MessagePort | undefined;
 }
 
-const BUILT_IN_GENERATORS: readonly Operation[] = ['chat', 'completions', 'embeddings', 'transcriptions', 'translations'];
+const BUILT_IN_GENERATORS: readonly Operation[] = ['chat', 'completions', 'embeddings', 'transcriptions', 'translations', 'images'];
 
 /** A generator link that stands for the simulator's own generator of one operation. */
 const builtInGenerator = (operation: Operation): Generator =>

@@ -11,6 +11,7 @@
  *     forwarder chain (record mode), or RecordingNotFound
  *   → an extension's answer: its limiter → latency hooks → write → response hooks.
  */
+import { answerImageFile, answerListing } from '../pipeline/listing.js';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { join } from 'node:path';
 import type { ForwardDecision, SimResponse } from '../../extension-api.js';
@@ -90,7 +91,14 @@ function respond(ext: ExtensionRuntime, ex: Exchange, request: ExtensionRequest,
 export function handleExtended(p: Pipeline, ext: ExtensionRuntime, res: HttpResponse, req: HttpRequest): void {
   const { ex, request } = extendedExchange(ext, res, req, p.recordOverhead);
   try {
-    if (ex.method === 'GET' && p.router.match('GET', ex.path).kind === 'match') return sendJson(ex, 200, HEALTH_BODY);
+    const got = ex.method === 'GET' ? p.router.match('GET', ex.path) : undefined;
+    if (got?.kind === 'match') {
+      // The GET rows of the route table: health, and (issue 13) the listings and generated images.
+      const { route, params } = got.match;
+      if (route.kind === 'listing') return answerListing(p, ex, route, params);
+      if (route.kind === 'image-file') return answerImageFile(ex, params);
+      return sendJson(ex, 200, HEALTH_BODY);
+    }
     receive(p, ext, ex, request, () => generate(p, ext, ex, request));
   } catch (err) {
     fault(p, ex, err);
