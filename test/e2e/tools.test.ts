@@ -302,3 +302,40 @@ describe('tools through the worker pool, and the /++/config agent policy', () =>
     expect(bad.status).toBe(400);
   });
 });
+
+describe('latency applies to tool calls and images', () => {
+  let sim: Simulator;
+  const PER_TOKEN_MS = 15;
+  const PER_IMAGE_MS = 400;
+  beforeAll(async () => {
+    sim = await startSimulator({
+      LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: String(PER_TOKEN_MS),
+      LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
+      LATENCY_OPENAI_IMAGES_MEAN: String(PER_IMAGE_MS),
+      LATENCY_OPENAI_IMAGES_STD_DEV: '0',
+    });
+  });
+  afterAll(async () => {
+    expect(await sim.stop()).toBe(0);
+  });
+
+  // Lower bounds only: the answer cannot come before the latency model says (a slow machine only adds time).
+  it('a tool call takes its completion tokens × the per-token latency; streamed too', async () => {
+    const started = performance.now();
+    const r = await azureClient(sim).chat.completions.create({ model: 'gpt-4o', messages: ASK, tools, tool_choice: 'required' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(r.usage!.completion_tokens * PER_TOKEN_MS - 5);
+    const streamStarted = performance.now();
+    const stream = azureClient(sim).chat.completions.stream({ model: 'gpt-4o', messages: ASK, tools, tool_choice: 'required', stream_options: { include_usage: true } });
+    const final = await stream.finalChatCompletion();
+    const call = final.choices[0]!.message.tool_calls![0]!;
+    // The identity delta goes out at once; each argument token is paced.
+    const argumentTokens = call.type === 'function' ? tokens(call.function.arguments, 'o200k_base') : 0;
+    expect(performance.now() - streamStarted).toBeGreaterThanOrEqual(argumentTokens * PER_TOKEN_MS - 5);
+  });
+
+  it('an image request takes the per-image latency × n', async () => {
+    const started = performance.now();
+    await openaiClient(sim, '/openai/v1').images.generate({ model: 'gpt-image-1', prompt: 'slow', n: 2, quality: 'low' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2 * PER_IMAGE_MS - 5);
+  });
+});

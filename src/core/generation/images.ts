@@ -14,6 +14,20 @@ import type { GenerateOptions } from './index.js';
 import { asObject } from './requests.js';
 import { cellPng, seedOf } from './png.js';
 import { getEncoding } from '../tokens/tokenizer.js';
+import { BoundedCache } from '../bounded-cache.js';
+
+/**
+ * A load test repeats its prompts: the images of recent (size, seed) pairs are kept (a 1024×1024
+ * PNG is ~5 kB; encoding one costs 0.5–1 ms of the event loop), for b64 answers and links alike.
+ */
+const recent = new BoundedCache<Buffer>(512, 8 * 1024 * 1024);
+
+function picture(width: number, height: number, seed: number): Buffer {
+  const key = `${width}x${height}:${seed}`;
+  let png = recent.get(key);
+  if (!png) recent.set(key, (png = cellPng(width, height, seed)), png.length);
+  return png;
+}
 
 export interface ImageOptions {
   /** `http://host:port` of the simulator as the client reached it. */
@@ -71,7 +85,7 @@ export function imageForPath(size: string, file: string, query: string, nowSecon
   if (!m || !f || !Number.isFinite(se) || se < nowSeconds) return undefined;
   const [width, height] = [Number(m[1]), Number(m[2])];
   if (width > 4096 || height > 4096) return undefined;
-  return cellPng(width, height, parseInt(f[1]!, 16));
+  return picture(width, height, parseInt(f[1]!, 16));
 }
 
 export function generateImages(v: unknown, deployment: Deployment, options: GenerateOptions): Answer {
@@ -108,9 +122,9 @@ export function generateImages(v: unknown, deployment: Deployment, options: Gene
   const expiry = created + (images?.urlTtlSeconds ?? 86_400);
   const data = Array.from({ length: n }, (_, i) => {
     const seed = (seedOf(prompt) + i) >>> 0;
-    const picture = format === 'url' ? { url: `${images?.origin ?? 'http://localhost:8000'}${imagePath(width, height, seed)}?se=${expiry}` } : { b64_json: cellPng(width, height, seed).toString('base64') };
-    if (modelName === 'gpt-image-1') return picture;
-    return { ...picture, revised_prompt: `A detailed, vivid illustration of ${prompt}`, content_filter_results: CONTENT_FILTER_RESULTS, prompt_filter_results: PROMPT_FILTER };
+    const item = format === 'url' ? { url: `${images?.origin ?? 'http://localhost:8000'}${imagePath(width, height, seed)}?se=${expiry}` } : { b64_json: picture(width, height, seed).toString('base64') };
+    if (modelName === 'gpt-image-1') return item;
+    return { ...item, revised_prompt: `A detailed, vivid illustration of ${prompt}`, content_filter_results: CONTENT_FILTER_RESULTS, prompt_filter_results: PROMPT_FILTER };
   });
   if (modelName === 'dall-e-3') return { kind: 'json', body: JSON.stringify({ created, data }), promptTokens: 0, completionTokens: 0, images: n };
   const promptTokens = getEncoding(deployment.model.encoding).count(prompt);
