@@ -46,8 +46,12 @@ run: build ## Start the simulator (generate mode, port 8000; prints the API key)
 
 run-simulated-api: run ## Alias of run (the Python simulator's name)
 
-test: install-requirements ## Run the whole test suite (builds first)
+test: install-requirements ## Lint, then run the whole test suite (builds first)
+	npm run lint
 	npx vitest run
+
+lint: install-requirements ## ESLint: typescript-eslint, import cycles and the dependency rules (docs/architecture.md)
+	npm run lint
 
 typecheck: install-requirements ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
@@ -60,6 +64,9 @@ bench-throughput: build ## Non-streaming chat against a bare uWebSockets.js serv
 
 bench-extension-hooks: build ## Chat throughput with no extension, an empty one, a no-op request hook, a no-op response hook (same run)
 	node dist/bench/extension-hooks.js $(BENCH_ARGS)
+
+bench-micro: build ## Micro-benchmarks: our BPE vs js-tiktoken, native vs JS router, auth compare (ratios in one run; ~30 s)
+	node dist/bench/micro/run.js $(BENCH_ARGS)
 
 bench-pool-threshold: build ## Measure when handing a request to the worker pool pays
 	node dist/bench/pool-threshold.js
@@ -90,4 +97,4 @@ docker-run: ## Run the image on DOCKER_PORT with the settings from the shell and
 deploy-aca: ## Deploy to Azure Container Apps with the settings from .env (needs az; see README)
 	scripts/deploy-aca.sh
 
-.PHONY: help install-requirements build run run-simulated-api test typecheck bench bench-throughput bench-extension-hooks bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca
+.PHONY: help install-requirements build run run-simulated-api test lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca

@@ -15,7 +15,7 @@ import { makeDeployment } from '../src/core/config/deployments.js';
 import { generate } from '../src/core/generation/index.js';
 import { findModel } from '../src/core/models.js';
 import { warmUp } from '../src/core/generation/warm-up.js';
-import type { GenerateTask, PoolResult } from '../src/workers/generate.js';
+import type { GenerateTask, PoolResult } from '../src/protocol/pool.js';
 
 const deployment = makeDeployment('bench', findModel('gpt-4.1')!);
 const WORDS = 'the quick brown fox jumps over a lazy dog while seven wizards quietly box jumbo frogs'.split(' ');

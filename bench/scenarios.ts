@@ -34,7 +34,7 @@ export interface Variation {
 const API_VERSION = '?api-version=2024-10-21';
 const chatPath = (deployment: string): string => `/openai/deployments/${deployment}/chat/completions${API_VERSION}`;
 
-/** The ARCHITECTURE.md request: a 14-token prompt, a 50-token answer. */
+/** The request docs/architecture.md measures: a 14-token prompt, a 50-token answer. */
 const SHORT_CHAT = { messages: [{ role: 'user', content: 'What is the meaning of life?' }], max_tokens: 50 };
 
 // Words that are one o200k token each (with their leading space): 4,000 of them make a ≈4k-token

@@ -10,7 +10,9 @@
 /** The version of this API. An extension may export `apiVersion` to require it. */
 export const API_VERSION = 1;
 
-export type Mode = 'generate' | 'record' | 'replay';
+/** The simulator's mode (SIMULATOR_MODE); one definition, in core's settings. */
+export type { Mode } from './core/config/settings.js';
+import type { Mode } from './core/config/settings.js';
 
 /**
  * A request as hooks, generators and forwarders see it: a plain object, valid for as long as the

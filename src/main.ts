@@ -1,23 +1,22 @@
 #!/usr/bin/env node
 /**
  * Starts the simulator: settings from the environment (and `.env`), the deployment config, the
- * API key, then the cluster of front-end threads. Configuration mistakes end the start with one
- * clear line, never a stack trace.
+ * API key, then the cluster of front-end threads (their messages are answered by
+ * process/handlers.ts). Configuration mistakes end the start with one clear line, never a stack
+ * trace.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DeploymentConfigError, defaultDeployments, deploymentSettings, deploymentsFrom, parseDeploymentConfig, type Deployment } from './core/config/deployments.js';
-import { limitSpecFor, type LimitSpec } from './core/limits/rate-limits.js';
-import { applyConfigPatch, type RuntimeConfig } from './core/config/runtime-config.js';
+import { DeploymentConfigError, defaultDeployments, deploymentSettings, parseDeploymentConfig, type Deployment } from './core/config/deployments.js';
+import { limitSpecsFor } from './core/limits/windows.js';
 import { randomId } from './core/ids.js';
-import { parseSettings, SettingsError, type Settings } from './core/config/settings.js';
+import { parseSettings, type Settings } from './core/config/settings.js';
 import { useBodyMatching } from './core/recording/recording-key.js';
-import { entryOf, RecordingFileError } from './core/recording/recording-file.js';
-import { Cluster, StartupError } from './process/cluster.js';
-import type { MainMessage } from './protocol/messages.js';
-import { Gatherings } from './protocol/gatherings.js';
-import { statsJson, type StatsSnapshot } from './protocol/stats.js';
+import { SimulatorError, StartupError } from './core/errors.js';
+import { Cluster } from './process/cluster.js';
+import { dispatch } from './protocol/messages.js';
+import { mainHandlers, type MainState, type Threads } from './process/handlers.js';
 import { loadRecordings, Recorder } from './process/recordings.js';
 import { loadEnvFile } from './process/env-file.js';
 import { createLog } from './log.js';
@@ -63,12 +62,6 @@ async function main(): Promise<void> {
   const extension = settings.extensionPath ? await prepareExtension(settings.extensionPath) : undefined;
   const deployments = deploymentConfig?.deployments ?? defaultDeployments();
   const deploymentCount = deployments.size;
-  // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
-  let limits: Record<string, LimitSpec> = {};
-  for (const [name, deployment] of deployments) {
-    const spec = limitSpecFor(deployment);
-    if (spec) limits[name] = spec;
-  }
   // 30 characters of the Python simulator's nanoid alphabet, from crypto-grade random bytes.
   const apiKey = settings.apiKey ?? randomId('', 30);
 
@@ -79,86 +72,39 @@ async function main(): Promise<void> {
     log.warn('record mode needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_KEY: requests not recorded yet will fail');
   }
 
-  // The runtime configuration is owned here; threads get each new version (PATCH /++/config).
-  let runtime: RuntimeConfig = {
-    mode: settings.mode,
-    latency: settings.latency,
-    allowUndefinedDeployments: settings.allowUndefinedDeployments,
-    deployments: deploymentSettings(deployments),
-    agent: settings.agent,
+  // The runtime configuration and the windows are owned here; threads get each new version
+  // (PATCH /++/config). What the threads say to main is answered by process/handlers.ts.
+  const state: MainState = {
+    runtime: {
+      mode: settings.mode,
+      latency: settings.latency,
+      allowUndefinedDeployments: settings.allowUndefinedDeployments,
+      deployments: deploymentSettings(deployments),
+      agent: settings.agent,
+    },
+    // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
+    limits: limitSpecsFor(deployments.values()),
+    recorder,
+    replayEntries: recordings?.entries ?? [],
   };
-  // Questions put to every thread: has it applied a configuration, its statistics, has it sent
-  // every recording.
-  const applied = new Gatherings<void>();
-  const snapshots = new Gatherings<StatsSnapshot>();
-  const flushed = new Gatherings<void>();
+  const threads: Threads = {
+    ids: () => cluster.threadIds(),
+    broadcast: (message) => cluster.broadcast(message),
+    describe: (thread) => cluster.describe(thread),
+  };
+  const { handlers, threadGone } = mainHandlers(state, threads, log);
 
   const cluster: Cluster = new Cluster({
     settings,
     apiKey,
-    replayEntries: recordings?.entries ?? [],
-    limits: () => limits,
-    runtime: () => runtime,
+    replayEntries: state.replayEntries,
+    limits: () => state.limits,
+    runtime: () => state.runtime,
     log,
     rankTables,
     extension,
-    onMessage: (message, reply) => {
-      if (message.type === 'recorded' && recorder) {
-        try {
-          recorder.add(message.file, message.interaction);
-          // Every thread replays what any thread recorded, a restarted one included.
-          const entry = entryOf(message.interaction, message.file, message.file);
-          recordings!.entries.push(entry);
-          cluster.broadcast({ type: 'replay-entry', entry });
-        } catch (err) {
-          log.error(`could not save a recording to ${message.file}: ${(err as Error).message}`);
-        }
-      } else if (message.type === 'config-patch') {
-        let next: RuntimeConfig;
-        try {
-          next = applyConfigPatch(runtime, message.patch);
-        } catch (err) {
-          return reply({ type: 'config-patched', id: message.id, error: (err as Error).message });
-        }
-        // Answer the PATCH only once every thread has the new version: the next request, on any
-        // thread, sees the change.
-        // A deployment keeps its window while its limits stay the same: changing latency (or
-        // anything else) never resets a budget; new or changed limits start a fresh window.
-        const nextLimits: Record<string, LimitSpec> = {};
-        for (const deployment of deploymentsFrom(next.deployments).values()) {
-          const before = runtime.deployments[deployment.name];
-          const unchanged =
-            before && limits[deployment.name] && before.model === deployment.model.name &&
-            before.tokensPerMinute === deployment.tokensPerMinute && before.requestsPerMinute === deployment.requestsPerMinute;
-          const spec = unchanged ? limits[deployment.name] : limitSpecFor(deployment);
-          if (spec) nextLimits[deployment.name] = spec;
-        }
-        runtime = next;
-        limits = nextLimits;
-        const version = applied.open(cluster.threadCount, () => reply({ type: 'config-patched', id: message.id }));
-        cluster.broadcast({ type: 'config', version, config: runtime, limits });
-      } else if (message.type === 'stats-request') {
-        const gathering = snapshots.open(cluster.threadCount, (all) => reply({ type: 'stats-result', id: message.id, json: statsJson(all) }));
-        cluster.broadcast({ type: 'stats', id: gathering, reset: message.reset });
-      } else if (message.type === 'stats-snapshot') {
-        snapshots.add(message.id, message.snapshot);
-      } else if (message.type === 'config-applied') {
-        applied.add(message.version);
-      } else if (message.type === 'save') {
-        // A recording made on another thread may still be on its way here (the threads' channels
-        // are not ordered with each other): every thread answers a flush after whatever it sent.
-        const gathering = flushed.open(cluster.threadCount, () => {
-          try {
-            reply({ type: 'saved', id: message.id, files: recorder?.saveAll() ?? 0 });
-          } catch (err) {
-            reply({ type: 'saved', id: message.id, files: 0, error: (err as Error).message });
-          }
-        });
-        cluster.broadcast({ type: 'flush', id: gathering });
-      } else if (message.type === 'flushed') {
-        flushed.add(message.id);
-      }
-    },
+    onMessage: (message, thread, reply) => dispatch(handlers, message, { thread, reply }),
+    onThreadExit: threadGone,
   });
   await cluster.start();
 
@@ -212,7 +158,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  const expected = err instanceof SettingsError || err instanceof DeploymentConfigError || err instanceof StartupError || err instanceof RecordingFileError;
-  process.stderr.write(`aoai-simulated-api: ${expected ? err.message : (err.stack ?? err.message)}\n`);
+  // A SimulatorError's message is written for the user; anything else is a bug and keeps its stack.
+  process.stderr.write(`aoai-simulated-api: ${err instanceof SimulatorError ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(1);
 });

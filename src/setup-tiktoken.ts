@@ -16,7 +16,7 @@ import type { EncodingName } from './core/models.js';
 import { sha256Of, TIKTOKEN_FILES, tiktokenFileOf } from './core/tokens/tiktoken-file.js';
 import { BUNDLED_RANK_TABLES } from './core/tokens/tokenizer.js';
 import { ENCODINGS } from './core/generation/warm-up.js';
-import { StartupError } from './process/cluster.js';
+import { SimulatorError, StartupError } from './core/errors.js';
 import { loadTiktokenCache } from './process/tiktoken-cache.js';
 
 type Source = (name: EncodingName) => Promise<Buffer>;
@@ -69,6 +69,6 @@ async function main(args: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {
-  process.stderr.write(`setup-tiktoken: ${err instanceof StartupError ? err.message : (err.stack ?? err.message)}\n`);
+  process.stderr.write(`setup-tiktoken: ${err instanceof SimulatorError ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(1);
 });

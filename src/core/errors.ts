@@ -5,6 +5,7 @@
  */
 
 import type { Operation } from './models.js';
+import { describe } from './values.js';
 
 export interface ApiError {
   readonly status: number;
@@ -20,7 +21,7 @@ export interface ApiError {
 
 const INVALID_REQUEST = 'invalid_request_error';
 
-/** How the service names each operation in OperationNotSupported messages (facts §4.5). */
+/** How the service names each operation in OperationNotSupported messages (python-compatibility.md §3.3). */
 const OPERATION_LABEL: Readonly<Record<Operation, string>> = {
   chat: 'chatCompletion',
   completions: 'completions',
@@ -29,9 +30,6 @@ const OPERATION_LABEL: Readonly<Record<Operation, string>> = {
   translations: 'translations',
   images: 'imageGeneration',
 };
-
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 
 /** Error constructors, one per kind; messages match the live service's wording where it is known. */
 export const errors = {
@@ -221,6 +219,14 @@ export const errors = {
     param: null,
     message: `extension ${extension} failed: ${detail}`,
   }),
+  /** A question the request needed every thread to answer went unanswered (a thread exited, or time ran out). */
+  unavailable: (detail: string): ApiError => ({
+    status: 503,
+    code: 'ServiceUnavailable',
+    type: 'server_error',
+    param: null,
+    message: `The simulator could not complete the request: ${detail}`,
+  }),
   // ---- Tools, structured outputs, images, Entra ID (issue 13) -----------------------------------
   /** A strict schema outside the subset: `kind` 'response_format' or 'function' (reference §3.4). */
   invalidSchema: (kind: 'response_format' | 'function', name: string, detail: string, param: string): ApiError => ({
@@ -277,6 +283,7 @@ export function errorBody(error: ApiError): string {
 
 /** Thrown inside request handling to answer with an API error; anything else thrown is a 500. */
 export class ApiErrorResponse extends Error {
+  override name = 'ApiErrorResponse';
   constructor(readonly apiError: ApiError) {
     super(apiError.message);
   }
@@ -288,10 +295,27 @@ export function fail(error: ApiError): never {
 
 /** Thrown when an extension fails a request: answered with its 500, logged with the cause's stack. */
 export class ExtensionFailure extends Error {
+  override name = 'ExtensionFailure';
   constructor(
     readonly apiError: ApiError,
     readonly detail: string,
   ) {
     super(apiError.message);
   }
+}
+
+/**
+ * The parent of every error that carries a one-line message meant for the user (a setting, a file,
+ * a configuration patch): whoever catches one prints `message` as it is, without a stack trace, and
+ * `code` says which kind it is without an `instanceof` list. Errors that are answers on the wire are
+ * `ApiError` data instead (above); anything else thrown is a bug and keeps its stack.
+ */
+export abstract class SimulatorError extends Error {
+  abstract readonly code: string;
+}
+
+/** A start-up failure with a message for the user (a port in use, a file that will not load). */
+export class StartupError extends SimulatorError {
+  override name = 'StartupError';
+  readonly code = 'SIM_ERR_STARTUP';
 }

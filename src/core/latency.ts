@@ -1,5 +1,5 @@
 /**
- * The latency model (facts §10): a normal(mean, std_dev) sample per request, in milliseconds per
+ * The latency model (python-compatibility.md §9): a normal(mean, std_dev) sample per request, in milliseconds per
  * completion token for chat and completions, per request for embeddings, per MiB of uploaded
  * audio for transcriptions and translations (both under the `translations` setting, as the Python
  * simulator had only that one). A stream spends the same

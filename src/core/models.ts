@@ -12,7 +12,7 @@ export type EncodingName = 'cl100k_base' | 'o200k_base';
 /** The operations a request can ask for; a model supports a subset. */
 export type Operation = 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations' | 'images';
 
-/** How a deployment of the model is rate-limited (facts §8): by tokens, or by requests per minute. */
+/** How a deployment of the model is rate-limited (python-compatibility.md §7): by tokens, or by requests per minute. */
 export type LimitKind = 'tokens' | 'requests';
 
 export interface ModelSpec {
@@ -111,7 +111,7 @@ export function knownModelNames(): string[] {
   return [...catalogue.keys()];
 }
 
-/** Models given to deployments nobody configured (facts §4.5), per operation. */
+/** Models given to deployments nobody configured (python-compatibility.md §3.3), per operation. */
 export const UNDEFINED_DEPLOYMENT_MODEL: Readonly<Record<Operation, string>> = {
   chat: 'gpt-3.5-turbo-0613',
   completions: 'gpt-3.5-turbo-0613',

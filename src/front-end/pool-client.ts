@@ -4,22 +4,9 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Answer } from '../core/generation/answer.js';
-import type { LearnedCount } from '../core/tokens/counting-policy.js';
 import { errors } from '../core/errors.js';
 import { getEncoding } from '../core/tokens/tokenizer.js';
-import type { GenerateTask } from '../workers/generate.js';
-
-export interface PoolRequest {
-  readonly id: number;
-  readonly task: GenerateTask;
-}
-
-export interface PoolReply {
-  readonly id: number;
-  readonly answer: Answer;
-  /** Long texts the worker counted: remembered here, so the same prompt next time stays inline. */
-  readonly learned?: readonly LearnedCount[];
-}
+import type { GenerateTask, PoolReply, PoolRequest } from '../protocol/pool.js';
 
 export class PoolClient {
   readonly #port: MessagePort;

@@ -3,6 +3,19 @@
  * drained by a single Node timer armed for the earliest task. Thousands of paced streams cost
  * heap operations, not thousands of timers.
  */
+/** Time and one timer: the real ones, or a test's manual clock. */
+export interface Clock {
+  now(): number;
+  setTimer(run: () => void, ms: number): unknown;
+  clearTimer(timer: unknown): void;
+}
+
+export const REAL_CLOCK: Clock = {
+  now: () => performance.now(),
+  setTimer: (run, ms) => setTimeout(run, ms),
+  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
 interface Task {
   readonly due: number;
   readonly seq: number;
@@ -12,16 +25,25 @@ interface Task {
 export class Scheduler {
   readonly #heap: Task[] = [];
   #seq = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: unknown;
   #armedFor = Infinity;
 
   constructor(
     readonly onError: (err: unknown) => void,
     /** Told how late each task ran (ms), for the stats. */
     readonly onLateness: (ms: number) => void = () => {},
+    readonly clock: Clock = REAL_CLOCK,
   ) {}
 
-  /** Runs `run` at `due` (a performance.now() time), or at once if that has passed. */
+  /** The scheduler's time (performance.now() unless a test drives it). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * Runs `run` at `due` (a `now()` time), or at once if that has passed. A task that touches an
+   * exchange is wrapped in that exchange's guard by its caller, so what throws reaches its client.
+   */
   at(due: number, run: () => void): void {
     this.#push({ due, seq: this.#seq++, run });
     if (due < this.#armedFor) this.#arm();
@@ -32,22 +54,24 @@ export class Scheduler {
   }
 
   #arm(): void {
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    this.#timer = undefined;
     const head = this.#heap[0];
     if (!head) {
       this.#armedFor = Infinity;
       return;
     }
     this.#armedFor = head.due;
-    this.#timer = setTimeout(() => this.#drain(), Math.max(0, head.due - performance.now()));
+    this.#timer = this.clock.setTimer(() => this.#drain(), Math.max(0, head.due - this.clock.now()));
   }
 
   #drain(): void {
     // Everything due within the next millisecond runs now: a timer cannot do better than that.
-    const horizon = performance.now() + 1;
+    this.#timer = undefined;
+    const horizon = this.clock.now() + 1;
     while (this.#heap.length > 0 && this.#heap[0]!.due <= horizon) {
       const task = this.#pop();
-      this.onLateness(performance.now() - task.due);
+      this.onLateness(this.clock.now() - task.due);
       try {
         task.run();
       } catch (err) {

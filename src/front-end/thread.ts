@@ -1,254 +1,144 @@
 /**
  * A front-end thread: one uWebSockets.js app listening on the shared port (Linux spreads incoming
  * connections over every thread listening with SO_REUSEPORT). Started by the cluster in main.
+ * Boot order: the thread context (context.ts), the extension (loaded, then frozen), the routes —
+ * each registered once with the handler chosen for this mode and extension, so no request tests
+ * which path it should take — then listen.
  */
 import { pathToFileURL } from 'node:url';
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import uWS from 'uWebSockets.js';
-import { DeploymentRegistry, deploymentsFrom } from '../core/config/deployments.js';
-import { Router } from '../core/wire/router.js';
-import type { Settings } from '../core/config/settings.js';
-import { useRankTables, type RankTables } from '../core/tokens/tokenizer.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { configSnapshot } from '../core/config/snapshot.js';
+import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
-import type { AgentPolicy } from '../core/generation/agent-policy.js';
-import { ApiKeyAuth } from './http/auth.js';
-import { createLog } from '../log.js';
-import { errors } from '../core/errors.js';
-import { DeploymentLimiter, type LimitSpec } from '../core/limits/rate-limits.js';
-import { entryOf, type ReplayEntry } from '../core/recording/recording-file.js';
 import { useBodyMatching } from '../core/recording/recording-key.js';
-import type { FrontEndMessage, MainMessage } from '../protocol/messages.js';
-import { applyConfigPatch, configJson, ConfigPatchError, type RuntimeConfig } from '../core/config/runtime-config.js';
-import { readBody } from './http/body.js';
-import { exchange, fault, handleRoute, handleUnmatched, reject, type Pipeline } from './pipeline/pipeline.js';
-import { handleRecordReplay, type RecordReplay } from './pipeline/record-replay.js';
-import { sendError, sendJson } from './http/respond.js';
+import { createLog } from '../log.js';
+import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension } from '../protocol/messages.js';
 import { PoolClient } from './pool-client.js';
-import type { Exchange } from './http/exchange.js';
-import { Replies } from '../protocol/replies.js';
-import { Scheduler } from './scheduler.js';
-import { ThreadStats } from '../protocol/stats.js';
-import { apiRoutes, healthRoute, imageFileRoute, listingRoutes, routes } from '../core/wire/routes.js';
-import type { PreparedExtension } from '../process/extension-load.js';
-import { deploymentLimiter } from './extensions/api-object.js';
-import { loadExtension } from './extensions/runtime.js';
-
-export interface FrontEndData {
-  readonly index: number;
-  /** The runtime configuration in force when the thread starts (a restarted thread gets the latest). */
-  readonly runtime: RuntimeConfig;
-  /** Window memory per rate-limited deployment, shared with every thread. */
-  readonly limits: Readonly<Record<string, LimitSpec>>;
-  /** Record and replay modes: every recording found at start. */
-  readonly replayEntries: readonly ReplayEntry[];
-  readonly settings: Settings;
-  readonly apiKey: string;
-  readonly port: number;
-  readonly poolPort: MessagePort | undefined;
-  /** `TIKTOKEN_CACHE_DIR`'s tables, read and verified by main; undefined: the bundled ones. */
-  readonly rankTables: RankTables | undefined;
-  /** EXTENSION_PATH's module, prepared (TypeScript bundled) by main. */
-  readonly extension: PreparedExtension | undefined;
-  /** Extensions: asks main for rate-limit windows shared by every thread. */
-  readonly windowPort: MessagePort | undefined;
-}
-
+import { Asks, MAIN } from '../protocol/ask.js';
+import { apiRoutes, getRoutes, healthRoute } from '../core/wire/routes.js';
+import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
+import { handleExtended, handleRecordReplayExtended, handleWatched } from './extensions/stages.js';
+import { createThreadContext, generateBase } from './context.js';
+import { registerAdmin } from './admin.js';
+import { HttpServer } from './http/server.js';
+import { handleRecordReplay, handleRoute, handleUnmatched } from './pipeline/spine.js';
 
 const data = workerData as FrontEndData;
 const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
-
-function limitersFrom(specs: Readonly<Record<string, LimitSpec>>): Map<string, DeploymentLimiter> {
-  return new Map(Object.entries(specs).map(([name, spec]) => [name, new DeploymentLimiter(spec)]));
-}
-
-const threadStats = new ThreadStats();
-const stats = new Replies<string>();
-
-/** What `PATCH /++/config` may change; main sends every new version to every thread. */
-let runtime: RuntimeConfig = data.runtime;
-
-const pipeline: Pipeline = {
-  settings: data.settings,
-  router: new Router(routes),
-  auth: new ApiKeyAuth(data.apiKey, data.settings.entra),
-  deployments: new DeploymentRegistry(deploymentsFrom(data.runtime.deployments), data.runtime.allowUndefinedDeployments),
-  pool,
-  scheduler: new Scheduler(
-    (err) => log.error(`scheduled write failed: ${(err as Error)?.stack ?? String(err)}`),
-    (ms) => threadStats.recordLateness(ms),
-  ),
-  recordOverhead: (ms) => threadStats.recordOverhead(ms),
-  latency: () => runtime.latency,
-  limiters: limitersFrom(data.limits),
-  generateOptions: { answerLength: data.settings.answerLength, agent: agentPolicy(data.runtime) },
-  log,
-  ext: undefined,
-};
-
-/** The tool / structured-output policy in force (`/++/config`'s `agent`, else the settings'). */
-function agentPolicy(config: RuntimeConfig): AgentPolicy {
-  return config.agent ?? data.settings.agent;
-}
-
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
-const index = new Map<string, ReplayEntry>(data.replayEntries.map((e) => [e.key, e]));
-const recordReplay: RecordReplay = {
+
+/** The settings' part of every snapshot's generator options (the runtime adds its agent policy). */
+const base = generateBase(data.settings);
+const ctx = createThreadContext({
   settings: data.settings,
-  auth: pipeline.auth,
+  apiKey: data.apiKey,
   log,
-  index,
-  limiters: pipeline.limiters,
-  scheduler: pipeline.scheduler,
-  recordOverhead: pipeline.recordOverhead,
-  recorded: (file, interaction) => {
-    const entry = entryOf(interaction, `recorded ${file}`, file);
-    index.set(entry.key, entry);
-    post({ type: 'recorded', file, interaction });
-  },
-  ext: undefined,
-};
+  pool,
+  config: configSnapshot(data.runtime, data.limits, base),
+  replayEntries: data.replayEntries,
+  windowPort: data.windowPort,
+  post: (file, interaction) => post({ type: 'recorded', file, interaction }),
+});
 
-const saves = new Replies<{ files: number; error: string | undefined }>();
-const patches = new Replies<string | undefined>();
-
-/** The management routes' common start: the exchange, or a 401 and undefined. */
-function authorized(res: uWS.HttpResponse, req: uWS.HttpRequest): Exchange | undefined {
-  const ex = exchange(res, req);
-  if (pipeline.auth.check(ex.headers)) return ex;
-  reject(ex, pipeline.auth.rejection(ex.headers));
-  return undefined;
-}
+/** Main answers within its own wait for every thread (process/handlers.ts, 10 s) plus a margin. */
+const MAIN_ANSWER_TIMEOUT_MS = 15_000;
+const stats = new Asks<string>(MAIN_ANSWER_TIMEOUT_MS);
+const saves = new Asks<{ files: number; error: string | undefined }>(MAIN_ANSWER_TIMEOUT_MS);
+const patches = new Asks<string | undefined>(MAIN_ANSWER_TIMEOUT_MS);
 
 if (data.rankTables) useRankTables(data.rankTables);
 useBodyMatching(data.settings.recordingIgnoreBodyFields);
 warmUp();
 
-/** Loads the extension into this thread; false (and main told why) when it cannot be. */
-async function loadTheExtension(prepared: PreparedExtension): Promise<boolean> {
+/** Loads the extension into this thread; undefined (and main told why) when it cannot be. */
+async function loadTheExtension(prepared: PreparedExtension): Promise<ExtensionRuntime | undefined> {
   // A bundled TypeScript extension carries an inline source map: its stack traces (logged when it
   // fails a request) then point at the author's .ts lines, not the temporary bundle's.
   if (prepared.url !== pathToFileURL(prepared.source).href) process.setSourceMapsEnabled(true);
   try {
-    pipeline.ext = recordReplay.ext = await loadExtension(prepared.url, prepared.name, {
-      mode: data.settings.mode,
-      apiKey: data.apiKey,
-      auth: pipeline.auth,
-      log,
-      deployments: () => pipeline.deployments,
-      deploymentLimiter: deploymentLimiter(() => pipeline.limiters),
-      windowPort: data.windowPort,
-    });
-    return true;
+    return await loadExtension(prepared.url, prepared.name, ctx);
   } catch (err) {
     post({ type: 'extension-failed', message: `EXTENSION_PATH: extension ${prepared.name} (${prepared.source}): ${(err as Error)?.message ?? String(err)}` });
-    return false;
+    return undefined;
   }
 }
-const extensionLoaded = data.extension ? await loadTheExtension(data.extension) : true;
+const ext = data.extension ? await loadTheExtension(data.extension) : undefined;
+const extensionLoaded = data.extension === undefined || ext !== undefined;
+if (ext) ctx.stages = ext.stages();
 
-const app = uWS.App();
-app.get(healthRoute.pattern, (res, req) => handleRoute(pipeline, res, req, healthRoute));
-app.post('/++/save-recordings', (res, req) => {
-  const ex = authorized(res, req);
-  if (!ex) return;
-  res.onData(() => {}); // the body, if any, is not used
-  if (data.settings.mode !== 'record') return sendError(ex, errors.notRecording());
-  const id = saves.expect(({ files, error }) =>
-    error ? sendError(ex, errors.internal(`saving recordings failed: ${error}`)) : sendJson(ex, 200, JSON.stringify({ message: '📼 Recordings saved', files })),
-  );
-  post({ type: 'save', id });
-});
-app.get('/++/config', (res, req) => {
-  const ex = authorized(res, req);
-  if (ex) sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured));
-});
-app.get('/++/stats', (res, req) => {
-  const ex = authorized(res, req);
-  if (!ex) return;
-  const id = stats.expect((json) => sendJson(ex, 200, json));
-  post({ type: 'stats-request', id, reset: new URLSearchParams(ex.query).get('reset') === 'true' });
-});
-app.patch('/++/config', (res, req) => {
-  const ex = authorized(res, req);
-  if (!ex) return;
-  readBody(ex, data.settings.maxBodyBytes, (result) => {
-    try {
-      if (result.kind === 'too-large') return sendError(ex, errors.bodyTooLarge(data.settings.maxBodyBytes), true);
-      let patch: unknown;
-      try {
-        patch = JSON.parse(result.text);
-      } catch {
-        return sendError(ex, errors.invalidJson());
-      }
-      applyConfigPatch(runtime, patch); // a bad value is refused here, before any thread changes
-      const id = patches.expect((error) =>
-        error ? sendError(ex, errors.badConfigPatch(error)) : sendJson(ex, 200, configJson(runtime, pipeline.deployments.configured)),
-      );
-      post({ type: 'config-patch', id, patch });
-    } catch (err) {
-      if (err instanceof ConfigPatchError) return sendError(ex, errors.badConfigPatch(err.message));
-      fault(pipeline, ex, err);
-    }
-  });
-});
+const server = new HttpServer(ctx);
+registerAdmin(server, ctx, { stats, saves, patches }, post);
 if (data.settings.mode === 'generate') {
   // The route table goes into uWebSockets.js' native router; everything else falls through to `/*`.
-  for (const route of apiRoutes) app.post(route.pattern, (res, req) => handleRoute(pipeline, res, req, route));
-  for (const route of [...listingRoutes, imageFileRoute]) app.get(route.pattern, (res, req) => handleRoute(pipeline, res, req, route));
-  app.any('/*', (res, req) => handleUnmatched(pipeline, res, req));
+  // The handler is chosen here, once: plain, watched (response or latency hooks only) or extended.
+  if (!ext) {
+    server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
+    for (const route of getRoutes) server.on('get', route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
+    for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
+    server.on('any', '/*', (ex) => handleUnmatched(ctx, ex));
+  } else if (ext.routesAsBuiltIn) {
+    server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
+    for (const route of getRoutes) server.on('get', route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
+    for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
+    server.on('any', '/*', (ex, req) => handleExtended(ctx, ext, ex, req));
+  } else {
+    server.on('get', healthRoute.pattern, (ex, req) => handleExtended(ctx, ext, ex, req));
+    server.on('any', '/*', (ex, req) => handleExtended(ctx, ext, ex, req));
+  }
+} else if (!ext) {
+  server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
+  server.on('any', '/*', (ex, req) => handleRecordReplay(ctx, ex, req));
 } else {
-  app.any('/*', (res, req) => handleRecordReplay(recordReplay, res, req));
+  server.on('get', healthRoute.pattern, (ex, req) => handleExtended(ctx, ext, ex, req));
+  server.on('any', '/*', (ex, req) => handleRecordReplayExtended(ctx, ext, ex, req));
 }
 
-let listenSocket: uWS.us_listen_socket | undefined;
 // A thread whose extension failed does not listen: main stops the start with the message.
-if (extensionLoaded) app.listen(data.settings.host, data.port, (socket) => {
-  if (!socket) {
-    post({ type: 'listen-failed' });
-    return;
-  }
-  listenSocket = socket;
-  post({ type: 'listening', port: uWS.us_socket_local_port(socket) });
-});
+if (extensionLoaded) server.listen(data.settings.host, data.port, (port) => post(port === undefined ? { type: 'listen-failed' } : { type: 'listening', port }));
+
+/** Stop accepting, close every open connection, and let the thread's loop run dry: a worker
+ * terminated with uWS sockets still open aborts the whole process. */
+function shutdown(): void {
+  server.close();
+  pool?.close();
+  stats.close('the thread is shutting down');
+  saves.close('the thread is shutting down');
+  patches.close('the thread is shutting down');
+  parentPort!.close();
+}
+
+/**
+ * Test hook, off unless SIMULATOR_TEST_EXIT_ON_FOREIGN_CONFIG=1 (test/e2e/thread-exit.test.ts): a
+ * thread that receives a configuration change it did not ask for shuts down instead of applying
+ * it, so a test can make a thread exit while main waits for every thread during a PATCH.
+ */
+const EXIT_ON_FOREIGN_CONFIG = process.env.SIMULATOR_TEST_EXIT_ON_FOREIGN_CONFIG === '1';
+
+/** Main's messages, one handler each (the compiler refuses a missing one). */
+const onMain = {
+  config: (message) => {
+    if (EXIT_ON_FOREIGN_CONFIG && patches.pending === 0) return shutdown();
+    ctx.config = configSnapshot(message.config, message.limits, base);
+    post({ type: 'config-applied', version: message.version });
+  },
+  stats: (message) => post({ type: 'stats-snapshot', id: message.id, snapshot: ctx.stats.snapshot(message.reset) }),
+  flush: (message) => post({ type: 'flushed', id: message.id }),
+  'stats-result': (message) => (message.unavailable !== undefined ? stats.fail(message.id, message.unavailable) : stats.answer(message.id, MAIN, message.json)),
+  'config-patched': (message) =>
+    message.unavailable !== undefined ? patches.fail(message.id, message.unavailable) : patches.answer(message.id, MAIN, message.error),
+  'replay-entry': (message) => {
+    ctx.index.set(message.entry.key, message.entry);
+  },
+  saved: (message) =>
+    message.unavailable !== undefined ? saves.fail(message.id, message.unavailable) : saves.answer(message.id, MAIN, { files: message.files, error: message.error }),
+  shutdown,
+} satisfies Handlers<MainMessage>;
 
 parentPort!.on('message', (message: MainMessage) => {
-  if (message.type === 'config') {
-    runtime = message.config;
-    pipeline.deployments = new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments);
-    pipeline.limiters = recordReplay.limiters = limitersFrom(message.limits);
-    pipeline.generateOptions = { ...pipeline.generateOptions, agent: agentPolicy(runtime) };
-    post({ type: 'config-applied', version: message.version });
-    return;
+  try {
+    dispatch(onMain, message, undefined);
+  } catch (err) {
+    log.error(`handling main's "${message.type}" message failed: ${(err as Error)?.stack ?? String(err)}`);
   }
-  if (message.type === 'stats') {
-    post({ type: 'stats-snapshot', id: message.id, snapshot: threadStats.snapshot(message.reset) });
-    return;
-  }
-  if (message.type === 'flush') {
-    post({ type: 'flushed', id: message.id });
-    return;
-  }
-  if (message.type === 'stats-result') {
-    stats.settle(message.id, message.json);
-    return;
-  }
-  if (message.type === 'config-patched') {
-    patches.settle(message.id, message.error);
-    return;
-  }
-  if (message.type === 'replay-entry') {
-    index.set(message.entry.key, message.entry);
-    return;
-  }
-  if (message.type === 'saved') {
-    saves.settle(message.id, { files: message.files, error: message.error });
-    return;
-  }
-  // Stop accepting, close every open connection, and let the thread's loop run dry: a worker
-  // terminated with uWS sockets still open aborts the whole process.
-  if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-  (app as unknown as { close(): void }).close(); // in the binary, missing from its typings
-  pool?.close();
-  parentPort!.close();
 });

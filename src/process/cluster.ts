@@ -6,18 +6,15 @@
 import { createServer } from 'node:net';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { errors } from '../core/errors.js';
+import { StartupError } from '../core/errors.js';
 import type { Settings } from '../core/config/settings.js';
 import type { ReplayEntry } from '../core/recording/recording-file.js';
-import type { FrontEndData } from '../front-end/thread.js';
-import type { PoolWorkerData } from '../workers/generate.js';
-import type { FrontEndMessage, MainMessage } from '../protocol/messages.js';
+import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension, type StartupMessage, type ThreadMessage } from '../protocol/messages.js';
+import type { PoolWorkerData } from '../protocol/pool.js';
 import type { Log } from '../log.js';
-import type { PoolReply, PoolRequest } from '../front-end/pool-client.js';
-import type { PoolResult } from '../workers/generate.js';
 import type { RankTables } from '../core/tokens/tokenizer.js';
-import type { PreparedExtension } from './extension-load.js';
 import { serveSharedWindows } from '../protocol/shared-windows.js';
+import { servePool } from './pool-host.js';
 
 const FRONT_END = new URL('../front-end/thread.js', import.meta.url);
 const POOL_WORKER = new URL('../workers/generate.js', import.meta.url);
@@ -33,18 +30,18 @@ export interface ClusterOptions {
   readonly runtime: () => FrontEndData['runtime'];
   /** Rate-limit window memory per deployment now (SharedArrayBuffers: one budget for all threads). */
   readonly limits: () => FrontEndData['limits'];
-  /** Messages from front-ends beyond start-up (record mode's new interactions, save requests). */
-  readonly onMessage?: (message: FrontEndMessage, reply: (message: MainMessage) => void) => void;
+  /**
+   * Messages from front-ends beyond start-up (record mode's new interactions, save requests), with
+   * the sending thread (its `threadId`) and the way back. A handler that throws is logged; main stays up.
+   */
+  readonly onMessage?: (message: ThreadMessage, thread: number, reply: (message: MainMessage) => void) => void;
+  /** A front-end thread (`threadId`) has exited, whatever the reason, before its replacement starts. */
+  readonly onThreadExit?: (thread: number) => void;
   readonly log: Log;
   /** `TIKTOKEN_CACHE_DIR`'s verified tables, for every thread; undefined: the bundled ones. */
   readonly rankTables?: RankTables | undefined;
   /** EXTENSION_PATH's module, prepared by main; each thread loads it. */
   readonly extension?: PreparedExtension | undefined;
-}
-
-/** A start-up failure with a message for the user (no stack trace needed). */
-export class StartupError extends Error {
-  override name = 'StartupError';
 }
 
 /**
@@ -67,12 +64,15 @@ async function claimPort(host: string, port: number): Promise<number> {
 
 export class Cluster {
   readonly #options: ClusterOptions;
-  readonly #threads = new Set<Worker>();
+  /** Running (or starting) front-end threads, with their `threadId`. */
+  readonly #threads = new Map<Worker, number>();
   #pool: Piscina | undefined;
   #port = 0;
   #stopping = false;
   /** Extensions' shared rate-limit windows by name, one per process (see shared-windows.ts). */
   readonly #sharedWindows = new Map<string, SharedArrayBuffer>();
+  /** `threadId` → "front-end thread <index>", while the thread runs. */
+  readonly #names = new Map<number, string>();
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -105,7 +105,7 @@ export class Cluster {
   }
 
   #startFrontEnd(index: number): Promise<void> {
-    const { settings, apiKey, replayEntries, onMessage, log, rankTables, extension } = this.#options;
+    const { settings, apiKey, replayEntries, onMessage, onThreadExit, log, rankTables, extension } = this.#options;
     const channel = new MessageChannel();
     const windows = extension ? new MessageChannel() : undefined;
     const data: FrontEndData = {
@@ -122,63 +122,78 @@ export class Cluster {
       windowPort: windows?.port2,
     };
     const worker = new Worker(FRONT_END, { workerData: data, transferList: windows ? [channel.port2, windows.port2] : [channel.port2] });
-    this.#servePool(channel.port1);
+    servePool(channel.port1, () => this.#pool!, log);
     if (windows) serveSharedWindows(windows.port1, this.#sharedWindows);
-    this.#threads.add(worker);
+    // Read now: a Worker's threadId reads -1 once the thread has stopped.
+    const thread = worker.threadId;
+    this.#names.set(thread, `front-end thread ${index}`);
+    this.#threads.set(worker, thread);
+    const reply = (message: MainMessage): void => worker.postMessage(message);
+    // Control enters main here, from another thread: a handler that throws is logged and contained.
+    const guarded = (what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        log.error(`front-end thread ${index}: ${what} failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
+    };
     return new Promise((resolve, reject) => {
       let listening = false;
-      worker.on('message', (message: FrontEndMessage) => {
-        if (message.type === 'listening') {
+      const startup = {
+        listening: () => {
           listening = true;
           resolve();
-        } else if (message.type === 'extension-failed') reject(new StartupError(message.message));
-        else if (message.type === 'listen-failed') reject(new StartupError(`front-end thread ${index} could not listen on ${settings.host}:${this.#port}`));
-        else onMessage?.(message, (reply) => worker.postMessage(reply));
-      });
+        },
+        'extension-failed': (message) => reject(new StartupError(message.message)),
+        'listen-failed': () => reject(new StartupError(`front-end thread ${index} could not listen on ${settings.host}:${this.#port}`)),
+      } satisfies Handlers<StartupMessage>;
+      worker.on('message', (message: FrontEndMessage) =>
+        guarded(`handling its "${message.type}" message`, () => {
+          if (message.type in startup) dispatch(startup, message as StartupMessage, undefined);
+          else onMessage?.(message as ThreadMessage, thread, reply);
+        }),
+      );
       worker.on('error', (err) => {
         log.error(`front-end thread ${index} failed: ${err.stack ?? err.message}`);
         if (!listening) reject(err);
       });
-      worker.on('exit', (code) => {
-        this.#threads.delete(worker);
-        channel.port1.close();
-        windows?.port1.close();
-        if (this.#stopping || !listening) return;
-        // Restart after a pause, so a thread that dies at once does not spin the CPU.
-        log.error(`front-end thread ${index} exited (code ${code}); starting a new one in ${RESTART_DELAY_MS} ms`);
-        setTimeout(() => {
-          if (this.#stopping) return;
-          this.#startFrontEnd(index).catch((err: Error) => log.error(`front-end thread ${index} restart failed: ${err.message}`));
-        }, RESTART_DELAY_MS).unref();
-      });
-    });
-  }
-
-  /** Front-end threads send heavy tasks here; the piscina pool runs them. */
-  #servePool(port: MessageChannel['port1']): void {
-    port.on('message', ({ id, task }: PoolRequest) => {
-      this.#pool!.run(task).then(
-        ({ answer, learned }: PoolResult) => port.postMessage({ id, answer, learned } satisfies PoolReply),
-        (err: Error) =>
-          port.postMessage({ id, answer: { kind: 'error', error: errors.internal(`pool worker failed: ${err.message}`) } } satisfies PoolReply),
+      worker.on('exit', (code) =>
+        guarded('exit handling', () => {
+          this.#threads.delete(worker);
+          channel.port1.close();
+          windows?.port1.close();
+          onThreadExit?.(thread);
+          this.#names.delete(thread);
+          if (this.#stopping || !listening) return;
+          // Restart after a pause, so a thread that dies at once does not spin the CPU.
+          log.error(`front-end thread ${index} exited (code ${code}); starting a new one in ${RESTART_DELAY_MS} ms`);
+          setTimeout(() => {
+            if (this.#stopping) return;
+            this.#startFrontEnd(index).catch((err: Error) => log.error(`front-end thread ${index} restart failed: ${err.message}`));
+          }, RESTART_DELAY_MS).unref();
+        }),
       );
     });
-    port.unref();
   }
 
-  /** Front-end threads running now. */
-  get threadCount(): number {
-    return this.#threads.size;
+  /** Front-end threads running now (or starting), by `threadId`. */
+  threadIds(): number[] {
+    return [...this.#threads.values()];
+  }
+
+  /** A thread's name for the log and for errors ("front-end thread 2"). */
+  describe(thread: number): string {
+    return this.#names.get(thread) ?? `front-end thread #${thread}`;
   }
 
   /** Sends a message to every front-end thread. */
   broadcast(message: MainMessage): void {
-    for (const worker of this.#threads) worker.postMessage(message);
+    for (const worker of this.#threads.keys()) worker.postMessage(message);
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    const exits = [...this.#threads].map(
+    const exits = [...this.#threads.keys()].map(
       (worker) =>
         new Promise<void>((resolve) => {
           const timer = setTimeout(() => {

@@ -8,16 +8,10 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { StartupError } from './cluster.js';
+import { StartupError } from '../core/errors.js';
+import type { PreparedExtension } from '../protocol/messages.js';
 
-export interface PreparedExtension {
-  /** Its file or folder name, as errors and the log show it. */
-  readonly name: string;
-  /** The file EXTENSION_PATH resolved to (a folder's index file). */
-  readonly source: string;
-  /** What the threads import (file URL). */
-  readonly url: string;
-}
+export type { PreparedExtension } from '../protocol/messages.js';
 
 const INDEX_FILES = ['index.ts', 'index.mts', 'index.js', 'index.mjs'];
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);

@@ -14,7 +14,7 @@ import type { EncodingName } from '../core/models.js';
 import { rankTableOf, sha256Of, TIKTOKEN_FILES } from '../core/tokens/tiktoken-file.js';
 import { BUNDLED_RANK_TABLES, type RankTables } from '../core/tokens/tokenizer.js';
 import { ENCODINGS } from '../core/generation/warm-up.js';
-import { StartupError } from './cluster.js';
+import { StartupError } from '../core/errors.js';
 
 const SETUP_HINT = '`make setup-tiktoken` writes the files with no network';
 

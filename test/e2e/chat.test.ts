@@ -32,7 +32,7 @@ describe.each([
     const choice = r.choices[0]!;
     expect(choice.finish_reason).toBe('length');
     expect(choice.message.role).toBe('assistant');
-    expect(r.usage!.prompt_tokens).toBe(14); // the Python simulator's worked example (facts §7)
+    expect(r.usage!.prompt_tokens).toBe(14); // the Python simulator's worked example (python-compatibility.md §6)
     expect(r.usage!.completion_tokens).toBe(50);
     expect(tokens(choice.message.content!, 'cl100k_base')).toBe(50);
     expect(r.usage!.total_tokens).toBe(64);

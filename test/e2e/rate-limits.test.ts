@@ -19,7 +19,7 @@ beforeAll(async () => {
   writeFileSync(
     file,
     JSON.stringify({
-      low: { model: 'gpt-35-turbo', tokensPerMinute: 384 }, // 1 request / 10 s (facts §8.2)
+      low: { model: 'gpt-35-turbo', tokensPerMinute: 384 }, // 1 request / 10 s (python-compatibility.md §7.1)
       big: { model: 'gpt-4o', tokensPerMinute: 10_000 }, // 10 requests / 10 s, 10k tokens / 60 s
       burst: { model: 'gpt-4o', tokensPerMinute: 10_000 },
       retry: { model: 'gpt-4o', tokensPerMinute: 1_000 },

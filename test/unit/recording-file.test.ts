@@ -10,7 +10,7 @@ const FILE = 'openai_deployments_gpt-35-turbo_chat_completions.yaml';
 const BODY1 = '{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 50}';
 const HASH2 = '0123456789abcdef0123456789abcdef';
 
-/** A file as the Python simulator writes it (facts §5.4), two interactions. */
+/** A file as the Python simulator writes it (python-compatibility.md §4.3), two interactions. */
 const PYTHON_FILE = `interactions:
 - context_values:
     Deployment-Name: gpt-35-turbo

@@ -149,7 +149,7 @@ describe('requestKey', () => {
 });
 
 describe('recordingFileName', () => {
-  it('maps a path to its file name (facts §5.4 example)', () => {
+  it('maps a path to its file name (python-compatibility.md §4.3 example)', () => {
     expect(recordingFileName('/openai/deployments/gpt-35-turbo/chat/completions')).toBe('openai_deployments_gpt-35-turbo_chat_completions.yaml');
   });
 

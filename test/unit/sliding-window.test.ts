@@ -1,5 +1,5 @@
 /**
- * The Python simulator's rate-limit truth tables (facts §8.2 for tokens, §8.3 for requests), over
+ * The Python simulator's rate-limit truth tables (python-compatibility.md §7.1 for tokens, §7.2 for requests), over
  * the typed-array windows — plain and shared memory alike.
  */
 import { describe, expect, it } from 'vitest';
@@ -149,7 +149,7 @@ describe('one budget across threads', () => {
   });
 });
 
-/** The Python algorithm as written (facts §8.2): a walk over every entry, newest first. */
+/** The Python algorithm as written (python-compatibility.md §7.1): a walk over every entry, newest first. */
 function pythonWindow(tpm: number, rp10: number) {
   const entries: { t: number; c: number }[] = [];
   return (cost: number, now: number): Admission => {

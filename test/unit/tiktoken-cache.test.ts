@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { BytePairEncoder } from '../../src/core/tokens/bpe.js';
 import { TIKTOKEN_FILES } from '../../src/core/tokens/tiktoken-file.js';
 import { BUNDLED_RANK_TABLES } from '../../src/core/tokens/tokenizer.js';
-import { StartupError } from '../../src/process/cluster.js';
+import { StartupError } from '../../src/core/errors.js';
 import { loadTiktokenCache } from '../../src/process/tiktoken-cache.js';
 
 const COMMITTED = fileURLToPath(new URL('../../tiktoken_cache/', import.meta.url));

@@ -1,8 +1,9 @@
 /**
- * Deployments: the Python simulator's `OPENAI_DEPLOYMENT_CONFIG_PATH` JSON format (facts §4.3),
- * its defaults (§4.4), and the lookup rule for deployments nobody configured (§4.5).
+ * Deployments: the Python simulator's `OPENAI_DEPLOYMENT_CONFIG_PATH` JSON format (python-compatibility.md §3.1),
+ * its defaults (§3.2), and the lookup rule for deployments nobody configured (§3.3).
  */
 import { findModel, knownModelNames, UNDEFINED_DEPLOYMENT_MODEL, type ModelSpec, type Operation } from '../models.js';
+import { SimulatorError } from '../errors.js';
 
 export interface Deployment {
   readonly name: string;
@@ -16,15 +17,16 @@ export interface Deployment {
   readonly undefinedDeployment: boolean;
 }
 
-export class DeploymentConfigError extends Error {
+export class DeploymentConfigError extends SimulatorError {
   override name = 'DeploymentConfigError';
+  readonly code = 'SIM_ERR_DEPLOYMENT_CONFIG';
 }
 
 type Raw = Record<string, unknown>;
 
 function toCount(value: unknown, field: string, where: string): number {
   if (value === undefined || value === null) return 0;
-  // The Python simulator int()-coerces, so "512" is valid (facts §4.3).
+  // The Python simulator int()-coerces, so "512" is valid (python-compatibility.md §3.1).
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     throw new DeploymentConfigError(`${where}: "${field}" must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
@@ -98,7 +100,7 @@ export function deploymentsFrom(settings: Readonly<Record<string, DeploymentSett
   return new Map(Object.entries(settings).map(([name, s]) => [name, makeDeployment(name, findModel(s.model)!, { ...s })]));
 }
 
-/** The Python simulator's built-in deployments, used when no config file is given (facts §4.4). */
+/** The Python simulator's built-in deployments, used when no config file is given (python-compatibility.md §3.2). */
 export function defaultDeployments(): Map<string, Deployment> {
   const chat = findModel('gpt-3.5-turbo')!;
   const entries: Deployment[] = [makeDeployment('embedding', findModel('text-embedding-ada-002')!, { tokensPerMinute: 20_000 })];
@@ -113,7 +115,7 @@ export function defaultDeployments(): Map<string, Deployment> {
 }
 
 /**
- * Looks up the deployment a request names. Unknown names are allowed by default (facts §4.5): a
+ * Looks up the deployment a request names. Unknown names are allowed by default (python-compatibility.md §3.3): a
  * name that is itself a catalogue model (`/v1/…` with `"model": "gpt-4o"`) gets that model, any
  * other name the Python simulator's default for the operation. Made-up deployments are cached so
  * the hot path does not allocate one per request.

@@ -1,12 +1,14 @@
 /**
  * The runtime configuration behind `GET/PATCH /++/config`, in the Python simulator's JSON shape
- * (facts §9.2): the mode, the latency settings, the deployments. A PATCH is validated here, as a
+ * (python-compatibility.md §8.2): the mode, the latency settings, the deployments. A PATCH is validated here, as a
  * whole, before anything changes: a bad value is a 400 naming it, and nothing is half-applied.
  */
 import type { Deployment, DeploymentSettings } from './deployments.js';
 import { findModel, knownModelNames } from '../models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from '../generation/agent-policy.js';
+import { SimulatorError } from '../errors.js';
+import { isObject } from '../values.js';
 
 export interface RuntimeConfig {
   readonly mode: Mode;
@@ -25,11 +27,10 @@ const LATENCY_KEYS = {
   open_ai_images: 'images',
 } as const satisfies Record<string, keyof Settings['latency']>;
 
-export class ConfigPatchError extends Error {
+export class ConfigPatchError extends SimulatorError {
   override name = 'ConfigPatchError';
+  readonly code = 'SIM_ERR_CONFIG_PATCH';
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The GET answer. */
 export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<string, Deployment>): string {

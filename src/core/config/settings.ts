@@ -1,8 +1,9 @@
 /**
- * Settings from environment variables: the Python simulator's names and defaults (facts §9.1),
+ * Settings from environment variables: the Python simulator's names and defaults (python-compatibility.md §8.1),
  * plus this simulator's own `SIMULATOR_*` tuning knobs. Parsing is pure (an env record in, a
  * frozen object out) and every bad value is a clear error naming the variable.
  */
+import { SimulatorError } from '../errors.js';
 
 import type { AgentPolicy } from '../generation/agent-policy.js';
 import { DEFAULT_AUDIENCES, type EntraSettings } from '../auth/entra.js';
@@ -68,8 +69,9 @@ export interface Settings {
   readonly recordingIgnoreBodyFields: readonly string[];
 }
 
-export class SettingsError extends Error {
+export class SettingsError extends SimulatorError {
   override name = 'SettingsError';
+  readonly code = 'SIM_ERR_SETTINGS';
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -10,7 +10,7 @@
 import type { Answer } from './answer.js';
 import type { Deployment } from '../config/deployments.js';
 import { errors, fail } from '../errors.js';
-import type { GenerateOptions } from './index.js';
+import type { GenerateOptions } from './options.js';
 import type { FormPart } from '../wire/multipart.js';
 import { corpusFor } from './lorem.js';
 import { isObject } from './requests.js';

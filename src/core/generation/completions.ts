@@ -4,7 +4,7 @@ import { checkAnswerBudget, generateChoice, interleave, MAX_CHOICES, totalTokens
 import { CONTENT_FILTER_JSON, PROMPT_FILTER_EVENT, PROMPT_FILTER_JSON } from './content-filter.js';
 import type { Deployment } from '../config/deployments.js';
 import { errors, fail } from '../errors.js';
-import type { GenerateOptions } from './index.js';
+import type { GenerateOptions } from './options.js';
 import { randomId } from '../ids.js';
 import { corpusFor } from './lorem.js';
 import { countInput } from './prompt-tokens.js';

@@ -10,7 +10,7 @@ import type { Answer } from './answer.js';
 import { CONTENT_FILTER_RESULTS } from './content-filter.js';
 import type { Deployment } from '../config/deployments.js';
 import { errors, fail } from '../errors.js';
-import type { GenerateOptions } from './index.js';
+import type { GenerateOptions } from './options.js';
 import { asObject } from './requests.js';
 import { cellPng, seedOf } from './png.js';
 import { getEncoding } from '../tokens/tokenizer.js';
@@ -29,13 +29,7 @@ function picture(width: number, height: number, seed: number): Buffer {
   return png;
 }
 
-export interface ImageOptions {
-  /** `http://host:port` of the simulator as the client reached it. */
-  readonly origin: string;
-  readonly urlTtlSeconds: number;
-  /** Prompts containing one of these (case-insensitive) get the content-policy 400. */
-  readonly blockedWords: readonly string[];
-}
+export type { ImageOptions } from './options.js';
 
 interface ModelRules {
   readonly maxPrompt: number;

@@ -3,9 +3,8 @@
  * thread and inside a pool worker, so both paths answer identically.
  */
 import type { Answer } from './answer.js';
-import type { AgentPolicy } from './agent-policy.js';
-import { generateImages, type ImageOptions } from './images.js';
-import type { AnswerLength } from './choices.js';
+import { generateImages } from './images.js';
+import { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from './options.js';
 import { generateTranscription, generateTranslation } from './audio.js';
 import { generateChat } from './chat.js';
 import { HeavyCount } from '../tokens/counting-policy.js';
@@ -15,19 +14,12 @@ import { generateEmbedding } from './embeddings.js';
 import { ApiErrorResponse, errors } from '../errors.js';
 import type { Operation } from '../models.js';
 
-export interface GenerateOptions {
-  readonly answerLength: AnswerLength;
-  /** Tool and structured-output behaviour (agent-policy.ts); the defaults when absent. */
-  readonly agent?: AgentPolicy;
-  /** Images: where `url` answers point, how long they last, which prompts are blocked. */
-  readonly images?: ImageOptions;
-}
+export { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from './options.js';
 
-export const DEFAULT_GENERATE_OPTIONS: GenerateOptions = Object.freeze({ answerLength: 'natural' });
+/** One operation's generator (core's; the extension API's `Generator` is the extension-facing hook). */
+export type OperationGenerator = (body: unknown, deployment: Deployment, options: GenerateOptions) => Answer;
 
-export type Generator = (body: unknown, deployment: Deployment, options: GenerateOptions) => Answer;
-
-export const generators: Partial<Record<Operation, Generator>> = {
+export const generators: Partial<Record<Operation, OperationGenerator>> = {
   chat: generateChat,
   completions: generateCompletion,
   embeddings: generateEmbedding,

@@ -11,7 +11,7 @@
 import { seededRandom } from '../random.js';
 import type { Encoding } from '../tokens/tokenizer.js';
 
-// The Python simulator's lorem vocabulary (facts §6.6), without its trailing commas.
+// The Python simulator's lorem vocabulary (python-compatibility.md §5.1), without its trailing commas.
 const WORDS = (
   'ullamco labore cupidatat ipsum elit esse officia aliquip do magna duis consequat exercitation occaecat ea ' +
   'laboris sit reprehenderit velit dolor enim irure anim nisi amet culpa commodo consectetur eiusmod minim ' +

@@ -5,6 +5,7 @@
  */
 import { MAX_CHOICES } from './choices.js';
 import { errors, fail } from '../errors.js';
+import { isObject } from '../values.js';
 
 export interface ContentPart {
   type: string;
@@ -77,9 +78,7 @@ type Body = Record<string, unknown>;
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
 
-export function isObject(v: unknown): v is Body {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isObject };
 
 /** The body as an object, or a 400 naming what it was instead. */
 export function asObject(v: unknown): Body {

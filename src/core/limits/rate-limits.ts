@@ -1,5 +1,5 @@
 /**
- * Per-deployment rate limits: what a request costs (facts §8.2), which window a deployment has,
+ * Per-deployment rate limits: what a request costs (python-compatibility.md §7.1), which window a deployment has,
  * and how an admission or a rejection reads on the wire (AOAI's 429 and x-ratelimit headers).
  * The windows themselves are in `sliding-window.ts`.
  */
@@ -28,7 +28,7 @@ export function limitSpecFor(deployment: Deployment, shared = true): LimitSpec |
 }
 
 /**
- * The token cost the limiter charges, from the request (facts §8.2): `max_tokens` (or
+ * The token cost the limiter charges, from the request (python-compatibility.md §7.1): `max_tokens` (or
  * `max_completion_tokens`) when given, else 16 for chat and completions, and for embeddings
  * Σ ceil(characters / 4) over the inputs.
  */

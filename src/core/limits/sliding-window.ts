@@ -1,13 +1,14 @@
 /**
- * The Python simulator's rate-limit windows (facts §8.2, §8.3), over typed arrays.
+ * The Python simulator's rate-limit windows (python-compatibility.md §7.1, §7.2), over typed arrays.
  *
  * A window's whole state lives in one ArrayBuffer — or SharedArrayBuffer: the same code then
  * serves every front-end thread, each taking the window's lock (`withLock`) around `add`, so one
  * deployment's budget is one budget whatever the number of threads. Entries are a ring of
- * (timestamp, cost) in arrival order; timestamps are seconds.
+ * (timestamp, cost, running total) in arrival order; timestamps are seconds.
  *
- * Layout: Int32 header [lock, start, count, capacity] (16 bytes), then Float64 times[capacity],
- * then Float64 costs[capacity].
+ * Layout: an Int32 header of 6 slots [lock, start, count, capacity, old10, padding] (24 bytes, so
+ * the Float64s after it are 8-byte aligned), a Float64 running total of every cost ever added,
+ * then three Float64 arrays of `capacity`: times, costs, and the running total after each entry.
  */
 
 export type Admission =
@@ -151,7 +152,7 @@ class Ring {
 }
 
 /**
- * Tokens per minute over 60 s, plus ceil(TPM / 1000) requests per 10 s (facts §8.2). The truth
+ * Tokens per minute over 60 s, plus ceil(TPM / 1000) requests per 10 s (python-compatibility.md §7.1). The truth
  * tables of the Python tests hold (see test/unit/sliding-window.test.ts).
  */
 export class TokenWindow {
@@ -223,7 +224,7 @@ export class TokenWindow {
 }
 
 /**
- * Requests per minute over 60 s, for request-limited (whisper) deployments (facts §8.3); with
+ * Requests per minute over 60 s, for request-limited (whisper) deployments (python-compatibility.md §7.2); with
  * another `windowSeconds`, n requests per that window (extensions' requests-per-second limiters).
  */
 export class RequestWindow {

@@ -1,5 +1,5 @@
 /**
- * Recording files: the Python simulator's YAML layout (facts §5.4) — `version: 1`, one file per
+ * Recording files: the Python simulator's YAML layout (python-compatibility.md §4.3) — `version: 1`, one file per
  * URL path, `interactions[]` of `request`, `response`, `context_values` — read and written here.
  *
  * Streamed answers add one field, `response.stream_offsets_ms`: the time of each server-sent event
@@ -9,6 +9,8 @@
  */
 import yaml from 'js-yaml';
 import { bodyHash, bodyMatchingIsCanonical, requestKey } from './recording-key.js';
+import { SimulatorError } from '../errors.js';
+import { isObject } from '../values.js';
 
 export type HeaderMap = Record<string, string[]>;
 
@@ -59,15 +61,16 @@ export const UNRECORDED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   'uwebsockets',
 ]);
 
-export class RecordingFileError extends Error {
+export class RecordingFileError extends SimulatorError {
   override name = 'RecordingFileError';
+  readonly code = 'SIM_ERR_RECORDING_FILE';
 }
 
 /** The Python simulator drops request bodies longer than this when saving (the hash stays). */
 const MAX_STORED_BODY = 1024;
 
 type Raw = Record<string, unknown>;
-const isRaw = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRaw: (v: unknown) => v is Raw = isObject;
 
 function text(value: unknown): string | null {
   if (value === null || value === undefined) return null;
@@ -139,7 +142,7 @@ export function entryOf(item: unknown, where: string, file: string): ReplayEntry
   const contentType = requestHeaders.find(([n]) => n === 'content-type')?.[1] ?? '';
   // A `!!binary` body (multipart audio) is hashed as its bytes: decoding it as text would not survive.
   const storedBody = request.body instanceof Uint8Array ? request.body : text(request.body);
-  // Hand-edited files may drop the hash (recomputed from the body) but not both (facts §5.4).
+  // Hand-edited files may drop the hash (recomputed from the body) but not both (python-compatibility.md §4.3).
   // Matching that ignores fields hashes a JSON body's canonical form, so a text body is hashed
   // again (binary bodies — uploads, and GETs, whose empty body js-yaml writes as `!!binary AAAA` — keep theirs).
   let hash = typeof request.body_hash === 'string' && !(bodyMatchingIsCanonical() && typeof storedBody === 'string') ? request.body_hash : undefined;

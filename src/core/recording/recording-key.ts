@@ -1,8 +1,8 @@
 /**
- * Recording keys, exactly as the Python simulator computes them (facts §5.3), so its recordings
+ * Recording keys, exactly as the Python simulator computes them (python-compatibility.md §4.2), so its recordings
  * replay unchanged: md5(method + "|" + path + "|" + md5(normalised body)), the path without host
  * or query (so `api-version` does not matter), multipart bodies with their random boundary
- * replaced by a fixed one. And the file a path's recordings live in (facts §5.4).
+ * replaced by a fixed one. And the file a path's recordings live in (python-compatibility.md §4.3).
  */
 import { createHash } from 'node:crypto';
 

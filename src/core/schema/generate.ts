@@ -178,7 +178,7 @@ class Generator {
     const count = depth >= this.#maxDepth ? Math.min(Math.max(min, 0), upper) : this.#int(Math.min(Math.max(min, 1), upper), Math.min(upper, Math.max(min, 1) + 2));
     const out: unknown[] = [];
     const seen = schema.uniqueItems === true ? new Set<string>() : undefined;
-    for (let i = 0, tries = 0; out.length < count && tries < count * 10 + 10; tries++) {
+    for (let tries = 0; out.length < count && tries < count * 10 + 10; tries++) {
       const at = out.length;
       const v = this.value(at < prefix.length ? prefix[at]! : items!, depth + 1);
       if (seen) {
@@ -187,7 +187,6 @@ class Generator {
         seen.add(key);
       }
       out.push(v);
-      i++;
     }
     return out;
   }

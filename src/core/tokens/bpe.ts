@@ -18,6 +18,7 @@ export interface RankTable {
   readonly bpe_ranks: string;
 }
 
+// eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL on purpose
 const ASCII = /^[\x00-\x7f]*$/;
 
 export class BytePairEncoder {

@@ -12,6 +12,7 @@ import type { EncodingName } from '../models.js';
 
 /** Thrown by a count that would pass the inline budget: hand the request to the pool instead. */
 export class HeavyCount extends Error {
+  override name = 'HeavyCount';
   constructor() {
     super('too much uncached text to count inline');
   }

@@ -2,7 +2,7 @@
  * The classic `.tiktoken` file — what OpenAI publishes and Python's tiktoken caches: one
  * `base64-token rank` line per token, in rank order. The simulator's encoder takes js-tiktoken's
  * compressed `RankTable` instead, so this module converts both ways (pure; the files themselves
- * are read and written by `server/tiktoken-cache.ts` and `setup-tiktoken.ts`).
+ * are read and written by `process/tiktoken-cache.ts` and `setup-tiktoken.ts`).
  *
  * A cache directory (`TIKTOKEN_CACHE_DIR`) holds each file under the sha1 of its download URL,
  * as tiktoken names them, so one directory serves this simulator and Python tooling alike.
@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { RankTable } from './bpe.js';
 import type { EncodingName } from '../models.js';
+import { SimulatorError } from '../errors.js';
 
 export interface TiktokenFile {
   readonly url: string;
@@ -49,8 +50,9 @@ export function tiktokenFileOf(table: RankTable): string {
   return lines.join('');
 }
 
-export class TiktokenFileError extends Error {
+export class TiktokenFileError extends SimulatorError {
   override name = 'TiktokenFileError';
+  readonly code = 'SIM_ERR_TIKTOKEN_FILE';
 }
 
 const LINE = /^([A-Za-z0-9+/]+={0,2}) (\d+)$/;

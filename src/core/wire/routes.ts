@@ -18,7 +18,10 @@ export type Route =
     }
   | { readonly kind: 'health'; readonly method: 'GET'; readonly pattern: string }
   | ListingRoute
-  | { readonly kind: 'image-file'; readonly method: 'GET'; readonly pattern: string };
+  | ImageFileRoute;
+
+/** The routes answered from what the thread holds: no body, no deployment, no generation. */
+export type GetRoute = Exclude<Route, { kind: 'api' }>;
 
 // ---- Listings and generated images (issue 13) ---------------------------------------------------
 
@@ -50,7 +53,17 @@ const LISTING_PATHS: ReadonlyArray<[pattern: string, Listing, ListingVersion]> =
 export const listingRoutes: readonly ListingRoute[] = LISTING_PATHS.map(([pattern, listing, apiVersion]) => ({ kind: 'listing', method: 'GET', pattern, listing, apiVersion }));
 
 /** `url` image answers point here: no key, as the service's blob links. */
-export const imageFileRoute: Route = { kind: 'image-file', method: 'GET', pattern: '/images/generated/:size/:file' };
+export interface ImageFileRoute {
+  readonly kind: 'image-file';
+  readonly method: 'GET';
+  readonly pattern: string;
+}
+
+export const imageFileRoute: ImageFileRoute = { kind: 'image-file', method: 'GET', pattern: '/images/generated/:size/:file' };
+
+/** Generate mode's GET rows besides health (issue 13): the listings, and the generated images. */
+export const getRoutes: readonly GetRoute[] = [...listingRoutes, imageFileRoute];
+
 
 const OPERATION_PATHS: ReadonlyArray<[string, Operation, BodyKind]> = [
   ['chat/completions', 'chat', 'json'],
@@ -72,4 +85,4 @@ export const apiRoutes: readonly Route[] = [
   ]),
 ];
 
-export const routes: readonly Route[] = [healthRoute, ...apiRoutes, ...listingRoutes, imageFileRoute];
+export const routes: readonly Route[] = [healthRoute, ...apiRoutes, ...getRoutes];

@@ -3,31 +3,50 @@
  * limiters on its runtime, and the helpers extensions need (lorem, token counts, AOAI error
  * envelopes, auth, deployments) so they never import the simulator's internal files.
  */
-import type { Deployment as PublicDeployment, ExtensionApi, Limiter, SimRequest, SimResponse } from '../../extension-api.js';
+import type { Deployment as PublicDeployment, ExtensionApi, Forwarder, Generator, LatencyHook, Limiter, RequestHook, ResponseHook, SimRequest, SimResponse } from '../../extension-api.js';
 import { API_VERSION } from '../../extension-api.js';
 import type { HandlerChain } from './chain.js';
 import { errors, type ApiError } from '../../core/errors.js';
 import { corpusFor } from '../../core/generation/lorem.js';
 import type { EncodingName } from '../../core/models.js';
-import { deploymentOperation, requestCost, type DeploymentLimiter } from '../../core/limits/rate-limits.js';
+import { charge } from '../../core/limits/charge.js';
+import { deploymentOperation, requestCost } from '../../core/limits/rate-limits.js';
 import { isObject } from '../../core/generation/requests.js';
 import { compilePathPattern } from '../../core/wire/route-pattern.js';
 import { allocateWindow, RequestWindow } from '../../core/limits/sliding-window.js';
 import { getEncoding } from '../../core/tokens/tokenizer.js';
 import { constantTimeEqual } from '../http/auth.js';
-import { errorDraft, type ExtensionRuntime, type RuntimeContext } from './runtime.js';
+import { errorDraft } from '../http/exchange.js';
+import type { ThreadContext } from '../context.js';
+import { ExtensionRequest } from './request.js';
 import { sharedWindow } from '../../protocol/shared-windows.js';
+
+/** What `api` registers into: the runtime's lists and chains, open only while `initialize` runs. */
+export interface Registry {
+  readonly name: string;
+  readonly open: boolean;
+  readonly requestHooks: RequestHook[];
+  readonly responseHooks: ResponseHook[];
+  readonly latencyHooks: LatencyHook[];
+  readonly generators: HandlerChain<Generator>;
+  readonly forwarders: HandlerChain<Forwarder>;
+  readonly limiters: Map<string, Limiter>;
+}
 
 /** An AOAI error envelope as a response an extension can return or change. */
 const toResponse = (error: ApiError): SimResponse => ({ ...errorDraft(error) });
 
-export function buildApi(runtime: ExtensionRuntime, context: RuntimeContext): ExtensionApi {
+export function buildApi(runtime: Registry, context: ThreadContext): ExtensionApi {
   const name = runtime.name;
   const prefix = `extension ${name}: `;
-  const chainApi = <H>(chain: HandlerChain<H>) => ({
-    add: (handler: H, placement?: { name?: string; before?: string; after?: string }) => chain.add(handler, placement),
-    replace: (n: string, handler: H) => chain.replace(n, handler),
-    remove: (n: string) => chain.remove(n),
+  /** Registration after `initialize` returned would change requests already routed: refused. */
+  const whileOpen = (what: string): void => {
+    if (!runtime.open) throw new Error(`${what}: extensions register hooks, generators, forwarders and limiters only during initialize(api); registration is closed once it has returned`);
+  };
+  const chainApi = <H>(chain: HandlerChain<H>, kind: string) => ({
+    add: (handler: H, placement?: { name?: string; before?: string; after?: string }) => (whileOpen(`api.${kind}.add`), chain.add(handler, placement)),
+    replace: (n: string, handler: H) => (whileOpen(`api.${kind}.replace`), chain.replace(n, handler)),
+    remove: (n: string) => (whileOpen(`api.${kind}.remove`), chain.remove(n)),
     names: () => chain.names(),
   });
   const encodingOf = (encoding = 'cl100k_base'): EncodingName => {
@@ -43,15 +62,16 @@ export function buildApi(runtime: ExtensionRuntime, context: RuntimeContext): Ex
       message: message ?? `Requests have exceeded the call rate limit. Please retry after ${seconds} seconds.`,
       headers: { 'retry-after': String(seconds), 'x-ratelimit-reset-requests': String(seconds) },
     });
-  const addTo = <H>(list: H[], kind: string) => ({
+  const addTo = <H>(list: H[], kind: string, at: string) => ({
     add: (hook: H) => {
+      whileOpen(`api.${at}.add`);
       if (typeof hook !== 'function') throw new Error(`${kind} must be a function, got ${typeof hook}`);
       list.push(hook);
     },
   });
   return Object.freeze({
     version: API_VERSION,
-    mode: context.mode,
+    mode: context.settings.mode,
     name,
     log: {
       debug: (m: string) => context.log.debug(prefix + m),
@@ -59,13 +79,14 @@ export function buildApi(runtime: ExtensionRuntime, context: RuntimeContext): Ex
       warn: (m: string) => context.log.warn(prefix + m),
       error: (m: string) => context.log.error(prefix + m),
     },
-    requestHooks: addTo(runtime.requestHooks, 'a request hook'),
-    responseHooks: addTo(runtime.responseHooks, 'a response hook'),
-    latency: addTo(runtime.latencyHooks, 'a latency hook'),
-    generators: chainApi(runtime.generators),
-    forwarders: chainApi(runtime.forwarders),
+    requestHooks: addTo(runtime.requestHooks, 'a request hook', 'requestHooks'),
+    responseHooks: addTo(runtime.responseHooks, 'a response hook', 'responseHooks'),
+    latency: addTo(runtime.latencyHooks, 'a latency hook', 'latency'),
+    generators: chainApi(runtime.generators, 'generators'),
+    forwarders: chainApi(runtime.forwarders, 'forwarders'),
     limiters: {
       define: (limiterName: string, limiter: Limiter) => {
+        whileOpen('api.limiters.define');
         if (typeof limiter !== 'function') throw new Error(`limiter "${limiterName}" must be a function, got ${typeof limiter}`);
         runtime.limiters.set(limiterName, limiter);
       },
@@ -95,11 +116,11 @@ export function buildApi(runtime: ExtensionRuntime, context: RuntimeContext): Ex
         const presented = headers[options.header.toLowerCase()] ?? '';
         return presented !== '' && constantTimeEqual(presented, context.apiKey);
       }
-      return context.auth.check({ apiKey: headers['api-key'] ?? '', authorization: headers.authorization ?? '', contentType: '', contentLength: '' });
+      return context.auth.check({ apiKey: headers['api-key'] ?? '', authorization: headers.authorization ?? '', contentType: '', contentLength: '', host: '' });
     },
     deployments: {
       get: (deploymentName: string): PublicDeployment | undefined => {
-        const d = context.deployments().resolve(deploymentName, 'chat');
+        const d = context.config.deployments.resolve(deploymentName, 'chat');
         return d && { name: d.name, model: d.model.name, encoding: d.model.encoding, tokensPerMinute: d.tokensPerMinute, requestsPerMinute: d.requestsPerMinute, embeddingSize: d.embeddingSize, undefinedDeployment: d.undefinedDeployment };
       },
     },
@@ -120,21 +141,23 @@ export function buildApi(runtime: ExtensionRuntime, context: RuntimeContext): Ex
 
 /**
  * The built-in `openai` limiter for extension answers: the deployment the request addresses (the
- * path's, or the body's `model`) charged as a generated answer is, with AOAI's 429 on refusal.
+ * path's, or the body's `model`) charged as a generated answer is (the same `charge`), under the
+ * configuration the request arrived with, with AOAI's 429 on refusal.
  */
-export function deploymentLimiter(limiters: () => ReadonlyMap<string, DeploymentLimiter>): Limiter {
+export function deploymentLimiter(ctx: Pick<ThreadContext, 'config'>): Limiter {
   return (request, response) => {
     const target = deploymentOperation(request.path);
     const body = request.json();
     const fromBody = isObject(body) && typeof body.model === 'string' ? body.model : undefined;
     const deployment = target?.deployment ?? fromBody;
-    const limiter = deployment === undefined ? undefined : limiters().get(deployment);
+    // A request of the simulator's carries its snapshot; one an extension made up gets today's.
+    const config = request instanceof ExtensionRequest ? request.config : ctx.config;
+    const limiter = deployment === undefined ? undefined : config.limiters.get(deployment);
     if (!limiter) return response;
     const operation = target?.operation ?? 'chat';
-    const cost = requestCost(operation, isObject(body) ? body : {});
-    const admission = limiter.admit(cost);
-    if (!admission.allowed) return toResponse(limiter.rejection(admission, operation, request.searchParams.get('api-version') ?? '', cost));
-    return { ...response, headers: { ...response.headers, ...limiter.successHeaders(admission) } };
+    const charged = charge(limiter, requestCost(operation, isObject(body) ? body : {}), operation, request.query);
+    if (!charged.allowed) return toResponse(charged.error);
+    return { ...response, headers: { ...response.headers, ...charged.headers } };
   };
 }
 

@@ -2,6 +2,7 @@
  * An ordered chain of named handlers (extension generators, forwarders): the built-in handlers
  * sit in it by name, so an extension can put its own before or after them, replace or remove them.
  */
+import { SimulatorError } from '../../core/errors.js';
 
 export interface Link<H> {
   readonly name: string;
@@ -10,8 +11,9 @@ export interface Link<H> {
   readonly builtIn: boolean;
 }
 
-export class ChainError extends Error {
+export class ChainError extends SimulatorError {
   override name = 'ChainError';
+  readonly code = 'SIM_ERR_CHAIN';
 }
 
 export class HandlerChain<H> {

@@ -4,6 +4,7 @@
  * simulator routes it.
  */
 import type { Mode, SimRequest } from '../../extension-api.js';
+import type { ConfigSnapshot } from '../../core/config/snapshot.js';
 import type { Operation } from '../../core/models.js';
 import type { RequestHeaders } from '../http/exchange.js';
 
@@ -27,6 +28,8 @@ export class ExtensionRequest implements SimRequest {
     public query: string,
     public headers: Record<string, string>,
     readonly mode: Mode,
+    /** The configuration the request arrived under (the `openai` limiter charges its windows). */
+    readonly config: ConfigSnapshot,
   ) {}
 
   get body(): Buffer {
@@ -69,7 +72,7 @@ export class ExtensionRequest implements SimRequest {
     return new URLSearchParams(this.query);
   }
 
-  /** The four headers the built-in code reads, from the (possibly rewritten) header map. */
+  /** The five headers the built-in code reads, from the (possibly rewritten) header map. */
   get requestHeaders(): RequestHeaders {
     const h = this.headers;
     return { apiKey: h['api-key'] ?? '', authorization: h.authorization ?? '', contentType: h['content-type'] ?? '', contentLength: h['content-length'] ?? '', host: h.host ?? '' };

@@ -1,11 +1,11 @@
 /**
  * An extension inside a front-end thread: its hooks, generator and forwarder chains and limiters,
- * and the guards around every call into it (the `api` object it is initialised with is built in
- * extension-api-object.ts, the request model in extension-request.ts). A throw, a
- * rejected promise or a malformed answer becomes ExtensionFailure (a 500 in the AOAI envelope
- * naming the extension) — never an exception escaping a uWS callback, which would end the thread.
+ * the guards around every call into it, the response-hook decorator of the sink, and the freeze
+ * that ends registration when `initialize` returns (the `api` object is built in api-object.ts
+ * over a narrow `Registry`, the request model in request.ts). A throw, a rejected promise or a
+ * malformed answer becomes ExtensionFailure (a 500 in the AOAI envelope naming the extension) —
+ * never an exception escaping a uWS callback, which would end the thread.
  */
-import type { MessagePort } from 'node:worker_threads';
 import type {
   ExtensionApi,
   ExtensionModule,
@@ -14,21 +14,18 @@ import type {
   LatencyHook,
   LatencyTarget,
   Limiter,
-  Mode,
   RequestHook,
   ResponseHook,
   SimResponse,
 } from '../../extension-api.js';
 import { API_VERSION } from '../../extension-api.js';
 import { HandlerChain } from './chain.js';
-import type { DeploymentRegistry } from '../../core/config/deployments.js';
-import { errorBody, errors, ExtensionFailure, type ApiError } from '../../core/errors.js';
+import { errors, ExtensionFailure } from '../../core/errors.js';
 import type { Pace } from '../../core/latency.js';
 import type { Operation } from '../../core/models.js';
-import type { ApiKeyAuth } from '../http/auth.js';
-import type { Exchange, ResponseDraft, ResponseInterceptor } from '../http/exchange.js';
-import type { Log } from '../../log.js';
-import { buildApi } from './api-object.js';
+import type { Stages, ThreadContext } from '../context.js';
+import { errorDraft, type Exchange, type HeaderList, type HeaderRecord, type ResponseDraft, type ResponseSink } from '../http/exchange.js';
+import { buildApi, deploymentLimiter, type Registry } from './api-object.js';
 import { ExtensionRequest } from './request.js';
 
 /** What a built-in chain link hands back: "run the simulator's own handler for this". */
@@ -38,26 +35,62 @@ export type BuiltIn = typeof BUILT_IN;
 type MaybePromise<T> = T | Promise<T>;
 
 
-export interface RuntimeContext {
-  readonly mode: Mode;
-  readonly apiKey: string;
-  readonly auth: ApiKeyAuth;
-  readonly log: Log;
-  /** The deployments now (`PATCH /++/config` replaces them). */
-  readonly deployments: () => DeploymentRegistry;
-  /** The built-in `openai` limiter. */
-  readonly deploymentLimiter: Limiter;
-  /** Asks the main thread for a window shared by every thread (see shared-windows.ts). */
-  readonly windowPort: MessagePort | undefined;
-}
-
 const BUILT_IN_GENERATORS: readonly Operation[] = ['chat', 'completions', 'embeddings', 'transcriptions', 'translations', 'images'];
 
 /** A generator link that stands for the simulator's own generator of one operation. */
 const builtInGenerator = (operation: Operation): Generator =>
   ((request: ExtensionRequest) => (request.route?.operation === operation ? BUILT_IN : undefined)) as unknown as Generator;
 
-export class ExtensionRuntime {
+/** Headers as response hooks see them: one map, lower-case names (repeated names joined). */
+function headerMap(type: string | undefined, headers: HeaderRecord | HeaderList | undefined): Record<string, string> {
+  const map: Record<string, string> = type === undefined ? {} : { 'content-type': type };
+  if (Array.isArray(headers)) for (const [name, value] of headers as HeaderList) map[name] = name in map ? `${map[name]}, ${value}` : value;
+  else if (headers) Object.assign(map, headers);
+  return map;
+}
+
+/**
+ * The response hooks as a decorator around the exchange's sink (undici's DecoratorHandler): a
+ * whole answer or a stream's head is shown to the hooks as one draft, then written as they left
+ * it; a hook that sets a body on a stream's head answers whole instead. Body parts pass through.
+ */
+class HookedSink implements ResponseSink {
+  constructor(
+    readonly request: ExtensionRequest,
+    readonly runtime: ExtensionRuntime,
+    readonly inner: ResponseSink,
+  ) {}
+
+  whole(ex: Exchange, status: number, type: string | undefined, body: string | Uint8Array, headers?: HeaderRecord | HeaderList, closeConnection?: boolean): void {
+    if (ex.state !== 'open') return;
+    const final = this.runtime.intercept(ex, this.request, { status, headers: headerMap(type, headers), body });
+    this.inner.whole(ex, final.status, undefined, final.body ?? '', Object.entries(final.headers), closeConnection);
+  }
+
+  start(ex: Exchange, status: number, type: string | undefined, headers?: HeaderRecord | HeaderList): boolean {
+    if (ex.state !== 'open') return false;
+    const final = this.runtime.intercept(ex, this.request, { status, headers: headerMap(type, headers), streamed: true });
+    if (final.body !== undefined) {
+      this.inner.whole(ex, final.status, undefined, final.body, Object.entries(final.headers));
+      return false;
+    }
+    return this.inner.start(ex, final.status, undefined, Object.entries(final.headers));
+  }
+
+  data(ex: Exchange, chunk: string | Uint8Array): boolean {
+    return this.inner.data(ex, chunk);
+  }
+
+  end(ex: Exchange): void {
+    this.inner.end(ex);
+  }
+
+  abandon(ex: Exchange): void {
+    this.inner.abandon(ex);
+  }
+}
+
+export class ExtensionRuntime implements Registry {
   readonly requestHooks: RequestHook[] = [];
   readonly responseHooks: ResponseHook[] = [];
   readonly latencyHooks: LatencyHook[] = [];
@@ -65,43 +98,58 @@ export class ExtensionRuntime {
   readonly forwarders = new HandlerChain<Forwarder>('forwarder', [['openai', (() => BUILT_IN) as unknown as Forwarder]]);
   readonly limiters = new Map<string, Limiter>();
   readonly api: ExtensionApi;
-
-  constructor(
-    readonly name: string,
-    private readonly context: RuntimeContext,
-  ) {
-    this.limiters.set('openai', context.deploymentLimiter);
-    this.limiters.set('none', (_request, response) => response);
-    this.api = buildApi(this, context);
-  }
-
-  /** The request model for an exchange; `all`: every header (uWS' request, read while valid). */
-  request(ex: Exchange, headers: Record<string, string>): ExtensionRequest {
-    return new ExtensionRequest(ex.requestId, ex.method, ex.path, ex.query, headers, this.context.mode);
-  }
-
-  /** The response hooks' side of an exchange (every write goes through it). */
-  interceptor(request: ExtensionRequest): ResponseInterceptor {
-    return {
-      request,
-      intercept: (ex, draft) => this.#intercept(ex, request, draft),
-      received: (body) => (typeof body === 'string' ? request.receivedText(body) : (request.body = body)),
-    };
-  }
-
+  #open = true;
   /**
    * Whether natively routed requests can take the plain pipeline, with the response hooks attached
    * to their writes: nothing registered can change how they are routed or answered before that
-   * (no request hooks, the built-in generators as they are, generate mode).
+   * (no request hooks, the built-in generators as they are, generate mode). Fixed by `freeze`.
    */
-  get routesAsBuiltIn(): boolean {
+  #routesAsBuiltIn = false;
+
+  constructor(
+    readonly name: string,
+    readonly ctx: ThreadContext,
+  ) {
+    this.limiters.set('openai', deploymentLimiter(ctx));
+    this.limiters.set('none', (_request, response) => response);
+    this.api = buildApi(this, ctx);
+  }
+
+  /** Registration is open while `initialize` runs, and closed for good afterwards. */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  freeze(): void {
+    this.#open = false;
     const links = this.generators.links;
-    return this.context.mode === 'generate' && this.requestHooks.length === 0 && links.length === BUILT_IN_GENERATORS.length && links.every((l) => l.builtIn);
+    this.#routesAsBuiltIn = this.ctx.settings.mode === 'generate' && this.requestHooks.length === 0 && links.length === BUILT_IN_GENERATORS.length && links.every((l) => l.builtIn);
+  }
+
+  get routesAsBuiltIn(): boolean {
+    return this.#routesAsBuiltIn;
+  }
+
+  /** The pipeline's slots this extension fills (after `freeze`): null where it registered nothing. */
+  stages(): Stages {
+    return { latency: this.latencyHooks.length > 0 ? (ex, timing, operation, streamed) => this.retime(ex, timing, operation, streamed) : null };
+  }
+
+  /** The request model for an exchange; `headers`: every header (uWS' request, read while valid). */
+  request(ex: Exchange, headers: Record<string, string>): ExtensionRequest {
+    return new ExtensionRequest(ex.requestId, ex.method, ex.path, ex.query, headers, this.ctx.settings.mode, ex.config);
+  }
+
+  /** The exchange's sink as this extension writes it: wrapped by the response hooks when there are any. */
+  sink(request: ExtensionRequest, inner: ResponseSink): ResponseSink {
+    return new HookedSink(request, this, inner);
   }
 
   /** A built-in answer's timing after the latency hooks: a stream's events keep their proportions. */
   retime(ex: Exchange, timing: Pace, operation: Operation | undefined, streamed: boolean): Pace {
-    const request = ex.interceptor!.request as ExtensionRequest;
+    const hooked = ex.sink;
+    if (!(hooked instanceof HookedSink)) return timing;
+    const request = hooked.request;
     const ms = this.latency(request, { ms: timing.totalMs, operation, streamed });
     if (ms === timing.totalMs) return timing;
     if (timing.totalMs <= 0) return { totalMs: ms, firstTokenMs: ms, perTokenMs: 0 };
@@ -115,7 +163,7 @@ export class ExtensionRuntime {
   fail(what: string, err: unknown, requestId?: string): ExtensionFailure {
     if (err instanceof ExtensionFailure) return err;
     const detail = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-    this.context.log.error(`extension ${this.name} failed${requestId ? ` (request ${requestId})` : ''}: ${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    this.ctx.log.error(`extension ${this.name} failed${requestId ? ` (request ${requestId})` : ''}: ${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return new ExtensionFailure(errors.extensionFailed(this.name, detail), detail);
   }
 
@@ -157,10 +205,9 @@ export class ExtensionRuntime {
     const problem = responseProblem(value);
     if (problem) throw this.fail(what, new Error(`returned garbage: ${problem}`), requestId);
     const response = value as SimResponse;
-    const headers: Record<string, string> = {};
-    for (const [name, v] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = String(v);
-    if (response.body !== undefined && response.body.length > 0 && !('content-type' in headers)) headers['content-type'] = 'application/json';
-    return { status: response.status, headers, body: response.body, latencyMs: response.latencyMs, limiter: response.limiter, streamed: response.streamed === true };
+    const { status, headers, body } = draftOf(response);
+    if (body !== undefined && body.length > 0 && !('content-type' in headers)) headers['content-type'] = 'application/json';
+    return { status, headers, body, latencyMs: response.latencyMs, limiter: response.limiter, streamed: response.streamed === true };
   }
 
   /** Applies the limiter a response names. */
@@ -196,7 +243,8 @@ export class ExtensionRuntime {
     return ms;
   }
 
-  #intercept(ex: Exchange, request: ExtensionRequest, draft: ResponseDraft): ResponseDraft {
+  /** Runs the response hooks over a draft; a hook's headers are checked and made strings (`draftOf`). */
+  intercept(ex: Exchange, request: ExtensionRequest, draft: ResponseDraft): ResponseDraft {
     let current = draft;
     for (const hook of this.responseHooks) {
       try {
@@ -208,8 +256,7 @@ export class ExtensionRuntime {
         const next = result === undefined ? current : result;
         const problem = responseProblem(next);
         if (problem) throw new Error(`returned garbage: ${problem}`);
-        const checked = next as ResponseDraft;
-        current = { status: checked.status, headers: checked.headers ?? {}, body: checked.body, streamed: draft.streamed };
+        current = { ...draftOf(next as SimResponse), streamed: draft.streamed };
       } catch (err) {
         // The failure is answered as it is: the hooks that just failed do not see it.
         const failure = this.fail('response hook', err, ex.requestId);
@@ -240,8 +287,15 @@ function responseProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-export function errorDraft(error: ApiError): ResponseDraft {
-  return { status: error.status, headers: { 'content-type': 'application/json', ...error.headers }, body: errorBody(error) };
+/**
+ * The one rule for headers an extension hands back (handlers, limiters, response hooks): names
+ * lower-cased, values made strings (uWS writes only strings and bytes). `value` passed
+ * `responseProblem`.
+ */
+function draftOf(response: SimResponse): { status: number; headers: Record<string, string>; body: string | Uint8Array | undefined } {
+  const headers: Record<string, string> = {};
+  for (const [name, v] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = String(v);
+  return { status: response.status, headers, body: response.body };
 }
 
 /** The function `initialize` of a loaded module, checked against the API version it declares. */
@@ -257,7 +311,7 @@ export function initializerOf(module: ExtensionModule, name: string): (api: Exte
 
 
 /** Imports the prepared module and runs its `initialize`; the error says which of the two failed. */
-export async function loadExtension(url: string, name: string, context: RuntimeContext): Promise<ExtensionRuntime> {
+export async function loadExtension(url: string, name: string, ctx: ThreadContext): Promise<ExtensionRuntime> {
   let module: ExtensionModule;
   try {
     module = (await import(url)) as ExtensionModule;
@@ -265,11 +319,14 @@ export async function loadExtension(url: string, name: string, context: RuntimeC
     throw new Error(`loading it failed: ${(err as Error)?.message ?? String(err)}`);
   }
   const initialize = initializerOf(module, name);
-  const runtime = new ExtensionRuntime(name, context);
+  const runtime = new ExtensionRuntime(name, ctx);
   try {
     await initialize(runtime.api);
   } catch (err) {
     throw new Error(`initialize(api) failed: ${(err as Error)?.message ?? String(err)}`);
+  } finally {
+    // What a request sees is fixed now: the routes, the stage slots, the chains.
+    runtime.freeze();
   }
   return runtime;
 }

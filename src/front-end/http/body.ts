@@ -46,3 +46,8 @@ function readBodyAs<T>(ex: Exchange, limit: number, decode: (view: Buffer) => T,
     }
   });
 }
+
+/** A body the route does not use: consumed and dropped, so uWS can carry on with the connection. */
+export function discardBody(ex: Exchange): void {
+  ex.res.onData(() => {});
+}

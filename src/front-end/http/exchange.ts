@@ -4,8 +4,10 @@
  * every write goes through `respond.ts`, which checks it first.
  */
 import type { HttpResponse } from 'uWebSockets.js';
+import type { ConfigSnapshot } from '../../core/config/snapshot.js';
+import { errorBody, type ApiError } from '../../core/errors.js';
 import { requestId } from '../../core/ids.js';
-import type { SimRequest } from '../../extension-api.js';
+import { apiVersionOf } from '../../core/limits/charge.js';
 
 /** `open`: nothing sent yet; `streaming`: status and headers sent, body under way; then over. */
 export type ExchangeState = 'open' | 'streaming' | 'ended' | 'aborted';
@@ -14,28 +16,46 @@ export class Exchange {
   #state: ExchangeState = 'open';
   #onAbort: (() => void) | undefined;
   readonly requestId = requestId();
-  /** When the request arrived (performance.now()): recorded and replayed timings count from here. */
-  readonly startedAt = performance.now();
   #ready = false;
-  /**
-   * Set when an extension is loaded: every response passes through it before it is written
-   * (response hooks). Undefined otherwise, so the plain path costs one check.
-   */
-  interceptor: ResponseInterceptor | undefined;
 
   constructor(
     readonly res: HttpResponse,
-    readonly method: string,
-    readonly path: string,
-    readonly query: string,
-    readonly headers: RequestHeaders,
+    /** Method, path, query and headers change only by `rewrite` (an extension's request hooks). */
+    public method: string,
+    public path: string,
+    public query: string,
+    public headers: RequestHeaders,
+    /**
+     * The configuration current when the request arrived: every step reads this one, so a
+     * `PATCH /++/config` landing mid-request changes nothing for it.
+     */
+    readonly config: ConfigSnapshot,
+    /** When the request arrived (the scheduler's time): latency and replay timings count from here. */
+    readonly startedAt: number,
     /** Told the simulator's own time for this request (ms), once: see `ready`. */
     readonly recordOverhead: (ms: number) => void,
+    /**
+     * Where every write goes (http/respond.ts `PLAIN_SINK`); an extension's response hooks
+     * replace it with their decorator when the exchange opens.
+     */
+    public sink: ResponseSink,
   ) {
     res.onAborted(() => {
       this.#state = 'aborted';
       this.#onAbort?.();
     });
+  }
+
+  /**
+   * The request as an extension's request hooks left it: every later step (routing, parse,
+   * authentication, the record/replay key) reads the rewritten values, never the copies made at
+   * arrival.
+   */
+  rewrite(method: string, path: string, query: string, headers: RequestHeaders): void {
+    this.method = method;
+    this.path = path;
+    this.query = query;
+    this.headers = headers;
   }
 
   /** Something to cancel if the client goes away (an upstream request, a timer). */
@@ -45,7 +65,7 @@ export class Exchange {
 
   /** The `api-version` query parameter ('' if absent): AOAI's 429 message names it. */
   get apiVersion(): string {
-    return new URLSearchParams(this.query).get('api-version') ?? '';
+    return apiVersionOf(this.query);
   }
 
   get state(): ExchangeState {
@@ -73,14 +93,14 @@ export class Exchange {
   }
 }
 
-/** The request headers the pipeline reads, copied out of the uWS request (valid only synchronously). */
+/** The request headers the pipeline reads , copied out of the uWS request (valid only synchronously). */
 export interface RequestHeaders {
   readonly apiKey: string;
   readonly authorization: string;
   readonly contentType: string;
   readonly contentLength: string;
-  /** The Host header (image `url` answers point back at it); absent where an extension built the exchange. */
-  readonly host?: string;
+  /** The Host header: image `url` answers point back at it ('' when absent). */
+  readonly host: string;
 }
 
 /** A response about to be written, as response hooks see it (lower-case header names). */
@@ -92,11 +112,28 @@ export interface ResponseDraft {
   readonly streamed?: boolean;
 }
 
-/** Runs the response hooks; never throws (a failing hook turns the draft into a 500). */
-export interface ResponseInterceptor {
-  /** The request as the extension sees it (the hooks' first argument). */
-  readonly request: SimRequest;
-  /** The body, when the plain pipeline read it (response hooks may look at it). */
-  received(body: string | Buffer): void;
-  intercept(ex: Exchange, draft: ResponseDraft): ResponseDraft;
+/** An AOAI error as a draft (what a failing hook is answered with, and what extensions build). */
+export function errorDraft(error: ApiError): ResponseDraft {
+  return { status: error.status, headers: { 'content-type': 'application/json', ...error.headers }, body: errorBody(error) };
 }
+
+
+/**
+ * The response lifecycle every write goes through (implemented in respond.ts; the extension's
+ * response hooks decorate it). `whole`: the answer at once, `type` given for the simulator's own
+ * headers (a record), undefined for foreign ones (a list) carrying their own content type;
+ * `start` → `data`… → `end` for a body that follows; `abandon` cuts a started one.
+ */
+export interface ResponseSink {
+  whole(ex: Exchange, status: number, type: string | undefined, body: string | Uint8Array, headers?: HeaderRecord | HeaderList, closeConnection?: boolean): void;
+  /** False when there is no body to continue (the client left, or a hook answered whole). */
+  start(ex: Exchange, status: number, type: string | undefined, headers?: HeaderRecord | HeaderList): boolean;
+  /** False when the socket is full (wait with respond.ts `whenWritable`). */
+  data(ex: Exchange, chunk: string | Uint8Array): boolean;
+  end(ex: Exchange): void;
+  abandon(ex: Exchange): void;
+}
+
+/** Header names to values (named so as not to shadow the global Fetch `Headers`). */
+export type HeaderRecord = Readonly<Record<string, string>>;
+export type HeaderList = readonly (readonly [string, string])[];

@@ -1,28 +1,21 @@
 /**
- * The GET routes of issue 13, rows of the route table like the rest: the model and deployment
- * listings (behind the key, answered from core/wire/models-listing.ts) and the generated images
- * that `url` answers point at (no key, as the service's blob links; the link carries its size,
- * seed and expiry, so any thread can serve it and nothing is stored).
+ * The GET rows of the route table (spine.ts `routed` hands them here before any body is read):
+ * health; the model and deployment listings (behind the key, answered from
+ * core/wire/models-listing.ts over the request's configuration snapshot); and the generated
+ * images that `url` answers point at (no key, as the service's blob links; the link carries its
+ * size, seed and expiry, so any thread can serve it and nothing is stored).
  */
-import type { HttpRequest } from 'uWebSockets.js';
 import { errors } from '../../core/errors.js';
-import type { GenerateOptions } from '../../core/generation/index.js';
 import { imageForPath } from '../../core/generation/images.js';
 import { azureModelJson, azureModelsJson, deploymentJson, deploymentsJson, LEGACY_DEPLOYMENTS_VERSIONS, openaiModelJson, openaiModelsJson } from '../../core/wire/models-listing.js';
-import type { Listing, ListingRoute } from '../../core/wire/routes.js';
-import { decodeSegment } from '../../core/wire/router.js';
+import type { GetRoute, Listing, ListingRoute } from '../../core/wire/routes.js';
 import type { Deployment } from '../../core/config/deployments.js';
+import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
-import { sendBytes, sendError, sendJson } from '../http/respond.js';
-import type { Pipeline } from './pipeline.js';
+import { reject } from '../http/fault.js';
+import { HEALTH_BODY, sendError, sendJson } from '../http/respond.js';
 
-/** uWS' parameters of a matched pattern, by the pattern's names (valid only during the handler). */
-export function patternParams(pattern: string, req: HttpRequest): Record<string, string> {
-  const params: Record<string, string> = {};
-  let i = 0;
-  for (const segment of pattern.split('/')) if (segment.startsWith(':')) params[segment.slice(1)] = decodeSegment(req.getParameter(i++) ?? '');
-  return params;
-}
+type Params = Readonly<Record<string, string>>;
 
 const LISTINGS: Readonly<Record<Listing, (id: string, deployments: ReadonlyMap<string, Deployment>) => string | undefined>> = {
   'azure-models': () => azureModelsJson(),
@@ -33,26 +26,31 @@ const LISTINGS: Readonly<Record<Listing, (id: string, deployments: ReadonlyMap<s
   deployment: (id, d) => deploymentJson(id, d),
 };
 
-export function answerListing(p: Pipeline, ex: Exchange, route: ListingRoute, params: Readonly<Record<string, string>>): void {
-  if (!p.auth.check(ex.headers)) return sendError(ex, p.auth.rejection(ex.headers));
+function answerListing(ctx: ThreadContext, ex: Exchange, route: ListingRoute, params: Params): void {
+  if (!ctx.auth.check(ex.headers)) return reject(ex, ctx.auth.rejection(ex.headers));
   const version = ex.apiVersion;
   if (route.apiVersion === 'required' && version === '') return sendError(ex, errors.routeNotFound());
   if (route.apiVersion === 'legacy' && !LEGACY_DEPLOYMENTS_VERSIONS.has(version)) return sendError(ex, errors.routeNotFound());
-  const body = LISTINGS[route.listing](params.id ?? '', p.deployments.configured);
+  const body = LISTINGS[route.listing](params.id ?? '', ex.config.deployments.configured);
   if (body === undefined) return sendError(ex, route.listing === 'deployment' ? errors.deploymentNotFound() : errors.routeNotFound());
   sendJson(ex, 200, body);
 }
 
 const IMAGE_HEADERS = { 'cache-control': 'private, max-age=86400' };
 
-export function answerImageFile(ex: Exchange, params: Readonly<Record<string, string>>): void {
+function answerImageFile(ex: Exchange, params: Params): void {
   const png = imageForPath(params.size ?? '', params.file ?? '', ex.query);
   if (!png) return sendError(ex, errors.imageNotFound());
-  sendBytes(ex, 200, 'image/png', png, IMAGE_HEADERS);
+  ex.sink.whole(ex, 200, 'image/png', png, IMAGE_HEADERS);
 }
 
-/** Images need the address the client used, for `url` answers. */
-export function imageOptions(p: Pipeline, ex: Exchange): GenerateOptions {
-  const origin = p.settings.publicUrl ?? `http://${ex.headers.host || `localhost:${p.settings.port}`}`;
-  return { ...p.generateOptions, images: { origin, urlTtlSeconds: p.settings.imageUrlTtlSeconds, blockedWords: p.settings.imageBlockedWords } };
+/** One answer per GET route kind (the compiler refuses a kind without one). */
+const GET_ANSWERS: { readonly [K in GetRoute['kind']]: (ctx: ThreadContext, ex: Exchange, route: Extract<GetRoute, { kind: K }>, params: Params) => void } = {
+  health: (_ctx, ex) => sendJson(ex, 200, HEALTH_BODY),
+  listing: answerListing,
+  'image-file': (_ctx, ex, _route, params) => answerImageFile(ex, params),
+};
+
+export function answerGet(ctx: ThreadContext, ex: Exchange, route: GetRoute, params: Params): void {
+  (GET_ANSWERS[route.kind] as (ctx: ThreadContext, ex: Exchange, route: GetRoute, params: Params) => void)(ctx, ex, route, params);
 }

@@ -1,19 +1,99 @@
 /**
- * Serving a recorded answer with its recorded timing: a whole answer when `duration_ms` has passed
- * since the request arrived, a stream event by event at the recorded offsets. The waits run on the
- * thread's one scheduler, like generated latency; a step finds the exchange gone if the client
- * went away, and stops.
+ * Record and replay modes' producers. The decision is made once, here (`decide`), for the plain
+ * path and the extension's alike: the request's key → a recording (charged, then replayed with its
+ * recorded timing), or — replay mode — RecordingNotFound, or — record mode — forward and record
+ * (record.ts; an extension's forwarders may stand in). Record mode is also a cache: what it
+ * recorded it replays.
+ *
+ * Replayed timing: a whole answer when `duration_ms` has passed since the request arrived, a
+ * stream event by event at the recorded offsets. The waits run on the thread's one scheduler,
+ * like generated latency; a step finds the exchange gone if the client went away, and stops.
  */
+import { join } from 'node:path';
+import { errors, type ApiError } from '../../core/errors.js';
+import { isObject } from '../../core/generation/requests.js';
+import { charge } from '../../core/limits/charge.js';
+import { deploymentOperation, requestCost } from '../../core/limits/rate-limits.js';
 import type { ReplayEntry } from '../../core/recording/recording-file.js';
+import { bodyHash, recordingFileName, requestKey } from '../../core/recording/recording-key.js';
+import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
-import { endResponse, sendRecorded, startResponse, writePart } from '../http/respond.js';
+import { fault, guard } from '../http/fault.js';
+import { sendError, type HeaderList } from '../http/respond.js';
 import type { Scheduler } from '../scheduler.js';
+import { forward, type ForwardRequest } from './record.js';
+
+/** A request as record and replay modes key it (after any request hooks rewrote it). */
+export interface KeyedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  /** Every request header (record mode forwards them). */
+  readonly headers: HeaderList;
+  readonly body: Buffer;
+  readonly contentType: string;
+}
+
+export type Decision =
+  | { readonly kind: 'replay'; readonly entry: ReplayEntry }
+  | { readonly kind: 'missing'; readonly error: ApiError }
+  | { readonly kind: 'forward'; readonly file: string; readonly forwarded: ForwardRequest };
+
+/** The record/replay decision, for every path into these modes. */
+export function decide(ctx: ThreadContext, request: KeyedRequest): Decision {
+  const hash = bodyHash(request.body, request.contentType);
+  const key = requestKey(request.method, request.path, hash);
+  const entry = ctx.index.get(key);
+  if (entry) return { kind: 'replay', entry };
+  const file = recordingFileName(request.path);
+  if (ctx.settings.mode === 'replay') return { kind: 'missing', error: errors.recordingNotFound(join(ctx.settings.recordingDir, file), key) };
+  const { method, path, query, headers, body } = request;
+  return { kind: 'forward', file, forwarded: { method, path, query, headers, body, bodyHash: hash } };
+}
+
+/** Dot segments (plain or percent-encoded) and backslashes: a proxy must not forward them. */
+export const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|$)|\\|%5c/i;
+
+/** Whether the built-in forwarder may send a path upstream: only AOAI paths, and never one that could climb out of them (`/openai/../x`). */
+export const forwardable = (path: string): boolean => path.startsWith('/openai/') && !UNSAFE_PATH.test(path);
+
+/** The plain path's producer in record and replay modes. */
+export function recordOrReplay(ctx: ThreadContext, ex: Exchange, request: KeyedRequest): void {
+  const decision = decide(ctx, request);
+  if (decision.kind === 'replay') return chargeReplay(ctx, ex, decision.entry, request.body);
+  if (decision.kind === 'missing') return sendError(ex, decision.error);
+  if (!forwardable(request.path)) return sendError(ex, errors.routeNotFound());
+  forward(ex, decision.forwarded, ctx.settings, (interaction) => ctx.recorded(decision.file, interaction), (err) => fault(ctx.log, ex, err));
+}
+
+/**
+ * Charges a replayed answer to its deployment's rate limit (the deployment and operation come from
+ * the path, the cost from the request body, as for generated answers), then replays it with fresh
+ * x-ratelimit headers — or answers the 429 instead. Forwarded requests are not charged: the real
+ * upstream limits those.
+ */
+export function chargeReplay(ctx: ThreadContext, ex: Exchange, hit: ReplayEntry, body: Buffer, path = ex.path, targetMs?: number): void {
+  const target = hit.status < 300 ? deploymentOperation(path) : undefined;
+  const limiter = target?.operation && ex.config.limiters.get(target.deployment);
+  if (!target?.operation || !limiter) return replay(ctx, ex, hit, undefined, targetMs);
+  let request: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (isObject(parsed)) request = parsed;
+  } catch {
+    // not JSON (multipart audio): the cost rules then give 0, the request rule still applies
+  }
+  const charged = charge(limiter, requestCost(target.operation, request), target.operation, ex.query);
+  if (!charged.allowed) return sendError(ex, charged.error);
+  replay(ctx, ex, hit, charged.headers, targetMs);
+}
 
 /**
  * `limitHeaders`: the deployment's current x-ratelimit values, which replace the recorded ones
  * (a recording's remaining budget says nothing about now).
  */
-export function replay(scheduler: Scheduler, ex: Exchange, entry: ReplayEntry, limitHeaders?: Readonly<Record<string, string>>, targetMs?: number): void {
+export function replay(ctx: Pick<ThreadContext, 'scheduler' | 'log'>, ex: Exchange, entry: ReplayEntry, limitHeaders?: Readonly<Record<string, string>>, targetMs?: number): void {
+  const scheduler: Scheduler = ctx.scheduler;
   const headers = limitHeaders
     ? [...entry.headers.filter(([name]) => !name.startsWith('x-ratelimit-')), ...Object.entries(limitHeaders)]
     : entry.headers;
@@ -27,24 +107,23 @@ export function replay(scheduler: Scheduler, ex: Exchange, entry: ReplayEntry, l
   }
   if (!events || !offsetsMs) {
     const due = ex.startedAt + (targetMs ?? entry.durationMs);
-    const send = (): void => sendRecorded(ex, entry.status, headers, entry.body);
     // Already due (a fast recording, or timing turned off): no trip through the timer.
-    if (due <= performance.now() + 1) return send();
-    scheduler.at(due, send);
+    if (due <= scheduler.now() + 1) return ex.sink.whole(ex, entry.status, undefined, entry.body, headers);
+    scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, entry.status, undefined, entry.body, headers)));
     return;
   }
   let next = 0;
-  const step = (): void => {
+  const step = guard(ctx.log, ex, (): void => {
     if (ex.state === 'aborted') return;
     // The headers go with the first event, as the service sends them when its first token is ready.
-    startResponse(ex, entry.status, headers);
+    if (ex.state === 'open' && !ex.sink.start(ex, entry.status, undefined, headers)) return;
     // Everything already due goes out in one write.
-    const elapsed = performance.now() + 1 - ex.startedAt;
+    const elapsed = scheduler.now() + 1 - ex.startedAt;
     let due = '';
     while (next < events.length && offsetsMs[next]! <= elapsed) due += events[next++];
-    if (due !== '') writePart(ex, due);
-    if (next >= events.length) return endResponse(ex);
+    if (due !== '') ex.sink.data(ex, due);
+    if (next >= events.length) return ex.sink.end(ex);
     scheduler.at(ex.startedAt + offsetsMs[next]!, step);
-  };
+  });
   scheduler.at(ex.startedAt + (offsetsMs[0] ?? 0), step);
 }

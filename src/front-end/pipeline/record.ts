@@ -13,7 +13,7 @@ import type { Operation } from '../../core/models.js';
 import { deploymentOperation } from '../../core/limits/rate-limits.js';
 import type { Settings } from '../../core/config/settings.js';
 import type { Exchange } from '../http/exchange.js';
-import { abandon, endResponse, sendError, sendRecorded, startResponse, writePart, type HeaderList } from '../http/respond.js';
+import { sendError, whenWritable, type HeaderList } from '../http/respond.js';
 
 export interface ForwardRequest {
   readonly method: string;
@@ -32,9 +32,9 @@ const DROP_UPSTREAM = new Set([
 ]);
 /** Query parameters that can carry credentials: kept out of the recorded URI. */
 const SECRET_QUERY = /(^|&)(api-key|subscription-key|sig|code)=[^&]*/gi;
-/** Request bodies longer than this are recorded as null, with their hash (facts §5.4). */
+/** Request bodies longer than this are recorded as null, with their hash (python-compatibility.md §4.3). */
 const MAX_RECORDED_BODY = 1024;
-/** Request headers kept in a recording (facts §5.2): enough to explain the body, nothing secret. */
+/** Request headers kept in a recording (python-compatibility.md §4.1): enough to explain the body, nothing secret. */
 const RECORDED_REQUEST_HEADERS = ['content-type', 'accept'];
 
 const isText = (contentType: string): boolean => /json|text|event-stream|xml|yaml|urlencoded/i.test(contentType);
@@ -50,7 +50,7 @@ function responseHeaders(raw: http.IncomingHttpHeaders): [string, string][] {
 
 const toMap = (pairs: HeaderList): HeaderMap => Object.fromEntries(pairs.map(([n, v]) => [n, [v]]));
 
-/** The Python simulator's Operation-Name values (facts §1.1); it had none for the others. */
+/** The Python simulator's Operation-Name values (python-compatibility.md §2); it had none for the others. */
 const PYTHON_OPERATION_NAME: Partial<Record<Operation, string>> = {
   chat: 'chat_completions',
   completions: 'completions',
@@ -59,7 +59,7 @@ const PYTHON_OPERATION_NAME: Partial<Record<Operation, string>> = {
 };
 const TOKEN_LIMITED = new Set(['chat_completions', 'completions', 'embeddings']);
 
-/** What the Python simulator records as context (facts §1.1), from the path and the answer's usage. */
+/** What the Python simulator records as context (python-compatibility.md §2), from the path and the answer's usage. */
 function contextValues(path: string, body: string): Record<string, unknown> {
   const target = deploymentOperation(path);
   const values: Record<string, unknown> = {};
@@ -123,7 +123,7 @@ export function forward(
     failed = true;
     upstream.destroy();
     if (ex.state === 'open') sendError(ex, kind === 'timeout' ? errors.upstreamTimeout(detail === 'connect' ? settings.upstreamConnectTimeoutMs : settings.upstreamIdleTimeoutMs) : errors.upstreamUnreachable(detail));
-    else abandon(ex);
+    else ex.sink.abandon(ex);
   };
 
   // An exception must not escape a socket or timer callback: it would end the thread.
@@ -147,7 +147,7 @@ export function forward(
     const chunks: Buffer[] = [];
     const offsets: number[] = [];
     let pendingEvent = '';
-    if (streamed) startResponse(ex, status, kept);
+    if (streamed) ex.sink.start(ex, status, undefined, kept);
     response.on('data', guard((chunk: Buffer) => {
       chunks.push(chunk);
       if (!streamed) return;
@@ -157,15 +157,14 @@ export function forward(
         offsets.push(Math.round(performance.now() - ex.startedAt));
         pendingEvent = pendingEvent.slice(end + 2);
       }
-      if (!writePart(ex, chunk) && !response.isPaused()) {
+      if (!ex.sink.data(ex, chunk) && !response.isPaused()) {
         // The client is slower than the upstream: pause the upstream (its silence meanwhile is
         // ours, not a hang, so the idle timeout waits too) until the socket drains.
         response.pause();
         upstream.setTimeout(0);
-        ex.res.onWritable(() => {
+        whenWritable(ex, () => {
           upstream.setTimeout(settings.upstreamIdleTimeoutMs);
           response.resume();
-          return true;
         });
       }
     }));
@@ -177,8 +176,8 @@ export function forward(
       // Errors are relayed, never saved: replaying a 500 would only hide it.
       const persist = to?.persist ? to.persist({ status, headers: Object.fromEntries(kept), body }) : status >= 200 && status < 300;
       if (persist) recordExchange(body);
-      if (streamed) endResponse(ex);
-      else sendRecorded(ex, status, kept, body);
+      if (streamed) ex.sink.end(ex);
+      else ex.sink.whole(ex, status, undefined, body, kept);
     }));
     const recordExchange = (body: Buffer): void =>
       record(interactionOf(request, `${target.protocol}//${target.host}`, status, kept, body, Math.round(performance.now() - ex.startedAt), streamed ? offsets : undefined));
@@ -206,7 +205,7 @@ export function forward(
 }
 
 /**
- * A recorded interaction in the Python simulator's format (facts §5): the request as the client
+ * A recorded interaction in the Python simulator's format (python-compatibility.md §4): the request as the client
  * sent it (path and query, without credentials) under `origin`, and the answer.
  */
 export function interactionOf(

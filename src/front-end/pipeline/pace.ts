@@ -1,0 +1,75 @@
+/**
+ * The spine's last steps for a built-in answer: charge (core/limits/charge.ts), pace, write. An
+ * answer leaves when the latency model says the service would have finished it (counted from the
+ * request's arrival, so the simulator's own time is included), a stream one token's worth of time
+ * before each token event. Zero latency writes at once. Waits run on the thread's one scheduler;
+ * each task is guarded, so a write that throws gives its client a 500 (before the head) or a
+ * closed connection (after), not silence.
+ */
+import type { Answer, StreamAnswer } from '../../core/generation/answer.js';
+import { eventChunks } from '../../core/generation/sse.js';
+import { charge } from '../../core/limits/charge.js';
+import type { DeploymentLimiter } from '../../core/limits/rate-limits.js';
+import { pace } from '../../core/latency.js';
+import type { Operation } from '../../core/models.js';
+import type { ThreadContext } from '../context.js';
+import type { Exchange } from '../http/exchange.js';
+import { fault, guard } from '../http/fault.js';
+import { sendError, startEventStream, streamEvents, type HeaderRecord } from '../http/respond.js';
+
+/**
+ * Charges the answer (errors are not charged, as the Python simulator does) with the limiter and
+ * cost the producer resolved — a refusal replaces the answer with AOAI's 429, an admission adds
+ * the x-ratelimit headers — then paces and writes it.
+ */
+export function chargeAndWrite(ctx: ThreadContext, ex: Exchange, answer: Answer, operation: Operation, limiter: DeploymentLimiter | undefined, cost: number): void {
+  if (!limiter || answer.kind === 'error') return write(ctx, ex, answer, undefined, operation);
+  const charged = charge(limiter, cost, operation, ex.query);
+  if (!charged.allowed) return sendError(ex, charged.error);
+  write(ctx, ex, answer, charged.headers, operation);
+}
+
+const NO_DELAY = { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 } as const;
+
+/** Pace and write: the latency model, the extension's latency hooks (a slot, null when empty), the write. */
+export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?: HeaderRecord, operation?: Operation): void {
+  if (answer.kind === 'error') return sendError(ex, answer.error);
+  let timing = operation ? pace(ex.config.runtime.latency, operation, answer) : NO_DELAY;
+  const latency = ctx.stages.latency;
+  if (latency !== null) timing = latency(ex, timing, operation, answer.kind === 'stream');
+  if (answer.kind === 'json') {
+    const due = ex.startedAt + timing.totalMs;
+    // The hot path: one cork, the pre-encoded head, one end.
+    if (due <= ctx.scheduler.now() + 1) return ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers);
+    ex.ready();
+    // Guard point: a scheduler task.
+    return ctx.scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
+  }
+  if (timing.totalMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(ctx.log, ex, err), headers);
+  pacedStream(ctx, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
+}
+
+/** Token events at their due times (all due ones in one write), on the thread's scheduler. */
+function pacedStream(ctx: ThreadContext, ex: Exchange, answer: StreamAnswer, firstTokenMs: number, perTokenMs: number, headers?: HeaderRecord): void {
+  if (!startEventStream(ex, headers)) return;
+  const { sink } = ex;
+  sink.data(ex, answer.head.join(''));
+  const { tokens, tail, choices } = answer;
+  const { scheduler } = ctx;
+  const dueOf = (event: number): number => ex.startedAt + firstTokenMs + perTokenMs * Math.floor(event / choices);
+  let next = 0;
+  // One guarded task for the whole stream, scheduled again for each due group of events.
+  const step = guard(ctx.log, ex, (): void => {
+    if (ex.state !== 'streaming') return;
+    const now = scheduler.now() + 1;
+    let chunk = '';
+    while (next < tokens.length && dueOf(next) <= now) chunk += tokens[next++];
+    if (next >= tokens.length) {
+      sink.data(ex, chunk + tail.join(''));
+      return sink.end(ex);
+    }
+    if (chunk !== '') sink.data(ex, chunk);
+    scheduler.at(dueOf(next), step);
+  });
+  scheduler.at(dueOf(0), step);
+}

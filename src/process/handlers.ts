@@ -1,0 +1,131 @@
+/**
+ * Main's answers to the front-end threads' messages, as one table the compiler checks for
+ * completeness (`Handlers<ThreadMessage>`): a new message type without a handler does not compile.
+ * Main owns the runtime configuration and the rate-limit windows; the questions it puts to every
+ * thread (has it applied a configuration, its statistics, has it sent every recording) go
+ * through `Asks`, which settles when every thread has answered, one has exited, or time is up.
+ */
+import { applyConfigPatch, type RuntimeConfig } from '../core/config/runtime-config.js';
+import { limitSpecsAfterChange, type LimitSpecs } from '../core/limits/windows.js';
+import { entryOf, type ReplayEntry } from '../core/recording/recording-file.js';
+import { Asks } from '../protocol/ask.js';
+import type { Handlers, MainMessage, ThreadMessage } from '../protocol/messages.js';
+import { statsJson, type StatsSnapshot } from '../protocol/stats.js';
+import type { Log } from '../log.js';
+import type { Recorder } from './recordings.js';
+
+/** Who sent a message: its thread (`Worker.threadId`) and the way back to it. */
+export interface Sender {
+  readonly thread: number;
+  readonly reply: (message: MainMessage) => void;
+}
+
+/** What the handlers need of the cluster. */
+export interface Threads {
+  /** The front-end threads running now (their `threadId`s): who is asked. */
+  readonly ids: () => Iterable<number>;
+  readonly broadcast: (message: MainMessage) => void;
+  readonly describe: (thread: number) => string;
+}
+
+/** What main keeps between messages. */
+export interface MainState {
+  runtime: RuntimeConfig;
+  limits: LimitSpecs;
+  /** Record mode. */
+  readonly recorder: Recorder | undefined;
+  /** Record and replay modes: every interaction known, for threads started later. */
+  readonly replayEntries: ReplayEntry[];
+}
+
+/**
+ * How long main waits for every thread's answer. A thread answers within one turn of its event
+ * loop; this only bounds a thread that is stuck or still starting.
+ */
+export const THREAD_ANSWER_TIMEOUT_MS = 10_000;
+
+export interface MainHandlers {
+  readonly handlers: Handlers<ThreadMessage, Sender>;
+  /** A front-end thread exited: every question still waiting for it fails now. */
+  readonly threadGone: (thread: number) => void;
+}
+
+export function mainHandlers(state: MainState, threads: Threads, log: Log, timeoutMs = THREAD_ANSWER_TIMEOUT_MS): MainHandlers {
+  const applied = new Asks<void>(timeoutMs, threads.describe);
+  const snapshots = new Asks<StatsSnapshot>(timeoutMs, threads.describe);
+  const flushed = new Asks<void>(timeoutMs, threads.describe);
+
+  const handlers = {
+    recorded: (message) => {
+      if (!state.recorder) {
+        log.warn(`a front-end thread sent a recording for ${message.file} outside record mode; dropped`);
+        return;
+      }
+      try {
+        state.recorder.add(message.file, message.interaction);
+        // Every thread replays what any thread recorded, a restarted one included.
+        const entry = entryOf(message.interaction, message.file, message.file);
+        state.replayEntries.push(entry);
+        threads.broadcast({ type: 'replay-entry', entry });
+      } catch (err) {
+        log.error(`could not save a recording to ${message.file}: ${(err as Error).message}`);
+      }
+    },
+    'config-patch': (message, { reply }) => {
+      let next: RuntimeConfig;
+      try {
+        next = applyConfigPatch(state.runtime, message.patch);
+      } catch (err) {
+        return reply({ type: 'config-patched', id: message.id, error: (err as Error).message });
+      }
+      state.limits = limitSpecsAfterChange(state.runtime.deployments, state.limits, next.deployments);
+      state.runtime = next;
+      // Answer the PATCH only once every thread has the new version: the next request, on any
+      // thread, sees the change. A thread that exits first fails the PATCH (503); the change is
+      // kept, and the thread started in its place starts with it.
+      const version = applied.ask(threads.ids(), (outcome) =>
+        reply(
+          outcome.ok
+            ? { type: 'config-patched', id: message.id }
+            : { type: 'config-patched', id: message.id, unavailable: `the change is kept, but not every thread confirmed it: ${outcome.reason}` },
+        ),
+      );
+      threads.broadcast({ type: 'config', version, config: state.runtime, limits: state.limits });
+    },
+    'config-applied': (message, { thread }) => applied.answer(message.version, thread, undefined),
+    'stats-request': (message, { reply }) => {
+      const id = snapshots.ask(threads.ids(), (outcome) =>
+        reply(
+          outcome.ok
+            ? { type: 'stats-result', id: message.id, json: statsJson(outcome.answers) }
+            : { type: 'stats-result', id: message.id, json: '', unavailable: `statistics incomplete: ${outcome.reason}` },
+        ),
+      );
+      threads.broadcast({ type: 'stats', id, reset: message.reset });
+    },
+    'stats-snapshot': (message, { thread }) => snapshots.answer(message.id, thread, message.snapshot),
+    save: (message, { reply }) => {
+      // A recording made on another thread may still be on its way here (the threads' channels
+      // are not ordered with each other): every thread answers a flush after whatever it sent.
+      const id = flushed.ask(threads.ids(), (outcome) => {
+        if (!outcome.ok) return reply({ type: 'saved', id: message.id, files: 0, unavailable: `recordings not saved: ${outcome.reason}` });
+        try {
+          reply({ type: 'saved', id: message.id, files: state.recorder?.saveAll() ?? 0 });
+        } catch (err) {
+          reply({ type: 'saved', id: message.id, files: 0, error: (err as Error).message });
+        }
+      });
+      threads.broadcast({ type: 'flush', id });
+    },
+    flushed: (message, { thread }) => flushed.answer(message.id, thread, undefined),
+  } satisfies Handlers<ThreadMessage, Sender>;
+
+  return {
+    handlers,
+    threadGone: (thread) => {
+      applied.gone(thread);
+      snapshots.gone(thread);
+      flushed.gone(thread);
+    },
+  };
+}
