@@ -1,6 +1,8 @@
 /** Chat completions (`/chat/completions`): JSON and streamed answers in the live service's shape. */
 import { usageJson, type Answer } from './answer.js';
-import { checkAnswerBudget, generateChoices, interleave, totalTokens, type Choice } from './choices.js';
+import { checkAnswerBudget, generateChoices, totalTokens, type Choice } from './choices.js';
+import { composedPlan, type TokenEventsPlan } from './token-events.js';
+import type { EncodingName } from '../models.js';
 import { CONTENT_FILTER_JSON, PROMPT_FILTER_EVENT, PROMPT_FILTER_JSON } from './content-filter.js';
 import type { Deployment } from '../config/deployments.js';
 import { errors, fail } from '../errors.js';
@@ -58,7 +60,7 @@ export function generateChat(body: unknown, deployment: Deployment, options: Gen
     : generateChoices(corpusFor(encoding), n, limit, cap, options.answerLength);
   const completionTokens = totalTokens(choices);
   if (req.stream) {
-    return { kind: 'stream', promptTokens, completionTokens, choices: choices.length, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true) };
+    return { kind: 'stream', promptTokens, completionTokens, choices: choices.length, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true, model.encoding, format !== undefined) };
   }
   const body_ =
     `{"choices":[${choices.map(choiceJson).join(',')}],"created":${created},"id":"${id}","model":"${model.name}",` +
@@ -98,7 +100,8 @@ function streamFrame(meta: StreamMeta, includeUsage: boolean) {
   return { suffix, chunk, usage };
 }
 
-function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean) {
+/** `composed`: the choices are composed texts (a structured JSON answer), not corpus ranges — see ComposedPlan. */
+function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean, encoding: EncodingName, composed: boolean) {
   const { suffix, chunk, usage } = streamFrame(meta, includeUsage);
   const head = [
     PROMPT_FILTER_EVENT,
@@ -109,7 +112,9 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
   // Per token, only the token's JSON string changes: everything around it is made once per choice.
   const before = `data: {"choices":[{"content_filter_results":${CONTENT_FILTER_JSON},"delta":{"content":`;
   const after = choices.map((_, i) => `},"finish_reason":null,"index":${i},"logprobs":null}${suffix}`);
-  const tokens = interleave(choices, (i, token) => before + JSON.stringify(token) + after[i]);
+  const tokens: TokenEventsPlan = composed
+    ? composedPlan(choices.map((c, i) => c.tokens.map((token) => before + JSON.stringify(token) + after[i]!)))
+    : { encoding, count: totalTokens(choices), before: choices.map(() => before), after, parts: choices.map((c) => c.parts) };
   const tail = choices.map((c, i) =>
     chunk(`{"content_filter_results":{},"delta":{},"finish_reason":"${c.finishReason}","index":${i},"logprobs":null}`),
   );
@@ -123,7 +128,8 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
 /** A structured answer as a choice: its tokens as the tokenizer splits them, cut at the limit. */
 function structuredChoice(json: string, encoding: Encoding, bound: number): Choice {
   const pieces = tokenPieces(json, encoding, bound);
-  return { text: pieces.text, count: pieces.count, get tokens() { return pieces.tokens; }, finishReason: pieces.truncated ? 'length' : 'stop' };
+  // No corpus ranges: a stream renders its tokens as a ComposedPlan (chatStream's `composed`).
+  return { text: pieces.text, count: pieces.count, get tokens() { return pieces.tokens; }, parts: [], finishReason: pieces.truncated ? 'length' : 'stop' };
 }
 
 function toolAnswer(meta: StreamMeta, turns: readonly ToolTurn[], promptTokens: number, stream: boolean, includeUsage: boolean): Answer {
@@ -137,11 +143,7 @@ function toolAnswer(meta: StreamMeta, turns: readonly ToolTurn[], promptTokens: 
   }
   const { chunk, usage } = streamFrame(meta, includeUsage);
   const events = turns.map((t, i) => toolStreamEvents(t, i, chunk));
-  // Choices take turns, one event each, as text choices do.
-  const tokens: string[] = [];
-  for (let k = 0, longest = Math.max(...events.map((e) => e.rest.length)); k < longest; k++) {
-    for (const e of events) if (k < e.rest.length) tokens.push(e.rest[k]!);
-  }
+  const tokens = composedPlan(events.map((e) => e.rest));
   const tail = events.map((e) => e.finish);
   if (includeUsage) tail.push(usage(promptTokens, completionTokens));
   tail.push(SSE_DONE);

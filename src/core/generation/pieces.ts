@@ -9,7 +9,8 @@
 import type { Generated } from './lorem.js';
 import type { Encoding } from '../tokens/tokenizer.js';
 
-export interface Pieces extends Generated {
+// No `parts`: composed texts are streamed as a ComposedPlan (token-events.ts), not corpus ranges.
+export interface Pieces extends Omit<Generated, 'parts'> {
   readonly truncated: boolean;
 }
 
