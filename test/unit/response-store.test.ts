@@ -108,8 +108,8 @@ describe('the generated stream', () => {
     ['without obfuscation', gpt4o, { input: 'hi', stream_options: { include_obfuscation: false } }],
   ])('%s keeps every rule of the strict clients', (_label, deployment, body) => {
     const made = generateResponse(validateResponses({ model: 'x', stream: true, ...body }), deployment, DEFAULT_GENERATE_OPTIONS, settings, undefined, 0, undefined);
-    if (made.answer.kind !== 'stream' || !('rendered' in made.answer.tokens)) throw new Error('not a rendered stream');
-    const text = [...made.answer.head, ...made.answer.tokens.rendered, ...made.answer.tail].join('');
+    if (made.answer.kind !== 'stream' || !('events' in made.answer.tokens)) throw new Error('not a composed stream');
+    const text = [...made.answer.head, ...made.answer.tokens.events, ...made.answer.tail].join('');
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
     const final = checkEventSequence(parseEventStream(text));
     expect(final).toEqual(made.record!.response);

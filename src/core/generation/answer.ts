@@ -5,13 +5,15 @@
  * format, and a slow reader holds a plan, not the stream.
  */
 import type { ApiError } from '../errors.js';
-import type { TokenEvents } from './token-events.js';
+import type { TokenEventsPlan } from './token-events.js';
 
 export interface Metered {
   readonly promptTokens: number;
   readonly completionTokens: number;
   /** Audio operations: the uploaded recording's size (their latency is per MiB). */
   readonly audioBytes?: number;
+  /** Image operations: the number of images made (their latency is per image). */
+  readonly images?: number;
 }
 
 /** A whole answer at once: JSON unless `contentType` says otherwise (audio's text formats). */
@@ -28,7 +30,7 @@ export interface StreamAnswer extends Metered {
   readonly choices: number;
   readonly head: readonly string[];
   /** The token events as a plan, rendered as the socket takes them (`tokenEvents`). */
-  readonly tokens: TokenEvents;
+  readonly tokens: TokenEventsPlan;
   readonly tail: readonly string[];
 }
 

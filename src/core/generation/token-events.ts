@@ -11,7 +11,11 @@ import type { EncodingName } from '../models.js';
 import { getEncoding } from '../tokens/tokenizer.js';
 import { corpusFor, type LoremCorpus } from './lorem.js';
 
-export interface TokenEventsPlan {
+/** A stream's token events: generated text as a recipe, or a composed answer's events. */
+export type TokenEventsPlan = TextPlan | ComposedPlan;
+
+/** Generated text (lorem): per choice a template around corpus ranges — a few numbers for any length. */
+export interface TextPlan {
   readonly encoding: EncodingName;
   /** Token events in all (the sum of the choices' token counts). */
   readonly count: number;
@@ -23,16 +27,25 @@ export interface TokenEventsPlan {
 }
 
 /**
- * Token events already rendered, one string each: the Responses API's, whose events differ by more
- * than the token (a sequence number each, and the events between two output items travel with the
- * next item's first token). Its answers are a few hundred tokens unless a limit asks for more.
+ * A text the simulator composed — tool-call deltas (tools.ts `toolStreamEvents`), a structured
+ * JSON answer (pieces.ts) — as its token events, already rendered and interleaved in stream order.
+ * Pre-rendered on purpose: these texts are not corpus ranges, and they are bounded by the
+ * request's completion limit (tool arguments, one JSON document), unlike a lorem answer's length.
  */
-export interface RenderedTokenEvents {
-  readonly rendered: readonly string[];
+export interface ComposedPlan {
+  /** The number of token events (= events.length): pacing gives each one a token's latency. */
   readonly count: number;
+  readonly events: readonly string[];
 }
 
-export type TokenEvents = TokenEventsPlan | RenderedTokenEvents;
+/** A composed plan from each choice's events: choices take turns, one event each, as text choices do. */
+export function composedPlan(perChoice: readonly (readonly string[])[]): ComposedPlan {
+  const events: string[] = [];
+  for (let k = 0, longest = Math.max(0, ...perChoice.map((e) => e.length)); k < longest; k++) {
+    for (const e of perChoice) if (k < e.length) events.push(e[k]!);
+  }
+  return { count: events.length, events };
+}
 
 /** The tokens of one choice, one at a time, from its parts. */
 class PartsCursor {
@@ -77,8 +90,11 @@ class PartsCursor {
  * The events, in stream order: one token of each choice in turn (a choice that has ended is
  * skipped), each `before[i] + JSON string of the token + after[i]`.
  */
-export function* tokenEvents(plan: TokenEvents): Generator<string, void, undefined> {
-  if ('rendered' in plan) return yield* plan.rendered;
+export function* tokenEvents(plan: TokenEventsPlan): Generator<string, void, undefined> {
+  if ('events' in plan) {
+    yield* plan.events;
+    return;
+  }
   const corpus = corpusFor(getEncoding(plan.encoding));
   const cursors = plan.parts.map((parts) => new PartsCursor(parts, corpus));
   const { before, after } = plan;
@@ -96,7 +112,7 @@ export function* tokenEvents(plan: TokenEvents): Generator<string, void, undefin
 /** What a stream writer needs of an answer (a StreamAnswer is one). */
 export interface StreamParts {
   readonly head: readonly string[];
-  readonly tokens: TokenEvents;
+  readonly tokens: TokenEventsPlan;
   readonly tail: readonly string[];
   /** Choices interleaved in the token events (one event of each per token position). */
   readonly choices: number;

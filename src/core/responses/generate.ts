@@ -164,5 +164,5 @@ export function generateResponse(
   }
   if (!req.stream) return { id, record, answer: { kind: 'json', body: JSON.stringify(final), ...metered } };
   const stream = responseStream(base('in_progress'), final, reasoningItem, items, req.includeObfuscation, settings.streamDone);
-  return { id, record, answer: { kind: 'stream', choices: 1, head: stream.head, tokens: { rendered: stream.tokens, count: stream.tokens.length }, tail: stream.tail, ...metered } };
+  return { id, record, answer: { kind: 'stream', choices: 1, head: stream.head, tokens: { events: stream.tokens, count: stream.tokens.length }, tail: stream.tail, ...metered } };
 }

@@ -19,7 +19,9 @@ export type Route =
       readonly needsApiVersion?: true;
     }
   | { readonly kind: 'health'; readonly method: 'GET'; readonly pattern: string }
-  | StoredResponseRoute;
+  | StoredResponseRoute
+  | ListingRoute
+  | ImageFileRoute;
 
 /** What a stored-response route does (the Responses API's `GET`/`DELETE …/responses/{id}` and friends). */
 export type StoredAction = 'retrieve' | 'delete' | 'input-items' | 'cancel';
@@ -32,12 +34,58 @@ export interface StoredResponseRoute {
   readonly needsApiVersion?: true;
 }
 
+/** The routes answered from what the thread holds: no body, no deployment, no generation. */
+export type GetRoute = Exclude<Route, { kind: 'api' } | StoredResponseRoute>;
+
+// ---- Listings and generated images (issue 13) ---------------------------------------------------
+
+/** What a listing route answers (core/wire/models-listing.ts). */
+export type Listing = 'azure-models' | 'azure-model' | 'openai-models' | 'openai-model' | 'deployments' | 'deployment';
+
+/** `required`: dated routes, 404 without api-version; `legacy`: only the versions that had it; `optional`: v1. */
+export type ListingVersion = 'required' | 'legacy' | 'optional';
+
+export interface ListingRoute {
+  readonly kind: 'listing';
+  readonly method: 'GET';
+  readonly pattern: string;
+  readonly listing: Listing;
+  readonly apiVersion: ListingVersion;
+}
+
+const LISTING_PATHS: ReadonlyArray<[pattern: string, Listing, ListingVersion]> = [
+  ['/openai/models', 'azure-models', 'required'],
+  ['/openai/models/:id', 'azure-model', 'required'],
+  ['/openai/v1/models', 'openai-models', 'optional'],
+  ['/openai/v1/models/:id', 'openai-model', 'optional'],
+  ['/v1/models', 'openai-models', 'optional'],
+  ['/v1/models/:id', 'openai-model', 'optional'],
+  ['/openai/deployments', 'deployments', 'legacy'],
+  ['/openai/deployments/:id', 'deployment', 'legacy'],
+];
+
+export const listingRoutes: readonly ListingRoute[] = LISTING_PATHS.map(([pattern, listing, apiVersion]) => ({ kind: 'listing', method: 'GET', pattern, listing, apiVersion }));
+
+/** `url` image answers point here: no key, as the service's blob links. */
+export interface ImageFileRoute {
+  readonly kind: 'image-file';
+  readonly method: 'GET';
+  readonly pattern: string;
+}
+
+export const imageFileRoute: ImageFileRoute = { kind: 'image-file', method: 'GET', pattern: '/images/generated/:size/:file' };
+
+/** Generate mode's GET rows besides health (issue 13): the listings, and the generated images. */
+export const getRoutes: readonly GetRoute[] = [...listingRoutes, imageFileRoute];
+
+
 const OPERATION_PATHS: ReadonlyArray<[string, Operation, BodyKind]> = [
   ['chat/completions', 'chat', 'json'],
   ['completions', 'completions', 'json'],
   ['embeddings', 'embeddings', 'json'],
   ['audio/transcriptions', 'transcriptions', 'multipart'],
   ['audio/translations', 'translations', 'multipart'],
+  ['images/generations', 'images', 'json'],
 ];
 
 /** The Responses API: v1, OpenAI-style, and the dated preview path (`model` = deployment everywhere). */
@@ -73,4 +121,4 @@ export const storedResponseRoutes: readonly StoredResponseRoute[] = RESPONSES_PR
   STORED_PATHS.map(([suffix, method, action]): StoredResponseRoute => ({ kind: 'stored-response', method, pattern: prefix + suffix, action, ...dated(isDated) })),
 );
 
-export const routes: readonly Route[] = [healthRoute, ...apiRoutes, ...storedResponseRoutes];
+export const routes: readonly Route[] = [healthRoute, ...apiRoutes, ...storedResponseRoutes, ...getRoutes];

@@ -76,7 +76,7 @@ function create(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, target:
   let made: Made;
   try {
     // A background response's timeline: queued until the first token would be ready, done when the last would be.
-    made = generateResponse(req, target.found, ctx.generateOptions, settings, previous, now, undefined);
+    made = generateResponse(req, target.found, ex.config.generateOptions, settings, previous, now, undefined);
     if (req.background) {
       const timing = pace(latency, 'responses', made.answer.kind === 'error' ? { promptTokens: 0, completionTokens: 0 } : made.answer);
       const record = made.record!;
