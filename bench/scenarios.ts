@@ -43,6 +43,9 @@ const WORDS = 'the quick brown fox jumps over a lazy dog while seven wizards qui
 const longPrompt = (prefix: string): string => prefix + Array.from({ length: 4_000 }, (_, i) => WORDS[(i * 7) % WORDS.length]).join(' ');
 const longChat = (prefix: string): string => JSON.stringify({ messages: [{ role: 'user', content: longPrompt(prefix) }], max_tokens: 50 });
 
+/** The same question through the Responses API. */
+const SHORT_RESPONSE = { model: 'gpt-4o', input: 'What is the meaning of life?', max_output_tokens: 50 };
+
 // Issue 13: an agent's turn (two tools, one called with arguments from its schema) and a strict
 // structured answer (every key, nested objects and arrays, an enum, a nullable field).
 const WEATHER_TOOL = {
@@ -82,6 +85,10 @@ export function scenarios(fixtures: Fixtures): Scenario[] {
     { id: 'long-prompt-cache-on', title: 'chat, ≈4k-token prompt, same prompt (count cached)', settings: {}, path: chatPath('gpt-4o'), body: longChat('Summarise: '), expectStatus: 200 },
     { id: 'long-prompt-cache-off', title: 'chat, ≈4k-token prompt, unique per request', settings: {}, path: chatPath('gpt-4o'), body: longChat(`Request ${UNIQUE_ID}: `), expectStatus: 200 },
     { id: 'stream', title: 'chat streamed, 50 token events, zero latency', settings: {}, path: chatPath('gpt-4o'), body: JSON.stringify({ ...SHORT_CHAT, stream: true }), expectStatus: 200 },
+    // The Responses API: every answer stored (a round trip to main's store before it is written).
+    { id: 'responses', title: 'responses.create, short input, max_output_tokens 50, stored', settings: {}, path: '/openai/v1/responses', body: JSON.stringify(SHORT_RESPONSE), expectStatus: 200 },
+    { id: 'responses-no-store', title: 'responses.create, as above, store: false', settings: {}, path: '/openai/v1/responses', body: JSON.stringify({ ...SHORT_RESPONSE, store: false }), expectStatus: 200 },
+    { id: 'responses-stream', title: 'responses streamed, 50 delta events, stored, zero latency', settings: {}, path: '/openai/v1/responses', body: JSON.stringify({ ...SHORT_RESPONSE, stream: true }), expectStatus: 200 },
     {
       id: 'embeddings', title: 'embeddings, 16 inputs (base64, as the SDK asks)', settings: {},
       path: `/openai/deployments/text-embedding-3-small/embeddings${API_VERSION}`,

@@ -5,6 +5,7 @@
  * process/handlers.ts). Configuration mistakes end the start with one clear line, never a stack
  * trace.
  */
+import { MemoryResponseStore } from './core/responses/store.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     limits: limitSpecsFor(deployments.values()),
     recorder,
     replayEntries: recordings?.entries ?? [],
+    responses: new MemoryResponseStore(settings.responses.storeBytes),
   };
   const threads: Threads = {
     ids: () => cluster.threadIds(),

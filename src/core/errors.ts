@@ -29,6 +29,7 @@ const OPERATION_LABEL: Readonly<Record<Operation, string>> = {
   transcriptions: 'transcriptions',
   translations: 'translations',
   images: 'imageGeneration',
+  responses: 'responses',
 };
 
 /** Error constructors, one per kind; messages match the live service's wording where it is known. */

@@ -19,7 +19,8 @@ export function normalSample(mean: number, stdDev: number, random: () => number 
 
 export type LatencyConfig = Settings['latency'];
 
-const PER_TOKEN: Partial<Record<Operation, keyof LatencyConfig>> = { chat: 'chatCompletions', completions: 'completions' };
+// The Responses API is paced as chat (the same model behind it): LATENCY_OPENAI_CHAT_COMPLETIONS_*.
+const PER_TOKEN: Partial<Record<Operation, keyof LatencyConfig>> = { chat: 'chatCompletions', completions: 'completions', responses: 'chatCompletions' };
 const PER_REQUEST: Partial<Record<Operation, keyof LatencyConfig>> = { embeddings: 'embeddings' };
 const PER_MIB: Partial<Record<Operation, keyof LatencyConfig>> = { transcriptions: 'translations', translations: 'translations' };
 const MIB = 1024 * 1024;

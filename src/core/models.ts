@@ -10,7 +10,7 @@
 export type EncodingName = 'cl100k_base' | 'o200k_base';
 
 /** The operations a request can ask for; a model supports a subset. */
-export type Operation = 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations' | 'images';
+export type Operation = 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'translations' | 'images' | 'responses';
 
 /** How a deployment of the model is rate-limited (python-compatibility.md §7): by tokens, or by requests per minute. */
 export type LimitKind = 'tokens' | 'requests';
@@ -36,9 +36,10 @@ export interface ModelSpec {
 
 type Row = [name: string, encoding: EncodingName, contextWindow: number, maxOutputTokens: number, extra?: Partial<ModelSpec>];
 
-const CHAT: readonly Operation[] = ['chat'];
+// Every chat model answers the Responses API too (the service serves both from one deployment).
+const CHAT: readonly Operation[] = ['chat', 'responses'];
 // The Python simulator served completions from gpt-3.5-turbo deployments; keep that working.
-const CHAT_AND_COMPLETIONS: readonly Operation[] = ['chat', 'completions'];
+const CHAT_AND_COMPLETIONS: readonly Operation[] = ['chat', 'completions', 'responses'];
 
 const chatRows: Row[] = [
   ['gpt-3.5-turbo', 'cl100k_base', 16_385, 4_096, { operations: CHAT_AND_COMPLETIONS }],
@@ -119,6 +120,7 @@ export const UNDEFINED_DEPLOYMENT_MODEL: Readonly<Record<Operation, string>> = {
   transcriptions: 'whisper',
   translations: 'whisper',
   images: 'dall-e-3',
+  responses: 'gpt-4o',
 };
 
 export function supports(model: ModelSpec, operation: Operation): boolean {

@@ -20,6 +20,7 @@ import { entryOf } from '../core/recording/recording-file.js';
 import { Router } from '../core/wire/router.js';
 import { routes, type Route } from '../core/wire/routes.js';
 import type { Log } from '../log.js';
+import { LocalResponseStore, MemoryResponseStore, type ResponseStore } from '../core/responses/store.js';
 import { ThreadStats } from '../protocol/stats.js';
 import { ApiKeyAuth } from './http/auth.js';
 import type { Exchange } from './http/exchange.js';
@@ -53,6 +54,8 @@ export interface ThreadContext {
   readonly recorded: (file: string, interaction: RecordedInteraction) => void;
   /** Extensions: asks main for rate-limit windows shared by every thread. */
   readonly windowPort: MessagePort | undefined;
+  /** The Responses API's stored responses, seen by every thread (main's store, or a shared one). */
+  readonly responses: ResponseStore;
   /** Replaced (one assignment) by every `config` message; requests keep theirs. */
   config: ConfigSnapshot;
   /** Set once, when the extension is loaded, before any route is registered. */
@@ -71,6 +74,8 @@ export interface ThreadParts {
   readonly post: (file: string, interaction: RecordedInteraction) => void;
   /** Tests drive time themselves (a manual clock). */
   readonly clock?: Clock;
+  /** Where responses are stored; a store in this thread's memory when not given (tests). */
+  readonly responses?: ResponseStore;
 }
 
 /**
@@ -104,6 +109,7 @@ export function createThreadContext(parts: ThreadParts): ThreadContext {
       parts.post(file, interaction);
     },
     windowPort: parts.windowPort,
+    responses: parts.responses ?? new LocalResponseStore(new MemoryResponseStore(settings.responses.storeBytes)),
     config: parts.config,
     stages: NO_STAGES,
   };

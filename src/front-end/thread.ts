@@ -12,10 +12,11 @@ import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
 import { useBodyMatching } from '../core/recording/recording-key.js';
 import { createLog } from '../log.js';
-import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension } from '../protocol/messages.js';
+import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension, type StoreResult } from '../protocol/messages.js';
 import { PoolClient } from './pool-client.js';
+import { AskingResponseStore } from './responses-store.js';
 import { Asks, MAIN } from '../protocol/ask.js';
-import { apiRoutes, getRoutes, healthRoute } from '../core/wire/routes.js';
+import { apiRoutes, getRoutes, healthRoute, storedResponseRoutes } from '../core/wire/routes.js';
 import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
 import { handleExtended, handleRecordReplayExtended, handleWatched } from './extensions/stages.js';
 import { createThreadContext, generateBase } from './context.js';
@@ -28,9 +29,14 @@ const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
 
+/** The response store's questions to main: answered in one turn of main's loop; the timeout only bounds a stuck main. */
+const STORE_ANSWER_TIMEOUT_MS = 10_000;
+const responses = new AskingResponseStore(new Asks<StoreResult>(STORE_ANSWER_TIMEOUT_MS), post);
+
 /** The settings' part of every snapshot's generator options (the runtime adds its agent policy). */
 const base = generateBase(data.settings);
 const ctx = createThreadContext({
+  responses,
   settings: data.settings,
   apiKey: data.apiKey,
   log,
@@ -68,6 +74,7 @@ const extensionLoaded = data.extension === undefined || ext !== undefined;
 if (ext) ctx.stages = ext.stages();
 
 const server = new HttpServer(ctx);
+const METHOD = { GET: 'get', POST: 'post', DELETE: 'del' } as const;
 registerAdmin(server, ctx, { stats, saves, patches }, post);
 if (data.settings.mode === 'generate') {
   // The route table goes into uWebSockets.js' native router; everything else falls through to `/*`.
@@ -76,11 +83,13 @@ if (data.settings.mode === 'generate') {
     server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
     for (const route of getRoutes) server.on('get', route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
     for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
+    for (const route of storedResponseRoutes) server.on(METHOD[route.method], route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
     server.on('any', '/*', (ex) => handleUnmatched(ctx, ex));
   } else if (ext.routesAsBuiltIn) {
     server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
     for (const route of getRoutes) server.on('get', route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
     for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
+    for (const route of storedResponseRoutes) server.on(METHOD[route.method], route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
     server.on('any', '/*', (ex, req) => handleExtended(ctx, ext, ex, req));
   } else {
     server.on('get', healthRoute.pattern, (ex, req) => handleExtended(ctx, ext, ex, req));
@@ -105,6 +114,7 @@ function shutdown(): void {
   stats.close('the thread is shutting down');
   saves.close('the thread is shutting down');
   patches.close('the thread is shutting down');
+  responses.asks.close('the thread is shutting down');
   parentPort!.close();
 }
 
@@ -132,6 +142,7 @@ const onMain = {
   },
   saved: (message) =>
     message.unavailable !== undefined ? saves.fail(message.id, message.unavailable) : saves.answer(message.id, MAIN, { files: message.files, error: message.error }),
+  'responses-result': (message) => responses.answered(message.id, message.result),
   shutdown,
 } satisfies Handlers<MainMessage>;
 

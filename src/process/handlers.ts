@@ -13,6 +13,7 @@ import type { Handlers, MainMessage, ThreadMessage } from '../protocol/messages.
 import { statsJson, type StatsSnapshot } from '../protocol/stats.js';
 import type { Log } from '../log.js';
 import type { Recorder } from './recordings.js';
+import type { MemoryResponseStore } from '../core/responses/store.js';
 
 /** Who sent a message: its thread (`Worker.threadId`) and the way back to it. */
 export interface Sender {
@@ -36,6 +37,8 @@ export interface MainState {
   readonly recorder: Recorder | undefined;
   /** Record and replay modes: every interaction known, for threads started later. */
   readonly replayEntries: ReplayEntry[];
+  /** The Responses API's stored responses (every thread asks here). */
+  readonly responses: MemoryResponseStore;
 }
 
 /**
@@ -118,6 +121,12 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
       threads.broadcast({ type: 'flush', id });
     },
     flushed: (message, { thread }) => flushed.answer(message.id, thread, undefined),
+    // One synchronous map operation per message: answered in the same turn, so a put a thread
+    // waited for is visible to the get any other thread sends after it.
+    responses: ({ id, op }, { reply }) => {
+      const result = op.kind === 'get' ? state.responses.get(op.key) : op.kind === 'put' ? state.responses.put(op.entry) : state.responses.delete(op.key);
+      reply({ type: 'responses-result', id, result });
+    },
   } satisfies Handlers<ThreadMessage, Sender>;
 
   return {

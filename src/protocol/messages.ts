@@ -11,6 +11,7 @@ import type { LimitSpec } from '../core/limits/rate-limits.js';
 import type { RuntimeConfig } from '../core/config/runtime-config.js';
 import type { Settings } from '../core/config/settings.js';
 import type { RankTables } from '../core/tokens/tokenizer.js';
+import type { StoredEntry } from '../core/responses/store.js';
 import type { StatsSnapshot } from './stats.js';
 
 /** EXTENSION_PATH's module, prepared (TypeScript bundled) by main; each thread imports it. */
@@ -65,7 +66,18 @@ export type ThreadMessage =
   | { readonly type: 'stats-request'; readonly id: number; readonly reset: boolean }
   | { readonly type: 'stats-snapshot'; readonly id: number; readonly snapshot: StatsSnapshot }
   /** Answers `flush`: everything this thread sent before has arrived. */
-  | { readonly type: 'flushed'; readonly id: number };
+  | { readonly type: 'flushed'; readonly id: number }
+  /** The Responses API's store, owned by main: every thread sees every stored response. */
+  | { readonly type: 'responses'; readonly id: number; readonly op: StoreOp };
+
+/** One operation on main's response store (core/responses/store.ts `ResponseStore`). */
+export type StoreOp =
+  | { readonly kind: 'get'; readonly key: string }
+  | { readonly kind: 'put'; readonly entry: StoredEntry }
+  | { readonly kind: 'delete'; readonly key: string };
+
+/** A store operation's result: the record's entry (get), true (put), whether one was there (delete). */
+export type StoreResult = StoredEntry | boolean | undefined;
 
 /** Front-end → main. */
 export type FrontEndMessage = StartupMessage | ThreadMessage;
@@ -87,7 +99,8 @@ export type MainMessage =
   | ({ readonly type: 'config-patched'; readonly id: number; readonly error?: string } & MaybeUnavailable)
   | { readonly type: 'stats'; readonly id: number; readonly reset: boolean }
   | { readonly type: 'flush'; readonly id: number }
-  | ({ readonly type: 'stats-result'; readonly id: number; readonly json: string } & MaybeUnavailable);
+  | ({ readonly type: 'stats-result'; readonly id: number; readonly json: string } & MaybeUnavailable)
+  | { readonly type: 'responses-result'; readonly id: number; readonly result: StoreResult };
 
 /**
  * A handler for every message type of `M`, each given its own variant: a table written with

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Router } from '../../src/core/wire/router.js';
-import { apiRoutes, getRoutes, healthRoute, routes, type Route } from '../../src/core/wire/routes.js';
+import { apiRoutes, getRoutes, healthRoute, routes, storedResponseRoutes, type Route } from '../../src/core/wire/routes.js';
 import { HttpServer } from '../../src/front-end/http/server.js';
 import { sendJson } from '../../src/front-end/http/respond.js';
 import { paramsOf } from '../../src/front-end/pipeline/spine.js';
@@ -39,6 +39,14 @@ const CASES: readonly (readonly [string, string, Outcome, boolean])[] = [
   ['POST', '/openai/deployments/chat/completions', { pattern: '/openai/deployments/:deployment/completions', params: { deployment: 'chat' } }, true],
   ['POST', '/openai/deployments/x/chat/completions/extra', 'none', false],
   ['POST', '/nothing', 'none', false],
+  // The Responses API: create, and the stored-response routes by method.
+  ['POST', '/openai/v1/responses', { pattern: '/openai/v1/responses', params: {} }, true],
+  ['POST', '/openai/responses', { pattern: '/openai/responses', params: {} }, true],
+  ['GET', '/openai/v1/responses/resp_1', { pattern: '/openai/v1/responses/:id', params: { id: 'resp_1' } }, true],
+  ['DELETE', '/v1/responses/resp_1', { pattern: '/v1/responses/:id', params: { id: 'resp_1' } }, true],
+  ['GET', '/openai/responses/resp_1/input_items', { pattern: '/openai/responses/:id/input_items', params: { id: 'resp_1' } }, true],
+  ['POST', '/openai/v1/responses/resp_1/cancel', { pattern: '/openai/v1/responses/:id/cancel', params: { id: 'resp_1' } }, true],
+  ['PATCH', '/openai/v1/responses/resp_1', 'wrong-method', false],
 ];
 
 const outcomeOf = (result: ReturnType<Router<Route>['match']>): Outcome =>
@@ -61,6 +69,8 @@ describe("uWS' native route table (falling through to the JS router, as the thre
     server.on('get', healthRoute.pattern, (ex, req) => answer(true, { pattern: healthRoute.pattern, params: { ...paramsOf(healthRoute, req) } })(ex));
     for (const route of getRoutes) server.on('get', route.pattern, (ex, req) => answer(true, { pattern: route.pattern, params: { ...paramsOf(route, req) } })(ex));
     for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => answer(true, { pattern: route.pattern, params: { ...paramsOf(route, req) } })(ex));
+    const METHOD = { GET: 'get', POST: 'post', DELETE: 'del' } as const;
+    for (const route of storedResponseRoutes) server.on(METHOD[route.method], route.pattern, (ex, req) => answer(true, { pattern: route.pattern, params: { ...paramsOf(route, req) } })(ex));
     server.on('any', '/*', (ex) => answer(false, outcomeOf(ctx.router.match(ex.method, ex.path)))(ex));
     port = await new Promise<number>((resolve, reject) => server.listen('127.0.0.1', 0, (p) => (p === undefined ? reject(new Error('no port')) : resolve(p))));
   });

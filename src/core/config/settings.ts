@@ -47,6 +47,8 @@ export interface Settings {
   readonly extensionPath: string | undefined;
   readonly logLevel: LogLevel;
   readonly tiktokenCacheDir: string | undefined;
+  /** The Responses API's store of responses (core/responses/store.ts) and its stream's end. */
+  readonly responses: ResponsesSettings;
   readonly latency: {
     readonly embeddings: LatencySetting;
     readonly completions: LatencySetting;
@@ -68,6 +70,15 @@ export interface Settings {
   readonly publicUrl: string | undefined;
   /** Replay: JSON body fields left out of the recording key (and key order ignored) when set. */
   readonly recordingIgnoreBodyFields: readonly string[];
+}
+
+export interface ResponsesSettings {
+  /** Bytes of stored responses kept (oldest evicted first past it). */
+  readonly storeBytes: number;
+  /** How long a stored response lives (Azure keeps them 30 days). */
+  readonly ttlSeconds: number;
+  /** Whether a Responses stream ends with `data: [DONE]` after its terminal event (the recordings: no). */
+  readonly streamDone: boolean;
 }
 
 export class SettingsError extends SimulatorError {
@@ -166,6 +177,11 @@ export function parseSettings(env: Env, cores: number): Settings {
     extensionPath: text(env, 'EXTENSION_PATH'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),
+    responses: Object.freeze({
+      storeBytes: num(env, 'SIMULATOR_RESPONSES_STORE_BYTES', 64 * 1024 * 1024, BOUNDS.storeBytes),
+      ttlSeconds: num(env, 'SIMULATOR_RESPONSES_TTL_SECONDS', 30 * 24 * 3600, BOUNDS.storeTtlSeconds),
+      streamDone: bool(env, 'SIMULATOR_RESPONSES_STREAM_DONE', false),
+    }),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),

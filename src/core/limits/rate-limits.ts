@@ -33,9 +33,9 @@ export function limitSpecFor(deployment: Deployment, shared = true): LimitSpec |
  * Σ ceil(characters / 4) over the inputs.
  */
 export function requestCost(operation: Operation, body: Readonly<Record<string, unknown>>): number {
-  const limit = body.max_completion_tokens ?? body.max_tokens;
+  const limit = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens;
   if (typeof limit === 'number' && limit > 0) return limit;
-  if (operation === 'chat' || operation === 'completions') return 16;
+  if (operation === 'chat' || operation === 'completions' || operation === 'responses') return 16;
   if (operation === 'embeddings' && body.input !== undefined && body.input !== null) {
     return inputList(body.input as PromptInput).reduce((sum, item) => sum + (typeof item === 'string' ? Math.ceil(item.length / 4) : item.length), 0);
   }
@@ -70,6 +70,7 @@ const OPERATION_NAME: Readonly<Record<Operation, string>> = {
   transcriptions: 'AudioTranscriptions_Create',
   translations: 'AudioTranslations_Create',
   images: 'ImageGenerations_Create',
+  responses: 'Responses_Create',
 };
 
 export class DeploymentLimiter {

@@ -27,6 +27,7 @@ import { answerGet } from '../pipeline/listing.js';
 import { chargeReplay, decide, forwardable } from '../pipeline/replay.js';
 import { forward, interactionOf } from '../pipeline/record.js';
 import { paramsOf, received, routed } from '../pipeline/spine.js';
+import { answerStored } from '../pipeline/responses.js';
 import type { ExtensionRequest } from './request.js';
 import { BUILT_IN, type ExtensionRuntime } from './runtime.js';
 
@@ -98,7 +99,7 @@ export function handleExtended(ctx: ThreadContext, ext: ExtensionRuntime, ex: Ex
   try {
     // The GET rows of the route table (health, listings, image files) answer before any hook runs.
     const got = ex.method === 'GET' ? ctx.router.match('GET', ex.path) : undefined;
-    if (got?.kind === 'match' && got.match.route.kind !== 'api') return answerGet(ctx, ex, got.match.route, got.match.params);
+    if (got?.kind === 'match' && got.match.route.kind !== 'api' && got.match.route.kind !== 'stored-response') return answerGet(ctx, ex, got.match.route, got.match.params);
     receive(ctx, ext, ex, request, () => generate(ctx, ext, ex, request));
   } catch (err) {
     fault(ctx.log, ex, err);
@@ -119,9 +120,12 @@ function generate(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reque
         return sendError(ex, found.kind === 'wrong-method' ? errors.methodNotAllowed(found.allowed) : errors.routeNotFound());
       }
       if (answer === (BUILT_IN as unknown)) {
-        const route = match!.route;
-        if (route.kind !== 'api') return sendError(ex, errors.routeNotFound());
+        const stored = found.kind === 'match' && found.match.route.kind === 'stored-response' ? found.match : undefined;
+        if (!match && !stored) return sendError(ex, errors.routeNotFound());
         if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, ctx.auth.rejection(ex.headers));
+        const route = (match ?? stored)!.route;
+        if (route.kind === 'stored-response') return answerStored(ctx, ex, route, stored!.params);
+        if (route.kind !== 'api') return sendError(ex, errors.routeNotFound());
         return produceGenerated(ctx, ex, route, match!.params, request.body);
       }
       respond(ctx, ext, ex, request, ext.checkResponse(answer, `generator "${links[index]!.name}"`, request.id), true);

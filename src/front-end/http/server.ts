@@ -45,7 +45,7 @@ export class HttpServer {
   constructor(readonly source: ExchangeSource) {}
 
   /** `measured`: false for the management routes, which must not count in the overhead they report. */
-  on(method: 'get' | 'post' | 'patch' | 'any', pattern: string, handler: Handler, measured = true): void {
+  on(method: 'get' | 'post' | 'patch' | 'del' | 'any', pattern: string, handler: Handler, measured = true): void {
     const source = this.source;
     const recordOverhead = measured ? source.recordOverhead : ignore;
     this.#app[method](pattern, (res, req) => handler(openExchange(res, req, source.config, source.scheduler.now(), recordOverhead), req));

@@ -6,27 +6,24 @@
 import { formBody } from '../../core/generation/audio.js';
 import type { Answer } from '../../core/generation/answer.js';
 import { generate, type GenerateOptions } from '../../core/generation/index.js';
-import { isObject } from '../../core/generation/requests.js';
 import { errors } from '../../core/errors.js';
-import { jsonTooDeep, MAX_JSON_DEPTH } from '../../core/wire/json-depth.js';
-import { precheck } from '../../core/limits/charge.js';
-import { requestCost } from '../../core/limits/rate-limits.js';
-import { supports } from '../../core/models.js';
 import { countInline, HeavyCount } from '../../core/tokens/counting-policy.js';
 import { boundaryOf, parseMultipart } from '../../core/wire/multipart.js';
-import type { Route } from '../../core/wire/routes.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
 import { sendError } from '../http/respond.js';
 import { placement } from './offload.js';
 import { chargeAndWrite } from './pace.js';
+import { produceResponse } from './responses.js';
+import { parseJsonBody, resolveTarget, type ApiRoute } from './target.js';
 
-export type ApiRoute = Extract<Route, { kind: 'api' }>;
+export type { ApiRoute } from './target.js';
 
 /** The built-in handling of an API route from its body on (also what an extension's built-in generators run). */
 export function produceGenerated(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, body: string | Buffer): void {
   if (route.body === 'multipart') parseForm(ctx, ex, route, params, typeof body === 'string' ? Buffer.from(body) : body);
+  else if (route.operation === 'responses') produceResponse(ctx, ex, route, params, typeof body === 'string' ? body : body.toString('utf8'));
   else parse(ctx, ex, route, params, typeof body === 'string' ? body : body.toString('utf8'));
 }
 
@@ -39,48 +36,19 @@ function parseForm(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: Re
   deployment(ctx, ex, route, params, formBody(parts), '');
 }
 
-/** Curl's default type is accepted too: people post JSON with `-d` and no header. */
-function isJsonContentType(contentType: string): boolean {
-  const type = contentType.toLowerCase();
-  return type === '' || type.includes('json') || type.startsWith('application/x-www-form-urlencoded') || type.startsWith('text/plain');
-}
-
 function parse(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, text: string): void {
-  if (!isJsonContentType(ex.headers.contentType)) return sendError(ex, errors.unsupportedContentType(ex.headers.contentType));
-  if (jsonTooDeep(text)) return sendError(ex, errors.jsonTooDeep(MAX_JSON_DEPTH));
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return sendError(ex, errors.invalidJson());
-  }
-  if (!isObject(body)) return sendError(ex, errors.bodyNotObject(body));
-  deployment(ctx, ex, route, params, body, text);
+  const body = parseJsonBody(ex, text);
+  if (body) deployment(ctx, ex, route, params, body, text);
 }
 
 function deployment(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, body: Record<string, unknown>, text: string): void {
-  let name: string;
-  if (route.deploymentFrom === 'path') name = params.deployment!;
-  else if (body.model === undefined) return sendError(ex, errors.missingField('model'));
-  else if (typeof body.model !== 'string') return sendError(ex, errors.invalidType('model', 'a string', body.model));
-  else name = body.model;
-
-  // Everything below reads the snapshot the request arrived under: the check and the charge
-  // use the same window, and the cost is computed once.
-  const config = ex.config;
-  const found = config.deployments.resolve(name, route.operation);
-  if (!found) return sendError(ex, errors.deploymentNotFound());
+  const target = resolveTarget(ex, route, params, body);
+  if (!target) return;
+  const { found, limiter, cost } = target;
   const { operation } = route;
-  if (!supports(found.model, operation)) return sendError(ex, errors.operationNotSupported(operation, name));
-  const limiter = config.limiters.get(found.name);
-  const cost = limiter ? requestCost(operation, body) : 0;
-  if (limiter) {
-    const refused = precheck(limiter, cost, operation, ex.query);
-    if (refused) return sendError(ex, refused);
-  }
   const produced = (answer: Answer): void => chargeAndWrite(ctx, ex, answer, operation, limiter, cost);
   // The snapshot's options (its agent policy); images also need the address the client used.
-  const options = operation === 'images' ? imageOptions(ctx, ex) : config.generateOptions;
+  const options = operation === 'images' ? imageOptions(ctx, ex) : ex.config.generateOptions;
   const where = ctx.pool ? placement(ctx.settings, text.length, body) : 'inline';
   if (where === 'inline') return produced(generate(operation, body, found, options));
   if (where === 'try-inline') {

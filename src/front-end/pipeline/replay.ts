@@ -23,6 +23,9 @@ import { fault, guard } from '../http/fault.js';
 import { sendError, type HeaderList } from '../http/respond.js';
 import type { Scheduler } from '../scheduler.js';
 import { forward, type ForwardRequest } from './record.js';
+import { answerStored } from './responses.js';
+import { storedFromRecorded } from '../../core/responses/recorded.js';
+import type { StoredResponseRoute } from '../../core/wire/routes.js';
 
 /** A request as record and replay modes key it (after any request hooks rewrote it). */
 export interface KeyedRequest {
@@ -61,8 +64,13 @@ export const forwardable = (path: string): boolean => path.startsWith('/openai/'
 /** The plain path's producer in record and replay modes. */
 export function recordOrReplay(ctx: ThreadContext, ex: Exchange, request: KeyedRequest): void {
   const decision = decide(ctx, request);
-  if (decision.kind === 'replay') return chargeReplay(ctx, ex, decision.entry, request.body);
-  if (decision.kind === 'missing') return sendError(ex, decision.error);
+  if (decision.kind === 'replay') return storeReplayed(ctx, ex, decision.entry, request, () => chargeReplay(ctx, ex, decision.entry, request.body));
+  if (decision.kind === 'missing') {
+    // A response replayed here is in the store: its GET, input items and DELETE need no recording.
+    const stored = storedResponseRoute(ctx, request.method, request.path);
+    if (stored) return answerStored(ctx, ex, stored.route, stored.params);
+    return sendError(ex, decision.error);
+  }
   if (!forwardable(request.path)) return sendError(ex, errors.routeNotFound());
   forward(ex, decision.forwarded, ctx.settings, (interaction) => ctx.recorded(decision.file, interaction), (err) => fault(ctx.log, ex, err));
 }
@@ -74,9 +82,9 @@ export function recordOrReplay(ctx: ThreadContext, ex: Exchange, request: KeyedR
  * upstream limits those.
  */
 export function chargeReplay(ctx: ThreadContext, ex: Exchange, hit: ReplayEntry, body: Buffer, path = ex.path, targetMs?: number): void {
-  const target = hit.status < 300 ? deploymentOperation(path) : undefined;
-  const limiter = target?.operation && ex.config.limiters.get(target.deployment);
-  if (!target?.operation || !limiter) return replay(ctx, ex, hit, undefined, targetMs);
+  const responses = hit.status < 300 && isResponsesCreate(ctx, ex.method, path);
+  const target = hit.status < 300 ? (deploymentOperation(path) ?? (responses ? { deployment: '', operation: 'responses' as const } : undefined)) : undefined;
+  if (!target?.operation) return replay(ctx, ex, hit, undefined, targetMs);
   let request: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(body.toString('utf8'));
@@ -84,9 +92,42 @@ export function chargeReplay(ctx: ThreadContext, ex: Exchange, hit: ReplayEntry,
   } catch {
     // not JSON (multipart audio): the cost rules then give 0, the request rule still applies
   }
+  // The Responses API is not deployment-scoped: its deployment is the body's `model`.
+  const deployment = responses && typeof request.model === 'string' ? request.model : target.deployment;
+  const limiter = ex.config.limiters.get(deployment);
+  if (!limiter) return replay(ctx, ex, hit, undefined, targetMs);
   const charged = charge(limiter, requestCost(target.operation, request), target.operation, ex.query);
   if (!charged.allowed) return sendError(ex, charged.error);
   replay(ctx, ex, hit, charged.headers, targetMs);
+}
+
+const isResponsesCreate = (ctx: ThreadContext, method: string, path: string): boolean => {
+  if (method !== 'POST' || !path.endsWith('/responses')) return false;
+  const found = ctx.router.match('POST', path);
+  return found.kind === 'match' && found.match.route.kind === 'api' && found.match.route.operation === 'responses';
+};
+
+function storedResponseRoute(ctx: ThreadContext, method: string, path: string): { route: StoredResponseRoute; params: Readonly<Record<string, string>> } | undefined {
+  if (!path.includes('/responses/')) return undefined;
+  const found = ctx.router.match(method, path);
+  return found.kind === 'match' && found.match.route.kind === 'stored-response' ? { route: found.match.route, params: found.match.params } : undefined;
+}
+
+/** A replayed `POST …/responses` goes into the store first (as the service stores it), then is replayed. */
+function storeReplayed(ctx: ThreadContext, ex: Exchange, entry: ReplayEntry, request: KeyedRequest, next: () => void): void {
+  if (entry.status >= 300 || !isResponsesCreate(ctx, request.method, request.path) || typeof entry.body !== 'string') return next();
+  const body = request.body.toString('utf8');
+  let model = '';
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (isObject(parsed) && typeof parsed.model === 'string') model = parsed.model;
+  } catch {
+    // not JSON: stored without its deployment
+  }
+  const record = storedFromRecorded(body, entry.body, model, Date.now(), ctx.settings.responses.ttlSeconds);
+  if (!record) return next();
+  // Guard point: the store's promise. A store that does not answer costs the listing, not the replay.
+  ctx.responses.put(record).then(guard(ctx.log, ex, next), guard(ctx.log, ex, next));
 }
 
 /**

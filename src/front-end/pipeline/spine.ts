@@ -22,11 +22,13 @@ import type { RequestView } from '../http/server.js';
 import { produceGenerated, type ApiRoute } from './generate.js';
 import { answerGet } from './listing.js';
 import { recordOrReplay } from './replay.js';
+import { answerStored } from './responses.js';
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** A natively routed request's parameters, percent-decoded: the deployment segment, or a GET row's. */
 export function paramsOf(route: Route, req: RequestView): Readonly<Record<string, string>> {
+  if (route.kind === 'stored-response') return { id: decodeSegment(req.getParameter(0) ?? '') };
   if (route.kind === 'api') return route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
   return route.kind === 'health' ? NO_PARAMS : patternParams(route, req);
 }
@@ -66,8 +68,11 @@ export type Produce = (ctx: ThreadContext, ex: Exchange, route: ApiRoute, params
 export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: Readonly<Record<string, string>>, produce: Produce = produceGenerated): void {
   try {
     // The GET rows (health, listings, image files) answer from what the thread holds; no body.
-    if (route.kind !== 'api') return answerGet(ctx, ex, route, params);
+    if (route.kind !== 'api' && route.kind !== 'stored-response') return answerGet(ctx, ex, route, params);
     if (!ctx.auth.check(ex.headers)) return reject(ex, ctx.auth.rejection(ex.headers));
+    // The dated, non-deployment routes (`/openai/responses`) need their api-version, as the service's.
+    if (route.needsApiVersion && ex.apiVersion === '') return reject(ex, errors.routeNotFound());
+    if (route.kind === 'stored-response') return answerStored(ctx, ex, route, params);
     // JSON routes read text, form uploads bytes; what follows the read is the same.
     if (route.body === 'multipart') return readBodyBytes(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (bytes) => produce(ctx, ex, route, params, bytes)));
     readBody(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (text) => produce(ctx, ex, route, params, text)));
