@@ -15,6 +15,7 @@ import { parseSettings, type Settings } from './core/config/settings.js';
 import { SimulatorError, StartupError } from './core/errors.js';
 import { Cluster } from './process/cluster.js';
 import { dispatch } from './protocol/messages.js';
+import { MainMetrics } from './process/metrics.js';
 import { mainHandlers, type MainState, type Threads } from './process/handlers.js';
 import { loadRecordings, Recorder } from './process/recordings.js';
 import { loadEnvFile } from './process/env-file.js';
@@ -88,7 +89,9 @@ async function main(): Promise<void> {
     ids: () => cluster.threadIds(),
     broadcast: (message) => cluster.broadcast(message),
     describe: (thread) => cluster.describe(thread),
+    renderMetrics: (snapshots) => mainMetrics.render(snapshots),
   };
+  const mainMetrics = new MainMetrics({ limits: () => state.limits, pool: () => cluster.poolFigures(), frontEndThreads: () => cluster.threadIds().length });
   const { handlers, threadGone } = mainHandlers(state, threads, log);
 
   const cluster: Cluster = new Cluster({

@@ -15,6 +15,8 @@ export interface ApiError {
   readonly message: string;
   /** Extra response headers (e.g. `allow` on 405). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** A deployment's rate limit refused the request: which budget (the metrics count 429s by it). */
+  readonly limit?: 'tokens' | 'requests';
 }
 
 const INVALID_REQUEST = 'invalid_request_error';
@@ -201,6 +203,13 @@ export const errors = {
     type: 'invalid_request_error',
     param: null,
     message: 'Not saving recordings as not in record mode.',
+  }),
+  metricsOff: (): ApiError => ({
+    status: 404,
+    code: 'MetricsOff',
+    type: 'invalid_request_error',
+    param: null,
+    message: 'Metrics are off (SIMULATOR_METRICS=false): /metrics and /++/dashboard have no data.',
   }),
   recordingNotConfigured: (): ApiError => ({
     status: 500,

@@ -20,9 +20,11 @@ import { entryOf } from '../core/recording/recording-file.js';
 import { Router } from '../core/wire/router.js';
 import { routes, type Route } from '../core/wire/routes.js';
 import type { Log } from '../log.js';
+import { ThreadMetrics } from '../protocol/metrics.js';
 import { ThreadStats } from '../protocol/stats.js';
 import { ApiKeyAuth } from './http/auth.js';
-import type { Exchange } from './http/exchange.js';
+import type { Exchange, Meter } from './http/exchange.js';
+import { threadMeter } from './metering.js';
 import type { PoolClient } from './pool-client.js';
 import { Scheduler, type Clock } from './scheduler.js';
 
@@ -45,8 +47,10 @@ export interface ThreadContext {
   readonly scheduler: Scheduler;
   readonly pool: PoolClient | undefined;
   readonly stats: ThreadStats;
-  /** Takes the simulator's own time per request (ms) for `/++/stats`. */
-  readonly recordOverhead: (ms: number) => void;
+  /** The Prometheus metrics this thread records; undefined when SIMULATOR_METRICS=false. */
+  readonly metrics: ThreadMetrics | undefined;
+  /** Measures every exchange of the API routes: `/++/stats`' overhead and the metrics. */
+  readonly meter: Meter;
   readonly generateOptions: GenerateOptions;
   /** Record and replay modes: recorded answers by key, loaded at start, grown by record mode. */
   readonly index: Map<string, ReplayEntry>;
@@ -77,6 +81,7 @@ export interface ThreadParts {
 export function createThreadContext(parts: ThreadParts): ThreadContext {
   const { settings, log } = parts;
   const stats = new ThreadStats();
+  const metrics = settings.metrics ? new ThreadMetrics() : undefined;
   const index = new Map<string, ReplayEntry>(parts.replayEntries.map((e) => [e.key, e]));
   return {
     settings,
@@ -89,7 +94,8 @@ export function createThreadContext(parts: ThreadParts): ThreadContext {
     scheduler: new Scheduler((err) => log.error(`scheduled task failed: ${(err as Error)?.stack ?? String(err)}`), (ms) => stats.recordLateness(ms), parts.clock),
     pool: parts.pool,
     stats,
-    recordOverhead: (ms) => stats.recordOverhead(ms),
+    metrics,
+    meter: threadMeter(stats, metrics),
     generateOptions: { answerLength: settings.answerLength },
     index,
     recorded: (file, interaction) => {

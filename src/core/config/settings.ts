@@ -43,6 +43,10 @@ export interface Settings {
   readonly extensionPath: string | undefined;
   readonly logLevel: LogLevel;
   readonly tiktokenCacheDir: string | undefined;
+  /** Record the Prometheus metrics (`/metrics`, `/++/dashboard`). */
+  readonly metrics: boolean;
+  /** Who may read `/metrics`: `key` (the simulator's key, as every other route) or `public`. */
+  readonly metricsAccess: 'key' | 'public';
   readonly latency: {
     readonly embeddings: LatencySetting;
     readonly completions: LatencySetting;
@@ -144,6 +148,8 @@ export function parseSettings(env: Env, cores: number): Settings {
     extensionPath: text(env, 'EXTENSION_PATH'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),
+    metrics: bool(env, 'SIMULATOR_METRICS', true),
+    metricsAccess: oneOf(env, 'SIMULATOR_METRICS_ACCESS', ['key', 'public'] as const, 'key'),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),

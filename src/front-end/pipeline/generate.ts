@@ -66,6 +66,8 @@ function deployment(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: R
   // Everything below reads the snapshot the request arrived under: the check and the charge
   // use the same window, and the cost is computed once.
   const config = ex.config;
+  ex.deployment = name;
+  ex.stream = body.stream === true;
   const found = config.deployments.resolve(name, route.operation);
   if (!found) return sendError(ex, errors.deploymentNotFound());
   const { operation } = route;

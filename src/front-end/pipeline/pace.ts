@@ -34,6 +34,8 @@ const NO_DELAY = { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 } as const;
 /** Pace and write: the latency model, the extension's latency hooks (a slot, null when empty), the write. */
 export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?: HeaderRecord, operation?: Operation): void {
   if (answer.kind === 'error') return sendError(ex, answer.error);
+  ex.promptTokens = answer.promptTokens;
+  ex.completionTokens = answer.completionTokens;
   let timing = operation ? pace(ex.config.runtime.latency, operation, answer) : NO_DELAY;
   const latency = ctx.stages.latency;
   if (latency !== null) timing = latency(ex, timing, operation, answer.kind === 'stream');
@@ -45,7 +47,10 @@ export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?
     // Guard point: a scheduler task.
     return ctx.scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
   }
-  if (timing.totalMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(ctx.log, ex, err), headers);
+  if (timing.totalMs <= 0) {
+    ex.firstToken();
+    return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(ctx.log, ex, err), headers);
+  }
   pacedStream(ctx, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
 }
 
@@ -64,6 +69,7 @@ function pacedStream(ctx: ThreadContext, ex: Exchange, answer: StreamAnswer, fir
     const now = scheduler.now() + 1;
     let chunk = '';
     while (next < tokens.length && dueOf(next) <= now) chunk += tokens[next++];
+    if (chunk !== '') ex.firstToken();
     if (next >= tokens.length) {
       sink.data(ex, chunk + tail.join(''));
       return sink.end(ex);

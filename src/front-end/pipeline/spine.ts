@@ -56,6 +56,7 @@ export type Produce = (ctx: ThreadContext, ex: Exchange, route: ApiRoute, params
 export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: Readonly<Record<string, string>>, produce: Produce = produceGenerated): void {
   try {
     if (route.kind === 'health') return sendJson(ex, 200, HEALTH_BODY);
+    ex.operation = route.operation;
     if (!ctx.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
     // JSON routes read text, form uploads bytes; what follows the read is the same.
     if (route.body === 'multipart') return readBodyBytes(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (bytes) => produce(ctx, ex, route, params, bytes)));
