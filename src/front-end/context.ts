@@ -76,12 +76,14 @@ export interface ThreadParts {
   readonly post: (file: string, interaction: RecordedInteraction) => void;
   /** Tests drive time themselves (a manual clock). */
   readonly clock?: Clock;
+  /** The thread's index (0 …): its label in the metrics. */
+  readonly thread?: number;
 }
 
 export function createThreadContext(parts: ThreadParts): ThreadContext {
   const { settings, log } = parts;
   const stats = new ThreadStats();
-  const metrics = settings.metrics ? new ThreadMetrics() : undefined;
+  const metrics = settings.metrics ? new ThreadMetrics(parts.thread) : undefined;
   const index = new Map<string, ReplayEntry>(parts.replayEntries.map((e) => [e.key, e]));
   return {
     settings,

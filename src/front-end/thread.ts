@@ -28,6 +28,7 @@ const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
 
 const ctx = createThreadContext({
+  thread: data.index,
   settings: data.settings,
   apiKey: data.apiKey,
   log,

@@ -125,6 +125,10 @@ export class ThreadMetrics {
   readonly #overhead = new Family('aoai_sim_overhead_seconds', 'The simulator’s own time per request, from arrival to its answer being ready, simulated latency excluded (as /++/stats overhead_ms).', 'histogram', ['operation'], BUCKETS.overhead);
   #inflight = 0;
   #streams = 0;
+  #answered = 0;
+
+  /** `thread`: the front-end thread's index (the per-thread request count's label). */
+  constructor(readonly thread = 0) {}
   /** Names of deployments nobody configured that have a label value of their own. */
   readonly #undefinedNames = new Set<string>();
 
@@ -141,6 +145,7 @@ export class ThreadMetrics {
 
   /** One answered (or abandoned) request. `firstTokenS` / `perTokenS`: NaN when not a stream. */
   request(deployment: string, operation: string, status: number, stream: boolean, seconds: number, firstTokenS: number, perTokenS: number): void {
+    this.#answered++;
     const streamValue = stream ? 'true' : 'false';
     const statusValue = String(status);
     const key = `${deployment}\u0001${operation}\u0001${statusValue}\u0001${streamValue}`;
@@ -190,6 +195,13 @@ export class ThreadMetrics {
       this.#overhead.json(),
       gauge('aoai_sim_inflight_requests', 'Requests arrived and not yet answered (waiting for simulated latency included).', this.#inflight),
       gauge('aoai_sim_active_streams', 'Event streams under way.', this.#streams),
+      {
+        name: 'aoai_sim_front_end_requests_total',
+        help: 'Requests answered, by front-end thread (how evenly the kernel spreads connections).',
+        type: 'counter',
+        aggregator: 'sum',
+        values: [{ labels: { thread: String(this.thread) }, value: this.#answered }],
+      },
     ];
   }
 }
