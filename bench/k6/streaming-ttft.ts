@@ -3,7 +3,8 @@
  * older k6: `xk6 build --with github.com/phymbert/xk6-sse`): time to first token, time per output
  * token and tokens per stream from the client's side — what `/metrics`'
  * gen_ai_server_time_to_first_token_seconds and …_time_per_output_token_seconds show from the
- * simulator's side. A stream that ends without `[DONE]` counts in llm_stream_without_done.
+ * simulator's side. A stream that ends without `[DONE]` counts in llm_stream_without_done, a transport error in
+ * llm_stream_errors.
  *
  *   k6 run -e SIMULATOR_URL=https://<app>.azurecontainerapps.io -e SIMULATOR_API_KEY=<key> \
  *          [-e DEPLOYMENT=gpt-4o] [-e VUS=200] [-e DURATION=2m] bench/k6/streaming-ttft.ts
@@ -19,6 +20,7 @@ const firstToken = new Trend('llm_time_to_first_token', true);
 const perToken = new Trend('llm_time_per_output_token', true);
 const outputTokens = new Counter('llm_output_tokens');
 const withoutDone = new Rate('llm_stream_without_done');
+const streamErrors = new Counter('llm_stream_errors');
 
 export const options: Options = {
   scenarios: {
@@ -58,7 +60,7 @@ export default function (): void {
       last = now;
       tokens++;
     });
-    client.on('error', (e) => console.error(`stream failed: ${e.error()}`));
+    client.on('error', () => streamErrors.add(1, tags));
   });
   // A 429 is an expected answer under load (simulator.ts marks it so): no stream to time.
   if (res.status === 429) return;
