@@ -74,6 +74,11 @@ export function recordOrReplay(ctx: ThreadContext, ex: Exchange, request: KeyedR
  */
 export function chargeReplay(ctx: ThreadContext, ex: Exchange, hit: ReplayEntry, body: Buffer, path = ex.path, targetMs?: number): void {
   const target = hit.status < 300 ? deploymentOperation(path) : undefined;
+  if (target?.operation) {
+    // The metrics' labels (the meter bounds the deployment name).
+    ex.deployment = target.deployment;
+    ex.operation = target.operation;
+  }
   const limiter = target?.operation && ex.config.limiters.get(target.deployment);
   if (!target?.operation || !limiter) return replay(ctx, ex, hit, undefined, targetMs);
   let request: Record<string, unknown> = {};
