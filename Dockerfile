@@ -60,6 +60,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/packages ./packages
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /tiktoken_cache ./tiktoken_cache
+# The live page's files (/++/dashboard): plain HTML, JavaScript and CSS, read at start.
+COPY dashboard ./dashboard
 USER node
 EXPOSE 8000
 # GET / is the unauthenticated health route. No curl in the slim image: Node's fetch does it.

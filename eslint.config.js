@@ -36,6 +36,15 @@ export default tseslint.config(
     },
   },
   {
+    // The live page's script runs in the browser (no build step): its globals, none of Node's.
+    files: ['dashboard/**/*.js'],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: Object.fromEntries(['document', 'location', 'sessionStorage', 'fetch', 'performance', 'setTimeout', 'clearTimeout', 'URLSearchParams'].map((name) => [name, 'readonly'])),
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: restrict(
       only('core/ is pure: it imports only core/ (docs/architecture.md, "Dependency rules")', ['../../protocol/*', '../../process/*', '../../front-end/**', '../../workers/*', '../../log.js', '../protocol/*', '../process/*', '../front-end/**', '../workers/*', '../log.js']),

@@ -6,7 +6,10 @@
  *
  *   node dist/bench/bench.js [--seconds 5] [--warm-up 2] [--connections 64] [--rounds 1]
  *                            [--only chat,chat-threads,slow-streams,idle-memory,…] [--tool wrk|autocannon]
- *                            [--max-streams 16000] [--out DIR]
+ *                            [--max-streams 16000] [--out DIR] [--metrics-off]
+ *
+ * `--metrics-off`: each scenario runs a second time with SIMULATOR_METRICS=false, next to it in
+ * the same run: what recording the metrics costs.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     tool: { type: 'string' },
     'max-streams': { type: 'string', default: String(STREAM_RAMP.steps.at(-1)) },
     out: { type: 'string' },
+    'metrics-off': { type: 'boolean', default: false },
   },
 });
 const options = { seconds: Number(values.seconds), warmUpSeconds: Number(values['warm-up']), connections: Number(values.connections), rounds: Number(values.rounds) };
@@ -73,7 +77,7 @@ function promptTokens(body: string): number | null {
   }
 }
 
-async function compare(s: Scenario, varied?: { setting: string; value: number }, bareThreads = CORES): Promise<Comparison> {
+async function compare(s: Scenario, varied?: { setting: string; value: number | string }, bareThreads = CORES): Promise<Comparison> {
   const label = varied ? `${s.id} ${varied.setting}=${varied.value}` : s.id;
   const sim = await startSimulator({ ...BENCH_SETTINGS, ...s.settings, ...(varied ? { [varied.setting]: String(varied.value) } : {}) });
   try {
@@ -170,6 +174,11 @@ for (const [i, s] of selected.entries()) {
   const row = await compare(s);
   results.push(row);
   console.log(scenarioRow(row, OVERHEAD_P99_TARGET_MS));
+  if (values['metrics-off']) {
+    const off = await compare(s, { setting: 'SIMULATOR_METRICS', value: 'false' });
+    results.push(off);
+    console.log(scenarioRow(off, OVERHEAD_P99_TARGET_MS));
+  }
 }
 
 const streams = wanted(STREAM_RAMP.id) ? await streamRamp(Number(values['max-streams'])) : null;

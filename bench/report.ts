@@ -18,7 +18,7 @@ export interface Comparison {
   readonly id: string;
   readonly title: string;
   /** The setting a scaling row changes, and its value. */
-  readonly varied?: { readonly setting: string; readonly value: number };
+  readonly varied?: { readonly setting: string; readonly value: number | string };
   readonly tool: LoadTool;
   readonly bare: ClientView;
   readonly simulator: ClientView;

@@ -49,6 +49,12 @@ param simulatorApiKey string
 @secure()
 param azureOpenAIKey string = ''
 
+@description('Send the simulator\'s metrics (GET /metrics) to a new Application Insights resource, through an OpenTelemetry Collector sidecar (docs/metrics.md).')
+param applicationInsights bool = false
+
+@description('The OpenTelemetry Collector (contrib) image of the sidecar (it has the prometheus receiver and the azuremonitor exporter).')
+param otelCollectorImage string = 'otel/opentelemetry-collector-contrib:0.120.0'
+
 @description('The simulator\'s other settings from .env, as [{ name, value }] (RECORDING_DIR defaults to the share).')
 param environmentVariables array = []
 
@@ -65,6 +71,18 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
   properties: {
     sku: { name: 'PerGB2018' }
     retentionInDays: 30
+  }
+}
+
+// Workspace-based, on the same Log Analytics workspace: the metrics land in customMetrics /
+// AppMetrics next to the apps' logs.
+resource insights 'Microsoft.Insights/components@2020-02-02' = if (applicationInsights) {
+  name: '${lowerName}-insights'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
   }
 }
 
@@ -149,6 +167,8 @@ module app 'modules/container-app.bicep' = if (deployApp) {
     simulatorApiKey: simulatorApiKey
     azureOpenAIKey: azureOpenAIKey
     environmentVariables: environmentVariables
+    applicationInsightsConnectionString: applicationInsights ? insights.properties.ConnectionString : ''
+    otelCollectorImage: otelCollectorImage
   }
 }
 
@@ -159,4 +179,5 @@ output shareName string = share.name
 output mountPath string = mountPath
 output environmentName string = environment.name
 output appName string = deployApp ? app.outputs.name : ''
+output applicationInsightsName string = applicationInsights ? insights.name : ''
 output appFqdn string = deployApp ? app.outputs.fqdn : ''

@@ -67,6 +67,7 @@ process.stdout.write(JSON.stringify({
     maxReplicas: int('ACA_MAX_REPLICAS', '1'),
     cpu: value(env.ACA_CPU || '1'),
     memory: value(env.ACA_MEMORY || '2Gi'),
+    applicationInsights: value(/^(true|1|yes|on)$/i.test(env.ACA_APPLICATION_INSIGHTS || '')),
     simulatorApiKey: value(env.SIMULATOR_API_KEY),
     azureOpenAIKey: value(env.AZURE_OPENAI_KEY || ''),
     environmentVariables: value(environmentVariables),

@@ -17,6 +17,7 @@ import { useBodyMatching } from './core/recording/recording-key.js';
 import { SimulatorError, StartupError } from './core/errors.js';
 import { Cluster } from './process/cluster.js';
 import { dispatch } from './protocol/messages.js';
+import { MainMetrics } from './process/metrics.js';
 import { mainHandlers, type MainState, type Threads } from './process/handlers.js';
 import { loadRecordings, Recorder } from './process/recordings.js';
 import { loadEnvFile } from './process/env-file.js';
@@ -89,7 +90,9 @@ async function main(): Promise<void> {
     ids: () => cluster.threadIds(),
     broadcast: (message) => cluster.broadcast(message),
     describe: (thread) => cluster.describe(thread),
+    renderMetrics: (snapshots) => mainMetrics.render(snapshots),
   };
+  const mainMetrics = new MainMetrics({ limits: () => state.limits, pool: () => cluster.poolFigures(), frontEndThreads: () => cluster.threadIds().length });
   const { handlers, threadGone } = mainHandlers(state, threads, log);
 
   const cluster: Cluster = new Cluster({

@@ -1,11 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Compiles src/ to dist/ so the end-to-end tests run the code under test, never a stale build. */
+/**
+ * Compiles src/ to dist/ so the end-to-end tests run the code under test, never a stale build;
+ * and installs Debian's Chromium for the dashboard's browser test when it is missing
+ * (scripts/install-test-browser.sh: apt-get as root, as CI runs).
+ */
 export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
   execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.json'], {
     cwd: root,
     stdio: 'inherit',
   });
+  execFileSync('bash', [fileURLToPath(new URL('../scripts/install-test-browser.sh', import.meta.url))], { cwd: root, stdio: 'inherit' });
 }

@@ -20,6 +20,10 @@ param simulatorApiKey string
 param azureOpenAIKey string
 @description('[{ name, value }] from .env.')
 param environmentVariables array
+@description('Application Insights: when set, an OpenTelemetry Collector sidecar scrapes /metrics and sends it there (empty: no sidecar).')
+@secure()
+param applicationInsightsConnectionString string
+param otelCollectorImage string
 
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
   name: registryName
@@ -30,6 +34,59 @@ var secretEnv = concat(
   [{ name: 'SIMULATOR_API_KEY', secretRef: 'simulator-api-key' }],
   hasUpstreamKey ? [{ name: 'AZURE_OPENAI_KEY', secretRef: 'azure-openai-key' }] : []
 )
+// The metrics sidecar (docs/metrics.md, "Into Azure Monitor"): the Collector scrapes /metrics on
+// localhost every 15 s with the simulator's key, names the replica (service.instance.id), and
+// exports to Application Insights. In-process OpenTelemetry was not chosen: the Azure Monitor
+// exporter needs Node ≥ 22, and recording through an SDK costs the hot path ~2.5 µs a request.
+var hasInsights = !empty(applicationInsightsConnectionString)
+var collectorConfig = '''
+receivers:
+  prometheus:
+    config:
+      scrape_configs:
+        - job_name: aoai-simulated-api
+          scrape_interval: 15s
+          metrics_path: /metrics
+          authorization:
+            credentials: ${env:SIMULATOR_API_KEY}
+          static_configs:
+            - targets: ['localhost:8000']
+processors:
+  resource:
+    attributes:
+      - key: service.instance.id
+        value: ${env:CONTAINER_APP_REPLICA_NAME}
+        action: upsert
+      - key: service.name
+        value: aoai-simulated-api
+        action: upsert
+  batch: {}
+exporters:
+  azuremonitor:
+    connection_string: ${env:APPLICATIONINSIGHTS_CONNECTION_STRING}
+service:
+  pipelines:
+    metrics:
+      receivers: [prometheus]
+      processors: [resource, batch]
+      exporters: [azuremonitor]
+'''
+var collector = hasInsights
+  ? [
+      {
+        name: 'otel-collector'
+        image: otelCollectorImage
+        args: ['--config=env:OTEL_COLLECTOR_CONFIG']
+        resources: { cpu: json('0.25'), memory: '0.5Gi' }
+        env: [
+          { name: 'OTEL_COLLECTOR_CONFIG', value: collectorConfig }
+          { name: 'SIMULATOR_API_KEY', secretRef: 'simulator-api-key' }
+          { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', secretRef: 'appinsights-connection-string' }
+        ]
+      }
+    ]
+  : []
+
 // Recordings live on the share unless .env says otherwise.
 var recordingDirSet = length(filter(environmentVariables, e => e.name == 'RECORDING_DIR')) > 0
 var defaultEnv = recordingDirSet ? [] : [{ name: 'RECORDING_DIR', value: '${mountPath}/recording' }]
@@ -58,11 +115,12 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
           { name: 'registry-password', value: registry.listCredentials().passwords[0].value }
           { name: 'simulator-api-key', value: simulatorApiKey }
         ],
-        hasUpstreamKey ? [{ name: 'azure-openai-key', value: azureOpenAIKey }] : []
+        hasUpstreamKey ? [{ name: 'azure-openai-key', value: azureOpenAIKey }] : [],
+        hasInsights ? [{ name: 'appinsights-connection-string', value: applicationInsightsConnectionString }] : []
       )
     }
     template: {
-      containers: [
+      containers: concat([
         {
           name: 'simulator'
           image: image
@@ -91,7 +149,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             }
           ]
         }
-      ]
+      ], collector)
       volumes: [
         {
           name: 'simulator'

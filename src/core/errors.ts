@@ -17,6 +17,8 @@ export interface ApiError {
   readonly headers?: Readonly<Record<string, string>>;
   /** A body in another shape than the envelope (the bearer-token 401 has no `error` wrapper). */
   readonly rawBody?: string;
+  /** A deployment's rate limit refused the request: which budget (the metrics count 429s by it). */
+  readonly limit?: 'tokens' | 'requests';
 }
 
 const INVALID_REQUEST = 'invalid_request_error';
@@ -212,6 +214,13 @@ export const errors = {
     type: 'invalid_request_error',
     param: null,
     message: 'Not saving recordings as not in record mode.',
+  }),
+  metricsOff: (): ApiError => ({
+    status: 404,
+    code: 'MetricsOff',
+    type: 'invalid_request_error',
+    param: null,
+    message: 'Metrics are off (SIMULATOR_METRICS=false): /metrics and /++/dashboard have no data.',
   }),
   recordingNotConfigured: (): ApiError => ({
     status: 500,

@@ -1,6 +1,8 @@
 /**
- * The management routes: `GET/PATCH /++/config`, `GET /++/stats`, `POST /++/save-recordings`.
- * Each needs the simulator's key; the answers that involve every thread are asked of main, and
+ * The management routes: `GET/PATCH /++/config`, `GET /++/stats`, `POST /++/save-recordings`,
+ * `GET /metrics` (Prometheus) and the live page `/++/dashboard`. Each needs the simulator's key —
+ * except `/metrics` under `SIMULATOR_METRICS_ACCESS=public`, and the page's own files, which hold
+ * no data (the page asks for the key and reads `/metrics` with it); the answers that involve every thread are asked of main, and
  * arrive back through `asks` (thread.ts answers them from main's messages); a question main cannot
  * answer (a thread exited, or no answer in time) is a 503 naming why.
  */
@@ -16,12 +18,17 @@ import { fault, reject } from './http/fault.js';
 import { sendError, sendJson } from './http/respond.js';
 import type { HttpServer } from './http/server.js';
 import { received } from './pipeline/spine.js';
+import { dashboardFiles, NO_STORE } from './dashboard.js';
 
 export interface AdminAsks {
   readonly stats: Asks<string>;
   readonly saves: Asks<{ files: number; error: string | undefined }>;
   readonly patches: Asks<string | undefined>;
+  readonly metrics: Asks<string>;
 }
+
+/** The Prometheus text format's content type (what prom-client writes). */
+const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function registerAdmin(server: HttpServer, ctx: ThreadContext, asks: AdminAsks, post: (message: FrontEndMessage) => void): void {
   /** The management routes' common start: true, or a 401 answered. */
@@ -44,6 +51,13 @@ export function registerAdmin(server: HttpServer, ctx: ThreadContext, asks: Admi
     });
     post({ type: 'save', id });
   }, false);
+  server.on('get', '/metrics', (ex) => {
+    if (ctx.settings.metricsAccess === 'key' && !authorized(ex)) return;
+    if (!ctx.metrics) return sendError(ex, errors.metricsOff());
+    const id = asks.metrics.ask([MAIN], (outcome) => (outcome.ok ? ex.sink.whole(ex, 200, METRICS_TYPE, outcome.answers[0]!) : sendError(ex, errors.unavailable(outcome.reason))));
+    post({ type: 'metrics-request', id });
+  }, false);
+  for (const file of dashboardFiles()) server.on('get', file.path, (ex) => ex.sink.whole(ex, 200, file.type, file.body, NO_STORE), false);
   server.on('get', '/++/config', (ex) => {
     if (authorized(ex)) sendJson(ex, 200, configAnswer());
   }, false);

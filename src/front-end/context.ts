@@ -21,9 +21,11 @@ import { Router } from '../core/wire/router.js';
 import { routes, type Route } from '../core/wire/routes.js';
 import type { Log } from '../log.js';
 import { LocalResponseStore, MemoryResponseStore, type ResponseStore } from '../core/responses/store.js';
+import { ThreadMetrics } from '../protocol/metrics.js';
 import { ThreadStats } from '../protocol/stats.js';
 import { ApiKeyAuth } from './http/auth.js';
-import type { Exchange } from './http/exchange.js';
+import type { Exchange, Meter } from './http/exchange.js';
+import { threadMeter } from './metering.js';
 import type { PoolClient } from './pool-client.js';
 import { Scheduler, type Clock } from './scheduler.js';
 
@@ -46,8 +48,10 @@ export interface ThreadContext {
   readonly scheduler: Scheduler;
   readonly pool: PoolClient | undefined;
   readonly stats: ThreadStats;
-  /** Takes the simulator's own time per request (ms) for `/++/stats`. */
-  readonly recordOverhead: (ms: number) => void;
+  /** The Prometheus metrics this thread records; undefined when SIMULATOR_METRICS=false. */
+  readonly metrics: ThreadMetrics | undefined;
+  /** Measures every exchange of the API routes: `/++/stats`' overhead and the metrics. */
+  readonly meter: Meter;
   /** Record and replay modes: recorded answers by key, loaded at start, grown by record mode. */
   readonly index: Map<string, ReplayEntry>;
   /** Record mode: indexes a new interaction here and hands it to main, which saves it. */
@@ -76,6 +80,8 @@ export interface ThreadParts {
   readonly clock?: Clock;
   /** Where responses are stored; a store in this thread's memory when not given (tests). */
   readonly responses?: ResponseStore;
+  /** The thread's index (0 …): its label in the metrics. */
+  readonly thread?: number;
 }
 
 /**
@@ -89,6 +95,7 @@ export function generateBase(settings: Settings): GenerateOptions {
 export function createThreadContext(parts: ThreadParts): ThreadContext {
   const { settings, log } = parts;
   const stats = new ThreadStats();
+  const metrics = settings.metrics ? new ThreadMetrics(parts.thread) : undefined;
   const index = new Map<string, ReplayEntry>(parts.replayEntries.map((e) => [e.key, e]));
   return {
     settings,
@@ -101,7 +108,8 @@ export function createThreadContext(parts: ThreadParts): ThreadContext {
     scheduler: new Scheduler((err) => log.error(`scheduled task failed: ${(err as Error)?.stack ?? String(err)}`), (ms) => stats.recordLateness(ms), parts.clock),
     pool: parts.pool,
     stats,
-    recordOverhead: (ms) => stats.recordOverhead(ms),
+    metrics,
+    meter: threadMeter(stats, metrics),
     index,
     recorded: (file, interaction) => {
       const entry = entryOf(interaction, `recorded ${file}`, file);

@@ -37,6 +37,7 @@ const responses = new AskingResponseStore(new Asks<StoreResult>(STORE_ANSWER_TIM
 const base = generateBase(data.settings);
 const ctx = createThreadContext({
   responses,
+  thread: data.index,
   settings: data.settings,
   apiKey: data.apiKey,
   log,
@@ -52,6 +53,7 @@ const MAIN_ANSWER_TIMEOUT_MS = 15_000;
 const stats = new Asks<string>(MAIN_ANSWER_TIMEOUT_MS);
 const saves = new Asks<{ files: number; error: string | undefined }>(MAIN_ANSWER_TIMEOUT_MS);
 const patches = new Asks<string | undefined>(MAIN_ANSWER_TIMEOUT_MS);
+const metrics = new Asks<string>(MAIN_ANSWER_TIMEOUT_MS);
 
 if (data.rankTables) useRankTables(data.rankTables);
 useBodyMatching(data.settings.recordingIgnoreBodyFields);
@@ -75,7 +77,7 @@ if (ext) ctx.stages = ext.stages();
 
 const server = new HttpServer(ctx);
 const METHOD = { GET: 'get', POST: 'post', DELETE: 'del' } as const;
-registerAdmin(server, ctx, { stats, saves, patches }, post);
+registerAdmin(server, ctx, { stats, saves, patches, metrics }, post);
 if (data.settings.mode === 'generate') {
   // The route table goes into uWebSockets.js' native router; everything else falls through to `/*`.
   // The handler is chosen here, once: plain, watched (response or latency hooks only) or extended.
@@ -115,6 +117,7 @@ function shutdown(): void {
   saves.close('the thread is shutting down');
   patches.close('the thread is shutting down');
   responses.asks.close('the thread is shutting down');
+  metrics.close('the thread is shutting down');
   parentPort!.close();
 }
 
@@ -134,6 +137,8 @@ const onMain = {
   },
   stats: (message) => post({ type: 'stats-snapshot', id: message.id, snapshot: ctx.stats.snapshot(message.reset) }),
   flush: (message) => post({ type: 'flushed', id: message.id }),
+  metrics: (message) => post({ type: 'metrics-snapshot', id: message.id, snapshot: ctx.metrics?.snapshot() ?? [] }),
+  'metrics-result': (message) => (message.unavailable !== undefined ? metrics.fail(message.id, message.unavailable) : metrics.answer(message.id, MAIN, message.text)),
   'stats-result': (message) => (message.unavailable !== undefined ? stats.fail(message.id, message.unavailable) : stats.answer(message.id, MAIN, message.json)),
   'config-patched': (message) =>
     message.unavailable !== undefined ? patches.fail(message.id, message.unavailable) : patches.answer(message.id, MAIN, message.error),

@@ -14,6 +14,7 @@ import type { PoolWorkerData } from '../protocol/pool.js';
 import type { Log } from '../log.js';
 import type { RankTables } from '../core/tokens/tokenizer.js';
 import { serveSharedWindows } from '../protocol/shared-windows.js';
+import type { PoolFigures } from './metrics.js';
 import { servePool } from './pool-host.js';
 
 const FRONT_END = new URL('../front-end/thread.js', import.meta.url);
@@ -179,6 +180,12 @@ export class Cluster {
   /** Front-end threads running now (or starting), by `threadId`. */
   threadIds(): number[] {
     return [...this.#threads.values()];
+  }
+
+  /** The worker pool's own figures, for `/metrics` (undefined before start). */
+  poolFigures(): PoolFigures | undefined {
+    const pool = this.#pool;
+    return pool ? { queueSize: pool.queueSize, threads: pool.threads.length, completed: pool.completed } : undefined;
   }
 
   /** A thread's name for the log and for errors ("front-end thread 2"). */

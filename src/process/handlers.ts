@@ -10,6 +10,7 @@ import { limitSpecsAfterChange, type LimitSpecs } from '../core/limits/windows.j
 import { entryOf, type ReplayEntry } from '../core/recording/recording-file.js';
 import { Asks } from '../protocol/ask.js';
 import type { Handlers, MainMessage, ThreadMessage } from '../protocol/messages.js';
+import type { MetricsSnapshot } from '../protocol/metrics.js';
 import { statsJson, type StatsSnapshot } from '../protocol/stats.js';
 import type { Log } from '../log.js';
 import type { Recorder } from './recordings.js';
@@ -27,6 +28,8 @@ export interface Threads {
   readonly ids: () => Iterable<number>;
   readonly broadcast: (message: MainMessage) => void;
   readonly describe: (thread: number) => string;
+  /** The Prometheus text: the threads' snapshots merged with main's own metrics (process/metrics.ts). */
+  readonly renderMetrics: (snapshots: readonly MetricsSnapshot[]) => Promise<string>;
 }
 
 /** What main keeps between messages. */
@@ -57,6 +60,7 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
   const applied = new Asks<void>(timeoutMs, threads.describe);
   const snapshots = new Asks<StatsSnapshot>(timeoutMs, threads.describe);
   const flushed = new Asks<void>(timeoutMs, threads.describe);
+  const metrics = new Asks<MetricsSnapshot>(timeoutMs, threads.describe);
 
   const handlers = {
     recorded: (message) => {
@@ -107,6 +111,18 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
       threads.broadcast({ type: 'stats', id, reset: message.reset });
     },
     'stats-snapshot': (message, { thread }) => snapshots.answer(message.id, thread, message.snapshot),
+    'metrics-request': (message, { reply }) => {
+      const unavailable = (reason: string): void => reply({ type: 'metrics-result', id: message.id, text: '', unavailable: `metrics incomplete: ${reason}` });
+      const id = metrics.ask(threads.ids(), (outcome) => {
+        if (!outcome.ok) return unavailable(outcome.reason);
+        threads.renderMetrics(outcome.answers).then(
+          (text) => reply({ type: 'metrics-result', id: message.id, text }),
+          (err: Error) => unavailable(`rendering failed: ${err?.message ?? String(err)}`),
+        );
+      });
+      threads.broadcast({ type: 'metrics', id });
+    },
+    'metrics-snapshot': (message, { thread }) => metrics.answer(message.id, thread, message.snapshot),
     save: (message, { reply }) => {
       // A recording made on another thread may still be on its way here (the threads' channels
       // are not ordered with each other): every thread answers a flush after whatever it sent.
@@ -135,6 +151,7 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
       applied.gone(thread);
       snapshots.gone(thread);
       flushed.gone(thread);
+      metrics.gone(thread);
     },
   };
 }

@@ -12,6 +12,7 @@ import type { RuntimeConfig } from '../core/config/runtime-config.js';
 import type { Settings } from '../core/config/settings.js';
 import type { RankTables } from '../core/tokens/tokenizer.js';
 import type { StoredEntry } from '../core/responses/store.js';
+import type { MetricsSnapshot } from './metrics.js';
 import type { StatsSnapshot } from './stats.js';
 
 /** EXTENSION_PATH's module, prepared (TypeScript bundled) by main; each thread imports it. */
@@ -65,6 +66,9 @@ export type ThreadMessage =
   /** `GET /++/stats`: main gathers every thread's snapshot and answers `stats-result`. */
   | { readonly type: 'stats-request'; readonly id: number; readonly reset: boolean }
   | { readonly type: 'stats-snapshot'; readonly id: number; readonly snapshot: StatsSnapshot }
+  /** `GET /metrics`: main gathers every thread's metrics, adds its own, answers `metrics-result`. */
+  | { readonly type: 'metrics-request'; readonly id: number }
+  | { readonly type: 'metrics-snapshot'; readonly id: number; readonly snapshot: MetricsSnapshot }
   /** Answers `flush`: everything this thread sent before has arrived. */
   | { readonly type: 'flushed'; readonly id: number }
   /** The Responses API's store, owned by main: every thread sees every stored response. */
@@ -99,8 +103,11 @@ export type MainMessage =
   | ({ readonly type: 'config-patched'; readonly id: number; readonly error?: string } & MaybeUnavailable)
   | { readonly type: 'stats'; readonly id: number; readonly reset: boolean }
   | { readonly type: 'flush'; readonly id: number }
-  | ({ readonly type: 'stats-result'; readonly id: number; readonly json: string } & MaybeUnavailable)
-  | { readonly type: 'responses-result'; readonly id: number; readonly result: StoreResult };
+  | { readonly type: 'responses-result'; readonly id: number; readonly result: StoreResult }
+  | { readonly type: 'metrics'; readonly id: number }
+  /** The Prometheus text exposition, merged over every thread. */
+  | ({ readonly type: 'metrics-result'; readonly id: number; readonly text: string } & MaybeUnavailable)
+  | ({ readonly type: 'stats-result'; readonly id: number; readonly json: string } & MaybeUnavailable);
 
 /**
  * A handler for every message type of `M`, each given its own variant: a table written with

@@ -7,7 +7,7 @@
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { ConfigSnapshot } from '../../src/core/config/snapshot.js';
-import type { Exchange } from '../../src/front-end/http/exchange.js';
+import { NO_METER, type Exchange, type Meter } from '../../src/front-end/http/exchange.js';
 import { openExchange } from '../../src/front-end/http/server.js';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : Buffer.from(v as ArrayBuffer | Uint8Array).toString('utf8'));
@@ -181,10 +181,10 @@ export class FakeRequest {
 }
 
 /** An exchange over a fake response, as http/server.ts opens one: under the thread's snapshot, at its scheduler's time. */
-export function fakeExchange(init: FakeRequestInit, thread: { readonly config: ConfigSnapshot; readonly scheduler: { now(): number } }): { ex: Exchange; res: FakeResponse; req: FakeRequest } {
+export function fakeExchange(init: FakeRequestInit, thread: { readonly config: ConfigSnapshot; readonly scheduler: { now(): number }; readonly meter?: Meter }): { ex: Exchange; res: FakeResponse; req: FakeRequest } {
   const res = new FakeResponse();
   const req = new FakeRequest(init);
-  return { ex: openExchange(res.asUws(), req.asUws(), thread.config, thread.scheduler.now(), () => {}), res, req };
+  return { ex: openExchange(res.asUws(), req.asUws(), thread.config, thread.scheduler.now(), thread.meter ?? NO_METER), res, req };
 }
 
 /** A clock the test advances by hand; timers fire in due order as it passes them. */

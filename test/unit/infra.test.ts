@@ -47,6 +47,7 @@ describe('infra/*.bicep', () => {
       'Microsoft.App/managedEnvironments',
       'Microsoft.App/managedEnvironments/storages',
       'Microsoft.ContainerRegistry/registries',
+      'Microsoft.Insights/components',
       'Microsoft.OperationalInsights/workspaces',
       'Microsoft.Storage/storageAccounts',
       'Microsoft.Storage/storageAccounts/fileServices',
@@ -74,6 +75,21 @@ describe('infra/*.bicep', () => {
     const secretEnv = app.declarations('variable_declaration').get('secretEnv')!.text;
     expect(secretEnv).toContain("{ name: 'SIMULATOR_API_KEY', secretRef: 'simulator-api-key' }");
     expect(secretEnv).toContain("{ name: 'AZURE_OPENAI_KEY', secretRef: 'azure-openai-key' }");
+  });
+
+  it('sends /metrics to Application Insights through a Collector sidecar only when asked, with the key as a secret', () => {
+    const param = main.declarations('parameter_declaration').get('applicationInsights')!;
+    expect(param.text).toBe('param applicationInsights bool = false');
+    expect(decoratorsOf(app.declarations('parameter_declaration').get('applicationInsightsConnectionString')!)).toContain('@secure()');
+    const config = app.declarations('variable_declaration').get('collectorConfig')!.text;
+    expect(config).toContain("targets: ['localhost:8000']");
+    expect(config).toContain('metrics_path: /metrics');
+    expect(config).toContain('credentials: ${env:SIMULATOR_API_KEY}');
+    expect(config).toContain('value: ${env:CONTAINER_APP_REPLICA_NAME}');
+    expect(config).toContain('connection_string: ${env:APPLICATIONINSIGHTS_CONNECTION_STRING}');
+    const collector = app.declarations('variable_declaration').get('collector')!.text;
+    expect(collector).toMatch(/^var collector = hasInsights/);
+    expect(collector).toContain("{ name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', secretRef: 'appinsights-connection-string' }");
   });
 
   it('mounts the share at /mnt/simulator, recordings there by default, ingress on 8000', () => {

@@ -49,6 +49,10 @@ export interface Settings {
   readonly tiktokenCacheDir: string | undefined;
   /** The Responses API's store of responses (core/responses/store.ts) and its stream's end. */
   readonly responses: ResponsesSettings;
+  /** Record the Prometheus metrics (`/metrics`, `/++/dashboard`). */
+  readonly metrics: boolean;
+  /** Who may read `/metrics`: `key` (the simulator's key, as every other route) or `public`. */
+  readonly metricsAccess: 'key' | 'public';
   readonly latency: {
     readonly embeddings: LatencySetting;
     readonly completions: LatencySetting;
@@ -182,6 +186,8 @@ export function parseSettings(env: Env, cores: number): Settings {
       ttlSeconds: num(env, 'SIMULATOR_RESPONSES_TTL_SECONDS', 30 * 24 * 3600, BOUNDS.storeTtlSeconds),
       streamDone: bool(env, 'SIMULATOR_RESPONSES_STREAM_DONE', false),
     }),
+    metrics: bool(env, 'SIMULATOR_METRICS', true),
+    metricsAccess: oneOf(env, 'SIMULATOR_METRICS_ACCESS', ['key', 'public'] as const, 'key'),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),

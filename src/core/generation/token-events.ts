@@ -150,6 +150,11 @@ export class StreamCursor {
     return this.#done;
   }
 
+  /** Token events taken so far. */
+  get tokensTaken(): number {
+    return this.#next;
+  }
+
   /** When the next token event is due (the tail goes with the last one). */
   nextDueMs(): number {
     return this.startMs + this.firstTokenMs + this.perTokenMs * Math.floor(this.#next / this.#choices);

@@ -123,6 +123,7 @@ export class DeploymentLimiter {
     const limitName = admission.reason === 'tokens' ? 'token rate limit' : 'call rate limit';
     return {
       status: 429,
+      limit: admission.reason,
       code: '429',
       type: null,
       param: null,

@@ -17,6 +17,23 @@ export class Exchange {
   #onAbort: (() => void) | undefined;
   readonly requestId = requestId();
   #ready = false;
+  // What the metrics label the exchange with, filled in by the pipeline as it learns them (the
+  // meter reads them once, when the exchange is over). The deployment is the name asked for; the
+  // meter bounds it.
+  deployment = 'none';
+  operation = 'none';
+  /** The request asked for a stream. */
+  stream = false;
+  /** The status written (0: none yet). */
+  status = 0;
+  /** A rate limit refused it: which one. */
+  limited: 'tokens' | 'requests' | undefined = undefined;
+  promptTokens = 0;
+  completionTokens = 0;
+  /** When the first token event was written (performance.now()); NaN: none. */
+  firstTokenAt = NaN;
+  /** An event stream's head was written. */
+  streamed = false;
 
   constructor(
     readonly res: HttpResponse,
@@ -32,16 +49,19 @@ export class Exchange {
     readonly config: ConfigSnapshot,
     /** When the request arrived (the scheduler's time): latency and replay timings count from here. */
     readonly startedAt: number,
-    /** Told the simulator's own time for this request (ms), once: see `ready`. */
-    readonly recordOverhead: (ms: number) => void,
+    /** Told when the answer is ready (the simulator's own time) and when the exchange is over. */
+    readonly meter: Meter,
     /**
      * Where every write goes (http/respond.ts `PLAIN_SINK`); an extension's response hooks
      * replace it with their decorator when the exchange opens.
      */
     public sink: ResponseSink,
   ) {
+    meter.opened(this);
     res.onAborted(() => {
+      const over = this.#state === 'ended';
       this.#state = 'aborted';
+      if (!over) meter.done(this);
       this.#onAbort?.();
     });
   }
@@ -79,21 +99,53 @@ export class Exchange {
   ready(): void {
     if (this.#ready || this.#state === 'aborted') return;
     this.#ready = true;
-    this.recordOverhead(performance.now() - this.startedAt);
+    this.meter.ready(this, performance.now() - this.startedAt);
   }
 
   /** Marks the response as started (status and headers written). */
-  started(): void {
-    if (this.#state === 'open') this.#state = 'streaming';
+  started(status: number): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'streaming';
+    this.status = status;
+  }
+
+  /** An event stream's head is written (the active-streams gauge). */
+  streaming(): void {
+    this.streamed = true;
+    this.meter.stream(this);
+  }
+
+  /** The first token event is about to be written (time to first token); later calls do nothing. */
+  firstToken(): void {
+    if (this.firstTokenAt !== this.firstTokenAt) this.firstTokenAt = performance.now();
   }
 
   /** Marks the response as complete; the `res` must not be used afterwards. */
   ended(): void {
-    if (this.#state !== 'aborted') this.#state = 'ended';
+    if (this.#state === 'aborted' || this.#state === 'ended') return;
+    this.#state = 'ended';
+    this.meter.done(this);
   }
 }
 
 /** The request headers the pipeline reads , copied out of the uWS request (valid only synchronously). */
+/**
+ * What measures exchanges (front-end/metering.ts): `opened` at arrival, `ready` once with the
+ * simulator's own time (ms), `stream` when an event stream starts, `done` once when the exchange
+ * ends or the client goes away.
+ */
+export interface Meter {
+  opened(ex: Exchange): void;
+  ready(ex: Exchange, ms: number): void;
+  stream(ex: Exchange): void;
+  done(ex: Exchange): void;
+}
+
+const ignore = (): void => {};
+/** Measures nothing (the management routes, which must not count in what they report). */
+export const NO_METER: Meter = Object.freeze({ opened: ignore, ready: ignore, stream: ignore, done: ignore });
+
+/** The request headers the pipeline reads, copied out of the uWS request (valid only synchronously). */
 export interface RequestHeaders {
   readonly apiKey: string;
   readonly authorization: string;

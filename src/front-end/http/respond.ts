@@ -76,7 +76,7 @@ function writeHead(ex: Exchange, status: number, type: string | undefined, heade
     if (!apimRequestId) res.writeHeader(APIM_REQUEST_ID, ex.requestId);
     for (const [name, value] of foreign) if (name !== 'content-length') res.writeHeader(name, value);
   }
-  ex.started();
+  ex.started(status);
 }
 
 /** The sink that writes to the socket. */
@@ -94,6 +94,7 @@ export const PLAIN_SINK: ResponseSink = {
     if (ex.state !== 'open') return false;
     ex.res.cork(() => writeHead(ex, status, type, headers));
     ex.ready();
+    ex.streaming();
     return true;
   },
   data(ex, chunk) {
@@ -122,6 +123,7 @@ export function sendJson(ex: Exchange, status: number, body: string, headers?: H
 
 /** `closeConnection` is for errors sent before the request body was read (e.g. 413). */
 export function sendError(ex: Exchange, error: ApiError, closeConnection = false): void {
+  if (error.limit !== undefined) ex.limited = error.limit;
   ex.sink.whole(ex, error.status, 'application/json', errorBody(error), error.headers, closeConnection);
 }
 

@@ -6,11 +6,11 @@
  */
 import uWS from 'uWebSockets.js';
 import type { ConfigSnapshot } from '../../core/config/snapshot.js';
-import { Exchange } from './exchange.js';
+import { Exchange, NO_METER, type Meter } from './exchange.js';
 import { PLAIN_SINK } from './respond.js';
 
 /** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
-export function openExchange(res: uWS.HttpResponse, req: uWS.HttpRequest, config: ConfigSnapshot, startedAt: number, recordOverhead: (ms: number) => void): Exchange {
+export function openExchange(res: uWS.HttpResponse, req: uWS.HttpRequest, config: ConfigSnapshot, startedAt: number, meter: Meter): Exchange {
   const headers = {
     apiKey: req.getHeader('api-key'),
     authorization: req.getHeader('authorization'),
@@ -18,7 +18,7 @@ export function openExchange(res: uWS.HttpResponse, req: uWS.HttpRequest, config
     contentLength: req.getHeader('content-length'),
     host: req.getHeader('host'),
   };
-  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, config, startedAt, recordOverhead, PLAIN_SINK);
+  return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, config, startedAt, meter, PLAIN_SINK);
 }
 
 /** What a handler may still read of uWS' request (synchronously: uWS reuses it afterwards). */
@@ -29,14 +29,12 @@ export interface RequestView {
 
 export type Handler = (ex: Exchange, req: RequestView) => void;
 
-/** Where an exchange takes its configuration, arrival time and overhead measure (the thread context). */
+/** Where an exchange takes its configuration, arrival time and meter (the thread context). */
 export interface ExchangeSource {
   readonly config: ConfigSnapshot;
   readonly scheduler: { now(): number };
-  readonly recordOverhead: (ms: number) => void;
+  readonly meter: Meter;
 }
-
-const ignore = (): void => {};
 
 export class HttpServer {
   readonly #app = uWS.App();
@@ -47,8 +45,8 @@ export class HttpServer {
   /** `measured`: false for the management routes, which must not count in the overhead they report. */
   on(method: 'get' | 'post' | 'patch' | 'del' | 'any', pattern: string, handler: Handler, measured = true): void {
     const source = this.source;
-    const recordOverhead = measured ? source.recordOverhead : ignore;
-    this.#app[method](pattern, (res, req) => handler(openExchange(res, req, source.config, source.scheduler.now(), recordOverhead), req));
+    const meter = measured ? source.meter : NO_METER;
+    this.#app[method](pattern, (res, req) => handler(openExchange(res, req, source.config, source.scheduler.now(), meter), req));
   }
 
   /** `listening` gets the bound port, or undefined when the port could not be taken. */

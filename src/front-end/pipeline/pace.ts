@@ -35,6 +35,8 @@ const NO_DELAY = { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 } as const;
 /** Pace and write: the latency model, the extension's latency hooks (a slot, null when empty), the write. */
 export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?: HeaderRecord, operation?: Operation): void {
   if (answer.kind === 'error') return sendError(ex, answer.error);
+  ex.promptTokens = answer.promptTokens;
+  ex.completionTokens = answer.completionTokens;
   let timing = operation ? pace(ex.config.runtime.latency, operation, answer) : NO_DELAY;
   const latency = ctx.stages.latency;
   if (latency !== null) timing = latency(ex, timing, operation, answer.kind === 'stream');
@@ -46,7 +48,10 @@ export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?
     // Guard point: a scheduler task.
     return ctx.scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
   }
-  if (timing.totalMs <= 0) return streamEvents(ex, new StreamCursor(answer).chunks(STREAM_CHUNK_CHARS), (err) => fault(ctx.log, ex, err), headers);
+  if (timing.totalMs <= 0) {
+    ex.firstToken();
+    return streamEvents(ex, new StreamCursor(answer).chunks(STREAM_CHUNK_CHARS), (err) => fault(ctx.log, ex, err), headers);
+  }
   pacedStream(ctx, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
 }
 
@@ -69,6 +74,7 @@ function pacedStream(ctx: ThreadContext, ex: Exchange, answer: StreamAnswer, fir
     if (ex.state !== 'streaming') return;
     const now = scheduler.now() + 1;
     while (!blocked && cursor.hasDue(now)) blocked = !sink.data(ex, cursor.take(now, STREAM_CHUNK_CHARS));
+    if (cursor.tokensTaken > 0) ex.firstToken(); // time to first token (only the first call counts)
     if (cursor.done) return sink.end(ex);
     if (!blocked) {
       scheduled = true;

@@ -84,6 +84,11 @@ export function recordOrReplay(ctx: ThreadContext, ex: Exchange, request: KeyedR
 export function chargeReplay(ctx: ThreadContext, ex: Exchange, hit: ReplayEntry, body: Buffer, path = ex.path, targetMs?: number): void {
   const responses = hit.status < 300 && isResponsesCreate(ctx, ex.method, path);
   const target = hit.status < 300 ? (deploymentOperation(path) ?? (responses ? { deployment: '', operation: 'responses' as const } : undefined)) : undefined;
+  if (target?.operation) {
+    // The metrics' labels (the meter bounds the deployment name).
+    ex.deployment = target.deployment;
+    ex.operation = target.operation;
+  }
   if (!target?.operation) return replay(ctx, ex, hit, undefined, targetMs);
   let request: Record<string, unknown> = {};
   try {

@@ -69,6 +69,7 @@ export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: R
   try {
     // The GET rows (health, listings, image files) answer from what the thread holds; no body.
     if (route.kind !== 'api' && route.kind !== 'stored-response') return answerGet(ctx, ex, route, params);
+    if (route.kind === 'api') ex.operation = route.operation;
     if (!ctx.auth.check(ex.headers)) return reject(ex, ctx.auth.rejection(ex.headers));
     // The dated, non-deployment routes (`/openai/responses`) need their api-version, as the service's.
     if (route.needsApiVersion && ex.apiVersion === '') return reject(ex, errors.routeNotFound());

@@ -52,6 +52,9 @@ export function resolveTarget(ex: Exchange, route: ApiRoute, params: Readonly<Re
   // Everything below reads the snapshot the request arrived under: the check and the charge
   // use the same window, and the cost is computed once.
   const config = ex.config;
+  // The metrics' labels (the meter bounds the deployment name).
+  ex.deployment = name;
+  ex.stream = body.stream === true;
   const found = config.deployments.resolve(name, route.operation);
   if (!found) return void sendError(ex, errors.deploymentNotFound());
   const { operation } = route;
