@@ -13,6 +13,7 @@ import { warmUp } from '../core/generation/warm-up.js';
 import { createLog } from '../log.js';
 import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension } from '../protocol/messages.js';
 import { PoolClient } from './pool-client.js';
+import { RedisWindows } from '../state/thread-windows.js';
 import { Asks, MAIN } from '../protocol/ask.js';
 import { apiRoutes, healthRoute } from '../core/wire/routes.js';
 import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
@@ -26,13 +27,15 @@ const data = workerData as FrontEndData;
 const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
+/** Several replicas on Redis: this thread's connection to the shared windows. */
+const remote = data.shared ? new RedisWindows(data.shared, log) : undefined;
 
 const ctx = createThreadContext({
   settings: data.settings,
   apiKey: data.apiKey,
   log,
   pool,
-  config: configSnapshot(data.runtime, data.limits),
+  config: configSnapshot(data.runtime, data.limits, remote),
   replayEntries: data.replayEntries,
   windowPort: data.windowPort,
   post: (file, interaction) => post({ type: 'recorded', file, interaction }),
@@ -59,6 +62,8 @@ async function loadTheExtension(prepared: PreparedExtension): Promise<ExtensionR
     return undefined;
   }
 }
+// Connected before listening (2 s at most), so the first requests are the store's to decide.
+await remote?.connect(2_000);
 const ext = data.extension ? await loadTheExtension(data.extension) : undefined;
 const extensionLoaded = data.extension === undefined || ext !== undefined;
 if (ext) ctx.stages = ext.stages();
@@ -99,6 +104,7 @@ function shutdown(): void {
   stats.close('the thread is shutting down');
   saves.close('the thread is shutting down');
   patches.close('the thread is shutting down');
+  void remote?.close();
   parentPort!.close();
 }
 
@@ -113,7 +119,7 @@ const EXIT_ON_FOREIGN_CONFIG = process.env.SIMULATOR_TEST_EXIT_ON_FOREIGN_CONFIG
 const onMain = {
   config: (message) => {
     if (EXIT_ON_FOREIGN_CONFIG && patches.pending === 0) return shutdown();
-    ctx.config = configSnapshot(message.config, message.limits);
+    ctx.config = configSnapshot(message.config, message.limits, remote);
     post({ type: 'config-applied', version: message.version });
   },
   stats: (message) => post({ type: 'stats-snapshot', id: message.id, snapshot: ctx.stats.snapshot(message.reset) }),

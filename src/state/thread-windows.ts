@@ -31,8 +31,28 @@ export class RedisWindows implements RemoteWindows {
     this.mode = options.mode;
     this.#timeoutMs = options.timeoutMs;
     this.#status = new Int32Array(options.status);
-    this.#client = redisClient(options.url, () => this.#failed());
-    this.#client.connect().catch(() => this.#failed());
+    this.#client = redisClient(options.url, (err) => this.#failed(err));
+  }
+
+  #closed = false;
+
+  /**
+   * Connects — called once the thread's synchronous warm-up is over, so a busy event loop does not
+   * time the connection out — and resolves once connected or after `ms` (the thread then starts
+   * limiting locally). A failed first connection is retried every second; once connected, the
+   * client reconnects by itself.
+   */
+  connect(ms: number): Promise<void> {
+    const attempt = (): Promise<void> =>
+      this.#client.connect().then(
+        () => undefined,
+        (err: Error) => {
+          this.#failed(err);
+          if (!this.#closed && !this.#client.isOpen) setTimeout(() => void attempt(), BREAK_MS).unref();
+        },
+      );
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
   }
 
   down(): boolean {
@@ -72,6 +92,7 @@ export class RedisWindows implements RemoteWindows {
   }
 
   close(): Promise<void> {
+    this.#closed = true;
     return this.#client.isOpen ? this.#client.close().catch(() => undefined) : Promise.resolve();
   }
 }

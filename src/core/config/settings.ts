@@ -43,12 +43,29 @@ export interface Settings {
   readonly extensionPath: string | undefined;
   readonly logLevel: LogLevel;
   readonly tiktokenCacheDir: string | undefined;
+  /** Scale-out (docs/architecture.md, "Several replicas"): the shared state store, or undefined (embedded). */
+  readonly redis: RedisSettings | undefined;
+  /** This replica's name: CONTAINER_APP_REPLICA_NAME on Azure Container Apps, else SIMULATOR_REPLICA_NAME. */
+  readonly replicaName: string | undefined;
+  /** SIMULATOR_REPLICAS: how many replicas the deployment runs (a hint for the start-up warning). */
+  readonly replicasHint: number | undefined;
   readonly latency: {
     readonly embeddings: LatencySetting;
     readonly completions: LatencySetting;
     readonly chatCompletions: LatencySetting;
     readonly translations: LatencySetting;
   };
+}
+
+export interface RedisSettings {
+  /** `redis://…`, `rediss://…` or a unix socket path. A secret (it may hold a password): never logged. */
+  readonly url: string;
+  /** Prefix of every key and channel, so several simulators can share one Redis. */
+  readonly prefix: string;
+  /** What rate limits do while Redis does not answer: `local` (budget ÷ live replicas), `open`, `closed`. */
+  readonly onStoreError: 'local' | 'open' | 'closed';
+  /** How long a request waits for Redis before the fallback decides. */
+  readonly timeoutMs: number;
 }
 
 export class SettingsError extends SimulatorError {
@@ -119,6 +136,19 @@ function tokenLatency(env: Env, op: string, mean: number, stdDev: number): Laten
   };
 }
 
+function redisSettings(env: Env): RedisSettings | undefined {
+  const url = text(env, 'SIMULATOR_REDIS_URL');
+  if (url === undefined) return undefined;
+  // The value is not echoed: a URL may carry the password.
+  if (!/^rediss?:\/\/[^/]/i.test(url) && !url.startsWith('/')) throw new SettingsError('SIMULATOR_REDIS_URL must be a redis:// or rediss:// URL, or the absolute path of a unix socket');
+  return {
+    url,
+    prefix: text(env, 'SIMULATOR_REDIS_PREFIX') ?? 'aoai-sim:',
+    onStoreError: oneOf(env, 'SIMULATOR_LIMITS_ON_STORE_ERROR', ['local', 'open', 'closed'] as const, 'local'),
+    timeoutMs: num(env, 'SIMULATOR_REDIS_TIMEOUT_MS', 250, { min: 1, max: 60_000, integer: true }),
+  };
+}
+
 /** `cores` is the machine's parallelism (passed in so this stays pure). */
 export function parseSettings(env: Env, cores: number): Settings {
   const frontEndThreads = num(env, 'SIMULATOR_THREADS', Math.max(1, cores), { min: 1, max: 256, integer: true });
@@ -144,6 +174,9 @@ export function parseSettings(env: Env, cores: number): Settings {
     extensionPath: text(env, 'EXTENSION_PATH'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),
+    redis: redisSettings(env),
+    replicaName: text(env, 'CONTAINER_APP_REPLICA_NAME') ?? text(env, 'SIMULATOR_REPLICA_NAME'),
+    replicasHint: text(env, 'SIMULATOR_REPLICAS') === undefined ? undefined : num(env, 'SIMULATOR_REPLICAS', 1, { min: 1, integer: true }),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),

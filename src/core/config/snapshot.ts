@@ -7,6 +7,7 @@
 import { DeploymentRegistry, deploymentsFrom } from './deployments.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { DeploymentLimiter, type LimitSpec } from '../limits/rate-limits.js';
+import type { RemoteWindows } from '../limits/shared-window.js';
 
 export interface ConfigSnapshot {
   readonly runtime: RuntimeConfig;
@@ -15,10 +16,11 @@ export interface ConfigSnapshot {
   readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
 }
 
-export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>): ConfigSnapshot {
+/** `remote`: the shared store (Redis) the limiters charge, for specs that name a key there. */
+export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>, remote?: RemoteWindows): ConfigSnapshot {
   return Object.freeze({
     runtime,
     deployments: new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments),
-    limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec)])),
+    limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec, remote)])),
   });
 }
