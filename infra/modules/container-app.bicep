@@ -18,6 +18,9 @@ param memory string
 param simulatorApiKey string
 @secure()
 param azureOpenAIKey string
+@description('Shared state for several replicas (empty: none): a redis:// or rediss:// URL, kept as a secret.')
+@secure()
+param redisUrl string
 @description('[{ name, value }] from .env.')
 param environmentVariables array
 
@@ -26,13 +29,19 @@ resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing =
 }
 
 var hasUpstreamKey = !empty(azureOpenAIKey)
+var hasRedis = !empty(redisUrl)
 var secretEnv = concat(
   [{ name: 'SIMULATOR_API_KEY', secretRef: 'simulator-api-key' }],
-  hasUpstreamKey ? [{ name: 'AZURE_OPENAI_KEY', secretRef: 'azure-openai-key' }] : []
+  hasUpstreamKey ? [{ name: 'AZURE_OPENAI_KEY', secretRef: 'azure-openai-key' }] : [],
+  hasRedis ? [{ name: 'SIMULATOR_REDIS_URL', secretRef: 'redis-url' }] : []
 )
 // Recordings live on the share unless .env says otherwise.
 var recordingDirSet = length(filter(environmentVariables, e => e.name == 'RECORDING_DIR')) > 0
-var defaultEnv = recordingDirSet ? [] : [{ name: 'RECORDING_DIR', value: '${mountPath}/recording' }]
+var defaultEnv = concat(
+  recordingDirSet ? [] : [{ name: 'RECORDING_DIR', value: '${mountPath}/recording' }],
+  // How many replicas may run: the simulator warns at start when limits without Redis would multiply.
+  [{ name: 'SIMULATOR_REPLICAS', value: string(maxReplicas) }]
+)
 
 resource app 'Microsoft.App/containerApps@2024-03-01' = {
   name: name
@@ -58,7 +67,8 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
           { name: 'registry-password', value: registry.listCredentials().passwords[0].value }
           { name: 'simulator-api-key', value: simulatorApiKey }
         ],
-        hasUpstreamKey ? [{ name: 'azure-openai-key', value: azureOpenAIKey }] : []
+        hasUpstreamKey ? [{ name: 'azure-openai-key', value: azureOpenAIKey }] : [],
+        hasRedis ? [{ name: 'redis-url', value: redisUrl }] : []
       )
     }
     template: {
