@@ -41,7 +41,10 @@ function startRedis(dir: string): string {
     process.stderr.write(`bench: cannot start redis-server (${err.message}); apt-get install redis-server\n`);
     process.exit(1);
   });
+  // It must not keep the bench alive, and goes when the bench does (whatever way it ends).
+  child.unref();
   process.on('exit', () => child.kill('SIGKILL'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   for (let waited = 0; !existsSync(socket); waited += 20) {
     if (waited > 10_000) throw new Error('redis-server did not create its socket within 10 s');
