@@ -21,8 +21,9 @@ import { mainHandlers, newWindowId, type MainState, type SharedState, type Threa
 import { loadRecordings, Recorder } from './process/recordings.js';
 import { loadEnvFile } from './process/env-file.js';
 import { createLog } from './log.js';
-import { loadTiktokenCache } from './process/tiktoken-cache.js';
+import { processRankTables } from './process/tiktoken-cache.js';
 import { prepareExtension } from './process/extension-load.js';
+import { uwsProblem } from 'uWebSockets.js/build';
 
 interface DeploymentConfig {
   readonly text: string;
@@ -43,21 +44,16 @@ function readDeploymentConfig(settings: Settings): DeploymentConfig | undefined 
   return { text, source, deployments: parseDeploymentConfig(text, source) };
 }
 
-/** The uWebSockets.js build we depend on ships native binaries for these Node ABIs only. */
-const SUPPORTED_NODE_ABIS: Readonly<Record<string, string>> = { '93': '16', '108': '18', '115': '20' };
-
 async function main(): Promise<void> {
-  if (!(process.versions.modules in SUPPORTED_NODE_ABIS)) {
-    throw new StartupError(
-      `Node.js ${process.versions.node} is not supported: the uWebSockets.js build has native binaries for Node ${Object.values(SUPPORTED_NODE_ABIS).join(', ')} only (use Node 20)`,
-    );
-  }
+  // Which uWebSockets.js build loads on this Node.js and C library (packages/uWebSockets.js).
+  const uwsUnavailable = uwsProblem();
+  if (uwsUnavailable) throw new StartupError(uwsUnavailable);
   loadEnvFile();
   const settings = parseSettings(process.env, availableParallelism());
   const log = createLog(settings.logLevel);
   const deploymentConfig = readDeploymentConfig(settings);
   // Read and verified here, once: a missing or altered file stops the start, not a thread later.
-  const rankTables = settings.tiktokenCacheDir ? loadTiktokenCache(settings.tiktokenCacheDir) : undefined;
+  const rankTables = processRankTables(settings.tiktokenCacheDir);
   // Found (and a TypeScript one bundled) here, once; every thread then loads and initialises it.
   const extension = settings.extensionPath ? await prepareExtension(settings.extensionPath) : undefined;
   const deployments = deploymentConfig?.deployments ?? defaultDeployments();
@@ -66,7 +62,7 @@ async function main(): Promise<void> {
   const apiKey = settings.apiKey ?? randomId('', 30);
 
   // Record and replay: every recording is parsed now, so a broken file stops the start.
-  const recordings = settings.mode === 'generate' ? undefined : loadRecordings(settings.recordingDir);
+  const recordings = settings.mode === 'generate' ? undefined : loadRecordings(settings.recordingDir, log);
   // Several replicas recording to one share: each writes its own files (merged at load, as every
   // file of the folder is), so none overwrites another's.
   const recordAs = settings.replicaName ?? (settings.redis ? `${hostname()}-${process.pid}` : undefined);
@@ -144,7 +140,7 @@ async function main(): Promise<void> {
         `${settings.allowUndefinedDeployments ? ', undefined names allowed' : ''}`,
       ...(extension ? [`Extension: ${extension.name} (${extension.source})`] : []),
       ...(replica ? [`State: Redis (prefix ${settings.redis!.prefix}), replica ${replica.name}, ${replica.up ? `${replica.replicas} live replica(s)` : 'not reachable yet: limiting locally'}`] : []),
-      ...(rankTables ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
+      ...(settings.tiktokenCacheDir ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
       ...(recordings ? [`Recordings: ${recordings.entries.length} interaction(s) in ${resolve(settings.recordingDir)}${recorder ? `, autosave ${recorder.autosave ? 'on' : 'off'}` : ''}`] : []),
       '',
     ].join('\n'),
