@@ -139,15 +139,16 @@ function tokenLatency(env: Env, op: string, mean: number, stdDev: number): Laten
 
 function redisSettings(env: Env): RedisSettings | undefined {
   const url = text(env, 'SIMULATOR_REDIS_URL');
-  if (url === undefined) return undefined;
-  // The value is not echoed: a URL may carry the password.
-  if (!/^rediss?:\/\/[^/]/i.test(url) && !url.startsWith('/')) throw new SettingsError('SIMULATOR_REDIS_URL must be a redis:// or rediss:// URL, or the absolute path of a unix socket');
-  return {
-    url,
+  // Read (and checked) even without a URL: a bad value is an error either way.
+  const rest = {
     prefix: text(env, 'SIMULATOR_REDIS_PREFIX') ?? 'aoai-sim:',
     onStoreError: oneOf(env, 'SIMULATOR_LIMITS_ON_STORE_ERROR', ['local', 'open', 'closed'] as const, 'local'),
     timeoutMs: num(env, 'SIMULATOR_REDIS_TIMEOUT_MS', 250, { min: 1, max: 60_000, integer: true }),
   };
+  if (url === undefined) return undefined;
+  // The value is not echoed: a URL may carry the password.
+  if (!/^rediss?:\/\/[^/]/i.test(url) && !url.startsWith('/')) throw new SettingsError('SIMULATOR_REDIS_URL must be a redis:// or rediss:// URL, or the absolute path of a unix socket');
+  return { url, ...rest };
 }
 
 /** `cores` is the machine's parallelism (passed in so this stays pure). */
