@@ -14,6 +14,7 @@ import type { RuntimeConfig } from './core/config/runtime-config.js';
 import { ReplicaState } from './state/replicas.js';
 import { randomId } from './core/ids.js';
 import { parseSettings, type Settings } from './core/config/settings.js';
+import { useBodyMatching } from './core/recording/recording-key.js';
 import { SimulatorError, StartupError } from './core/errors.js';
 import { Cluster } from './process/cluster.js';
 import { dispatch } from './protocol/messages.js';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   if (uwsUnavailable) throw new StartupError(uwsUnavailable);
   loadEnvFile();
   const settings = parseSettings(process.env, availableParallelism());
+  useBodyMatching(settings.recordingIgnoreBodyFields); // before the recordings are indexed
   const log = createLog(settings.logLevel);
   const deploymentConfig = readDeploymentConfig(settings);
   // Read and verified here, once: a missing or altered file stops the start, not a thread later.
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
     latency: settings.latency,
     allowUndefinedDeployments: settings.allowUndefinedDeployments,
     deployments: deploymentSettings(deployments),
+    agent: settings.agent,
   };
   // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
   let limits = limitSpecsFor(deployments.values());

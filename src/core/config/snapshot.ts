@@ -1,26 +1,31 @@
 /**
- * The configuration a request is answered under: the runtime settings (latency), the deployments
- * and their rate limiters. Immutable: a `PATCH /++/config` makes a new snapshot, and a request keeps
- * the one that was current when it arrived, so its limit check and its charge use the same window
- * even when a patch lands in between (a pool round trip, a latency wait).
+ * The configuration a request is answered under: the runtime settings (latency, the agent
+ * policy), the deployments and their rate limiters, and the generators' options made from them.
+ * Immutable: a `PATCH /++/config` makes a new snapshot, and a request keeps the one that was
+ * current when it arrived, so its limit check and its charge use the same window, and its tool
+ * behaviour one policy, even when a patch lands in between (a pool round trip, a latency wait).
  */
 import { DeploymentRegistry, deploymentsFrom } from './deployments.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { DeploymentLimiter, type LimitSpec } from '../limits/rate-limits.js';
 import type { RemoteWindows } from '../limits/shared-window.js';
+import { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from '../generation/options.js';
 
 export interface ConfigSnapshot {
   readonly runtime: RuntimeConfig;
   readonly deployments: DeploymentRegistry;
   /** Rate limiters by deployment name, over windows shared by every thread. */
   readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
+  /** `base` (the settings' part: answer length) with the runtime's agent policy: built once per snapshot, not per request. */
+  readonly generateOptions: GenerateOptions;
 }
 
 /** `remote`: the shared store (Redis) the limiters charge, for specs that name a key there. */
-export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>, remote?: RemoteWindows): ConfigSnapshot {
+export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>, base: GenerateOptions = DEFAULT_GENERATE_OPTIONS, remote?: RemoteWindows): ConfigSnapshot {
   return Object.freeze({
     runtime,
     deployments: new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments),
     limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec, remote)])),
+    generateOptions: runtime.agent ? Object.freeze({ ...base, agent: runtime.agent }) : base,
   });
 }

@@ -72,10 +72,10 @@ export class ExtensionRequest implements SimRequest {
     return new URLSearchParams(this.query);
   }
 
-  /** The four headers the built-in code reads, from the (possibly rewritten) header map. */
+  /** The five headers the built-in code reads, from the (possibly rewritten) header map. */
   get requestHeaders(): RequestHeaders {
     const h = this.headers;
-    return { apiKey: h['api-key'] ?? '', authorization: h.authorization ?? '', contentType: h['content-type'] ?? '', contentLength: h['content-length'] ?? '' };
+    return { apiKey: h['api-key'] ?? '', authorization: h.authorization ?? '', contentType: h['content-type'] ?? '', contentLength: h['content-length'] ?? '', host: h.host ?? '' };
   }
 }
 

@@ -16,6 +16,7 @@ export function openExchange(res: uWS.HttpResponse, req: uWS.HttpRequest, config
     authorization: req.getHeader('authorization'),
     contentType: req.getHeader('content-type'),
     contentLength: req.getHeader('content-length'),
+    host: req.getHeader('host'),
   };
   return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, config, startedAt, recordOverhead, PLAIN_SINK);
 }
