@@ -72,7 +72,11 @@ lint: install-requirements ## ESLint: typescript-eslint, import cycles and the d
 typecheck: install-requirements ## Type-check without emitting
 	npx tsc -p tsconfig.json --noEmit
 
-bench: build ## Simulator vs a bare uWebSockets.js server, every scenario, scaling, slow streams (~6 min; writes bench/results/)
+# Debian's redis-server, for the scale-out tests (the test set-up installs it too) and the bench's Redis scenarios.
+redis-server:
+	@command -v redis-server >/dev/null || apt-get install -y --no-install-recommends redis-server || (apt-get update && apt-get install -y --no-install-recommends redis-server)
+
+bench: build redis-server ## Simulator vs a bare uWebSockets.js server, every scenario (limiter paths embedded and on Redis), scaling, slow streams (~7 min; writes bench/results/)
 	node dist/bench/bench.js $(BENCH_ARGS)
 
 bench-throughput: build ## Non-streaming chat against a bare uWebSockets.js server at 1, 2 and 4 threads (part of bench)
@@ -119,4 +123,4 @@ docker-run: ## Run the image on DOCKER_PORT with the settings from the shell and
 deploy-aca: ## Deploy to Azure Container Apps with the settings from .env (needs az; see README)
 	scripts/deploy-aca.sh
 
-.PHONY: help install-requirements build run run-simulated-api test test-node test-node24 lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stalled-readers bench-idle-memory bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca
+.PHONY: help install-requirements redis-server build run run-simulated-api test test-node test-node24 lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stalled-readers bench-idle-memory bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca

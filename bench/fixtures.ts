@@ -2,7 +2,8 @@
  * Files some scenarios need, written once per run into a temporary directory: a deployment config
  * with a tiny token budget (the 429 path) and a replay directory made from `recordings/`.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,31 @@ export interface Fixtures {
   readonly replayDir: string;
   /** The recorded non-streamed chat request the replay scenario sends (a hit). */
   readonly replayHit: { readonly path: string; readonly body: string };
+  /** A redis-server of the bench's own (unix socket, no persistence), for the Redis limiter scenarios. */
+  readonly redisSocket: string;
+}
+
+/**
+ * Starts redis-server (Debian's; `make bench` installs it when missing) on a unix socket with no
+ * TCP port and no persistence, stopped by its PID when the bench exits.
+ */
+function startRedis(dir: string): string {
+  const socket = join(dir, 'redis.sock');
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  child.on('error', (err) => {
+    process.stderr.write(`bench: cannot start redis-server (${err.message}); apt-get install redis-server\n`);
+    process.exit(1);
+  });
+  // It must not keep the bench alive, and goes when the bench does (whatever way it ends).
+  child.unref();
+  process.on('exit', () => child.kill('SIGKILL'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; !existsSync(socket); waited += 20) {
+    if (waited > 10_000) throw new Error('redis-server did not create its socket within 10 s');
+    Atomics.wait(sleeper, 0, 0, 20);
+  }
+  return socket;
 }
 
 export function writeFixtures(): Fixtures {
@@ -53,5 +79,5 @@ export function writeFixtures(): Fixtures {
     writeFileSync(join(replayDir, file), serializeRecordingFile(doc.interactions));
   }
   if (!replayHit) throw new Error(`no non-streamed chat interaction in ${RECORDINGS_DIR}`);
-  return { deploymentConfig, replayDir, replayHit };
+  return { deploymentConfig, replayDir, replayHit, redisSocket: startRedis(dir) };
 }

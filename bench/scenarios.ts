@@ -107,6 +107,19 @@ export function scenarios(fixtures: Fixtures): Scenario[] {
       settings: { OPENAI_DEPLOYMENT_CONFIG_PATH: fixtures.deploymentConfig },
       path: chatPath(TINY_DEPLOYMENT), body: JSON.stringify(SHORT_CHAT), expectStatus: 429, target: 0.7,
     },
+    // The same two limiter paths with the windows in Redis (SIMULATOR_REDIS_URL, the bench's own
+    // redis-server on a unix socket): every admission is one script round trip; a 429 storm is
+    // answered by each thread's refusal cache.
+    {
+      id: 'chat-rate-limited-redis', title: 'chat on a 500M-TPM deployment, windows in Redis (admits)',
+      settings: { OPENAI_DEPLOYMENT_CONFIG_PATH: fixtures.deploymentConfig, SIMULATOR_REDIS_URL: fixtures.redisSocket, SIMULATOR_REDIS_PREFIX: 'bench-admit:' },
+      path: chatPath(HUGE_DEPLOYMENT), body: JSON.stringify(SHORT_CHAT), expectStatus: 200,
+    },
+    {
+      id: 'rate-limited-429-redis', title: '429 path, windows in Redis (1,000 TPM, budget spent)',
+      settings: { OPENAI_DEPLOYMENT_CONFIG_PATH: fixtures.deploymentConfig, SIMULATOR_REDIS_URL: fixtures.redisSocket, SIMULATOR_REDIS_PREFIX: 'bench-429:' },
+      path: chatPath(TINY_DEPLOYMENT), body: JSON.stringify(SHORT_CHAT), expectStatus: 429,
+    },
   ];
 }
 

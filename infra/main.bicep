@@ -28,7 +28,7 @@ param imageTag string = 'latest'
 @maxValue(300)
 param minReplicas int = 1
 
-@description('Most replicas. Scale-out is how one load test goes past one machine; rate limits are per replica.')
+@description('Most replicas. Scale-out is how one load test goes past one machine; with redisMode none, rate limits are per replica.')
 @minValue(1)
 @maxValue(300)
 param maxReplicas int = 1
@@ -54,6 +54,14 @@ param applicationInsights bool = false
 
 @description('The OpenTelemetry Collector (contrib) image of the sidecar (it has the prometheus receiver and the azuremonitor exporter).')
 param otelCollectorImage string = 'otel/opentelemetry-collector-contrib:0.120.0'
+
+@description('Shared state for several replicas (one rate-limit budget, one configuration, one response store): none (each replica on its own; fine for one replica), container (a Redis container app in the environment, internal TCP ingress: cheapest, test-grade, state lost on restart) or managed (Azure Managed Redis, Balanced_B0, TLS on port 10000). README "Scaling out".')
+@allowed(['none', 'container', 'managed'])
+param redisMode string = 'none'
+
+@description('redisMode=container: the Redis password (generated unless given).')
+@secure()
+param redisPassword string = newGuid()
 
 @description('The simulator\'s other settings from .env, as [{ name, value }] (RECORDING_DIR defaults to the share).')
 param environmentVariables array = []
@@ -149,6 +157,68 @@ resource environmentStorage 'Microsoft.App/managedEnvironments/storages@2024-03-
   }
 }
 
+// ---- Redis for several replicas (redisMode) --------------------------------------------------
+
+var redisAppName = '${lowerName}-redis'
+
+resource redisApp 'Microsoft.App/containerApps@2024-03-01' = if (redisMode == 'container') {
+  name: redisAppName
+  location: location
+  properties: {
+    managedEnvironmentId: environment.id
+    configuration: {
+      // Internal TCP ingress: reachable by the simulator's replicas as <name>:6379, not from outside.
+      ingress: {
+        external: false
+        transport: 'tcp'
+        targetPort: 6379
+        exposedPort: 6379
+      }
+      secrets: [{ name: 'redis-password', value: redisPassword }]
+    }
+    template: {
+      containers: [
+        {
+          name: 'redis'
+          image: 'docker.io/library/redis:7.4-alpine'
+          command: ['sh', '-c', 'exec redis-server --save "" --appendonly no --requirepass "$REDIS_PASSWORD"']
+          env: [{ name: 'REDIS_PASSWORD', secretRef: 'redis-password' }]
+          resources: { cpu: json('0.5'), memory: '1Gi' }
+        }
+      ]
+      // One Redis: the state it holds is one budget; it is never scaled out or to zero.
+      scale: { minReplicas: 1, maxReplicas: 1 }
+    }
+  }
+}
+
+resource managedRedis 'Microsoft.Cache/redisEnterprise@2025-07-01' = if (redisMode == 'managed') {
+  name: take('${compactName}${suffix}', 60)
+  location: location
+  sku: { name: 'Balanced_B0' }
+  properties: {
+    minimumTlsVersion: '1.2'
+    highAvailability: 'Disabled'
+  }
+}
+
+resource managedRedisDb 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' = if (redisMode == 'managed') {
+  parent: managedRedis
+  name: 'default'
+  properties: {
+    clientProtocol: 'Encrypted'
+    port: 10000
+    clusteringPolicy: 'NoCluster'
+    evictionPolicy: 'NoEviction'
+    accessKeysAuthentication: 'Enabled'
+  }
+}
+
+// The connection string reaches the app only as a Container Apps secret (SIMULATOR_REDIS_URL).
+var redisUrl = redisMode == 'container'
+  ? 'redis://:${redisPassword}@${redisAppName}:6379'
+  : redisMode == 'managed' ? 'rediss://:${managedRedisDb.listKeys().primaryKey}@${managedRedis.properties.hostName}:10000' : ''
+
 module app 'modules/container-app.bicep' = if (deployApp) {
   name: 'simulator-app'
   params: {
@@ -166,10 +236,12 @@ module app 'modules/container-app.bicep' = if (deployApp) {
     memory: memory
     simulatorApiKey: simulatorApiKey
     azureOpenAIKey: azureOpenAIKey
+    redisUrl: redisUrl
     environmentVariables: environmentVariables
     applicationInsightsConnectionString: applicationInsights ? insights.properties.ConnectionString : ''
     otelCollectorImage: otelCollectorImage
   }
+  dependsOn: [redisApp, managedRedisDb]
 }
 
 output registryName string = registry.name

@@ -51,7 +51,8 @@ const { readFileSync } = require('node:fs');
 const env = process.env;
 const section = readFileSync('sample.env', 'utf8').split(/^# =+$/m)[0];
 const names = [...new Set([...section.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]))];
-const skip = new Set(['SIMULATOR_API_KEY', 'AZURE_OPENAI_KEY', 'PORT', 'SIMULATOR_HOST', 'TIKTOKEN_CACHE_DIR']);
+// The Redis URL is the Bicep's secret (ACA_REDIS); the replica name and count come from Container Apps.
+const skip = new Set(['SIMULATOR_API_KEY', 'AZURE_OPENAI_KEY', 'PORT', 'SIMULATOR_HOST', 'TIKTOKEN_CACHE_DIR', 'SIMULATOR_REDIS_URL', 'SIMULATOR_REPLICA_NAME', 'SIMULATOR_REPLICAS', 'CONTAINER_APP_REPLICA_NAME']);
 const environmentVariables = names.filter((n) => !skip.has(n) && env[n]).map((name) => ({ name, value: env[name] }));
 const value = (v) => ({ value: v });
 const int = (name, fallback) => value(Number.parseInt(env[name] || fallback, 10));
@@ -65,6 +66,7 @@ process.stdout.write(JSON.stringify({
     imageTag: value(env.SIMULATOR_IMAGE_TAG),
     minReplicas: int('ACA_MIN_REPLICAS', '1'),
     maxReplicas: int('ACA_MAX_REPLICAS', '1'),
+    redisMode: value(env.ACA_REDIS || 'none'),
     cpu: value(env.ACA_CPU || '1'),
     memory: value(env.ACA_MEMORY || '2Gi'),
     applicationInsights: value(/^(true|1|yes|on)$/i.test(env.ACA_APPLICATION_INSIGHTS || '')),

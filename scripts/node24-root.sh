@@ -21,7 +21,7 @@ NODE_MAJOR=24
 NPM_MAJOR=11
 SUITE=trixie
 # Debian packages in the root beyond minbase. Add a name and the next call installs it.
-PACKAGES=(make wrk chromium)  # chromium: the dashboard's browser test (test/e2e/dashboard.test.ts)
+PACKAGES=(make wrk chromium redis-server)  # chromium: the dashboard's browser test; redis-server: the scale-out tests
 # Test clients at their newest versions on this run where the newest needs Node 22+; the lock keeps
 # the newest that runs on Node 20 (docs/node-versions.md). Installed over the lock's versions.
 NEWER_ON_NODE24=(openai@^7.59.0)

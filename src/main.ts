@@ -7,10 +7,12 @@
  */
 import { MemoryResponseStore } from './core/responses/store.js';
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DeploymentConfigError, defaultDeployments, deploymentSettings, parseDeploymentConfig, type Deployment } from './core/config/deployments.js';
-import { limitSpecsFor } from './core/limits/windows.js';
+import { limitSpecsFor, limitSpecsForWindows, windowIdsAfterChange } from './core/limits/windows.js';
+import type { RuntimeConfig } from './core/config/runtime-config.js';
+import { ReplicaState } from './state/replicas.js';
 import { randomId } from './core/ids.js';
 import { parseSettings, type Settings } from './core/config/settings.js';
 import { useBodyMatching } from './core/recording/recording-key.js';
@@ -18,7 +20,7 @@ import { SimulatorError, StartupError } from './core/errors.js';
 import { Cluster } from './process/cluster.js';
 import { dispatch } from './protocol/messages.js';
 import { MainMetrics } from './process/metrics.js';
-import { mainHandlers, type MainState, type Threads } from './process/handlers.js';
+import { mainHandlers, newWindowId, type MainState, type SharedState, type Threads } from './process/handlers.js';
 import { loadRecordings, Recorder } from './process/recordings.js';
 import { loadEnvFile } from './process/env-file.js';
 import { createLog } from './log.js';
@@ -65,27 +67,48 @@ async function main(): Promise<void> {
 
   // Record and replay: every recording is parsed now, so a broken file stops the start.
   const recordings = settings.mode === 'generate' ? undefined : loadRecordings(settings.recordingDir, log);
-  const recorder = settings.mode === 'record' ? new Recorder(settings.recordingDir, recordings!.files, settings.recordingAutosave, log) : undefined;
+  // Several replicas recording to one share: each writes its own files (merged at load, as every
+  // file of the folder is), so none overwrites another's.
+  const recordAs = settings.replicaName ?? (settings.redis ? `${hostname()}-${process.pid}` : undefined);
+  const recorder = settings.mode === 'record' ? new Recorder(settings.recordingDir, recordings!.files, settings.recordingAutosave, log, recordAs) : undefined;
   if (settings.mode === 'record' && (!settings.azureOpenAIEndpoint || !settings.azureOpenAIKey)) {
     log.warn('record mode needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_KEY: requests not recorded yet will fail');
   }
 
   // The runtime configuration and the windows are owned here; threads get each new version
   // (PATCH /++/config). What the threads say to main is answered by process/handlers.ts.
-  const state: MainState = {
-    runtime: {
-      mode: settings.mode,
-      latency: settings.latency,
-      allowUndefinedDeployments: settings.allowUndefinedDeployments,
-      deployments: deploymentSettings(deployments),
-      agent: settings.agent,
-    },
-    // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
-    limits: limitSpecsFor(deployments.values()),
-    recorder,
-    replayEntries: recordings?.entries ?? [],
-    responses: new MemoryResponseStore(settings.responses.storeBytes),
+  let runtime: RuntimeConfig = {
+    mode: settings.mode,
+    latency: settings.latency,
+    allowUndefinedDeployments: settings.allowUndefinedDeployments,
+    deployments: deploymentSettings(deployments),
+    agent: settings.agent,
   };
+  // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
+  let limits = limitSpecsFor(deployments.values());
+  // Several replicas on Redis: the configuration and the windows are the ones every replica shares.
+  const replica = settings.redis ? new ReplicaState(settings.redis, settings.replicaName ?? `${hostname()}-${process.pid}`, log) : undefined;
+  let shared: SharedState | undefined;
+  if (replica && settings.redis) {
+    const stored = await replica.start(() => ({ runtime, windows: windowIdsAfterChange({}, {}, runtime.deployments, newWindowId) }));
+    // Redis away at start: window ids every replica derives alike ('0'), until a stored version arrives.
+    const windows = stored?.windows ?? windowIdsAfterChange({}, {}, runtime.deployments, () => '0');
+    if (stored) runtime = stored.runtime;
+    limits = limitSpecsForWindows(runtime.deployments, {}, windows, settings.redis.prefix);
+    shared = { store: replica, prefix: settings.redis.prefix, version: stored?.version ?? 0, windows };
+    if (stored) replica.seen(stored.version);
+  } else if (Object.keys(limits).length > 0 && (settings.replicasHint ?? 1) > 1) {
+    log.warn(
+      `rate limits are configured and SIMULATOR_REPLICAS=${settings.replicasHint} replicas run, but SIMULATOR_REDIS_URL is not set: ` +
+        `each replica keeps its own windows, so every budget is multiplied by the replica count (README "Scaling out")`,
+    );
+  } else if (Object.keys(limits).length > 0 && settings.replicaName && settings.replicasHint === undefined) {
+    log.warn(
+      'rate limits are configured on Azure Container Apps (CONTAINER_APP_REPLICA_NAME is set) without SIMULATOR_REDIS_URL: ' +
+        'if more than one replica runs, each keeps its own windows and the budgets multiply (set SIMULATOR_REPLICAS=1 to say there is one; README "Scaling out")',
+    );
+  }
+  const state: MainState = { runtime, limits, recorder, replayEntries: recordings?.entries ?? [], responses: new MemoryResponseStore(settings.responses.storeBytes), shared };
   const threads: Threads = {
     ids: () => cluster.threadIds(),
     broadcast: (message) => cluster.broadcast(message),
@@ -93,7 +116,7 @@ async function main(): Promise<void> {
     renderMetrics: (snapshots) => mainMetrics.render(snapshots),
   };
   const mainMetrics = new MainMetrics({ limits: () => state.limits, pool: () => cluster.poolFigures(), frontEndThreads: () => cluster.threadIds().length });
-  const { handlers, threadGone } = mainHandlers(state, threads, log);
+  const { handlers, threadGone, sharedChanged } = mainHandlers(state, threads, log);
 
   const cluster: Cluster = new Cluster({
     settings,
@@ -106,8 +129,11 @@ async function main(): Promise<void> {
     extension,
     onMessage: (message, thread, reply) => dispatch(handlers, message, { thread, reply }),
     onThreadExit: threadGone,
+    shared: replica && settings.redis ? { url: settings.redis.url, mode: settings.redis.onStoreError, timeoutMs: settings.redis.timeoutMs, status: replica.status } : undefined,
   });
   await cluster.start();
+  replica?.onChange(sharedChanged);
+  if (shared) void replica!.confirm(shared.version);
 
   const url = `http://localhost:${cluster.port}`;
   process.stdout.write(
@@ -120,6 +146,7 @@ async function main(): Promise<void> {
         `deployments: ${deploymentCount} ${deploymentConfig ? `from ${deploymentConfig.source}` : 'built-in'}` +
         `${settings.allowUndefinedDeployments ? ', undefined names allowed' : ''}`,
       ...(extension ? [`Extension: ${extension.name} (${extension.source})`] : []),
+      ...(replica ? [`State: Redis (prefix ${settings.redis!.prefix}), replica ${replica.name}, ${replica.up ? `${replica.replicas} live replica(s)` : 'not reachable yet: limiting locally'}`] : []),
       ...(settings.tiktokenCacheDir ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
       ...(recordings ? [`Recordings: ${recordings.entries.length} interaction(s) in ${resolve(settings.recordingDir)}${recorder ? `, autosave ${recorder.autosave ? 'on' : 'off'}` : ''}`] : []),
       '',
@@ -138,7 +165,8 @@ async function main(): Promise<void> {
       log.error(`saving recordings failed: ${(err as Error).message}`);
     }
     cluster.stop().then(
-      () => {
+      async () => {
+        await replica?.close();
         // The threads have stopped, so every interaction they recorded has reached us: save it.
         try {
           recorder?.saveAll();

@@ -18,6 +18,9 @@ param memory string
 param simulatorApiKey string
 @secure()
 param azureOpenAIKey string
+@description('Shared state for several replicas (empty: none): a redis:// or rediss:// URL, kept as a secret.')
+@secure()
+param redisUrl string
 @description('[{ name, value }] from .env.')
 param environmentVariables array
 @description('Application Insights: when set, an OpenTelemetry Collector sidecar scrapes /metrics and sends it there (empty: no sidecar).')
@@ -30,9 +33,11 @@ resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing =
 }
 
 var hasUpstreamKey = !empty(azureOpenAIKey)
+var hasRedis = !empty(redisUrl)
 var secretEnv = concat(
   [{ name: 'SIMULATOR_API_KEY', secretRef: 'simulator-api-key' }],
-  hasUpstreamKey ? [{ name: 'AZURE_OPENAI_KEY', secretRef: 'azure-openai-key' }] : []
+  hasUpstreamKey ? [{ name: 'AZURE_OPENAI_KEY', secretRef: 'azure-openai-key' }] : [],
+  hasRedis ? [{ name: 'SIMULATOR_REDIS_URL', secretRef: 'redis-url' }] : []
 )
 // The metrics sidecar (docs/metrics.md, "Into Azure Monitor"): the Collector scrapes /metrics on
 // localhost every 15 s with the simulator's key, names the replica (service.instance.id), and
@@ -89,7 +94,11 @@ var collector = hasInsights
 
 // Recordings live on the share unless .env says otherwise.
 var recordingDirSet = length(filter(environmentVariables, e => e.name == 'RECORDING_DIR')) > 0
-var defaultEnv = recordingDirSet ? [] : [{ name: 'RECORDING_DIR', value: '${mountPath}/recording' }]
+var defaultEnv = concat(
+  recordingDirSet ? [] : [{ name: 'RECORDING_DIR', value: '${mountPath}/recording' }],
+  // How many replicas may run: the simulator warns at start when limits without Redis would multiply.
+  [{ name: 'SIMULATOR_REPLICAS', value: string(maxReplicas) }]
+)
 
 resource app 'Microsoft.App/containerApps@2024-03-01' = {
   name: name
@@ -116,7 +125,8 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
           { name: 'simulator-api-key', value: simulatorApiKey }
         ],
         hasUpstreamKey ? [{ name: 'azure-openai-key', value: azureOpenAIKey }] : [],
-        hasInsights ? [{ name: 'appinsights-connection-string', value: applicationInsightsConnectionString }] : []
+        hasInsights ? [{ name: 'appinsights-connection-string', value: applicationInsightsConnectionString }] : [],
+        hasRedis ? [{ name: 'redis-url', value: redisUrl }] : []
       )
     }
     template: {

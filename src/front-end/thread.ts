@@ -15,6 +15,7 @@ import { createLog } from '../log.js';
 import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension, type StoreResult } from '../protocol/messages.js';
 import { PoolClient } from './pool-client.js';
 import { AskingResponseStore } from './responses-store.js';
+import { RedisWindows } from '../state/thread-windows.js';
 import { Asks, MAIN } from '../protocol/ask.js';
 import { apiRoutes, getRoutes, healthRoute, storedResponseRoutes } from '../core/wire/routes.js';
 import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
@@ -28,6 +29,8 @@ const data = workerData as FrontEndData;
 const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
+/** Several replicas on Redis: this thread's connection to the shared windows. */
+const remote = data.shared ? new RedisWindows(data.shared, log) : undefined;
 
 /** The response store's questions to main: answered in one turn of main's loop; the timeout only bounds a stuck main. */
 const STORE_ANSWER_TIMEOUT_MS = 10_000;
@@ -42,7 +45,7 @@ const ctx = createThreadContext({
   apiKey: data.apiKey,
   log,
   pool,
-  config: configSnapshot(data.runtime, data.limits, base),
+  config: configSnapshot(data.runtime, data.limits, base, remote),
   replayEntries: data.replayEntries,
   windowPort: data.windowPort,
   post: (file, interaction) => post({ type: 'recorded', file, interaction }),
@@ -71,6 +74,8 @@ async function loadTheExtension(prepared: PreparedExtension): Promise<ExtensionR
     return undefined;
   }
 }
+// Connected before listening (2 s at most), so the first requests are the store's to decide.
+await remote?.connect(2_000);
 const ext = data.extension ? await loadTheExtension(data.extension) : undefined;
 const extensionLoaded = data.extension === undefined || ext !== undefined;
 if (ext) ctx.stages = ext.stages();
@@ -118,6 +123,7 @@ function shutdown(): void {
   patches.close('the thread is shutting down');
   responses.asks.close('the thread is shutting down');
   metrics.close('the thread is shutting down');
+  void remote?.close();
   parentPort!.close();
 }
 
@@ -132,7 +138,7 @@ const EXIT_ON_FOREIGN_CONFIG = process.env.SIMULATOR_TEST_EXIT_ON_FOREIGN_CONFIG
 const onMain = {
   config: (message) => {
     if (EXIT_ON_FOREIGN_CONFIG && patches.pending === 0) return shutdown();
-    ctx.config = configSnapshot(message.config, message.limits, base);
+    ctx.config = configSnapshot(message.config, message.limits, base, remote);
     post({ type: 'config-applied', version: message.version });
   },
   stats: (message) => post({ type: 'stats-snapshot', id: message.id, snapshot: ctx.stats.snapshot(message.reset) }),

@@ -43,6 +43,8 @@ export interface ClusterOptions {
   readonly rankTables?: RankTables | undefined;
   /** EXTENSION_PATH's module, prepared by main; each thread loads it. */
   readonly extension?: PreparedExtension | undefined;
+  /** Several replicas on Redis: what each thread needs to charge the shared windows. */
+  readonly shared?: FrontEndData['shared'];
 }
 
 /**
@@ -121,6 +123,7 @@ export class Cluster {
       rankTables,
       extension,
       windowPort: windows?.port2,
+      shared: this.#options.shared,
     };
     const worker = new Worker(FRONT_END, { workerData: data, transferList: windows ? [channel.port2, windows.port2] : [channel.port2] });
     servePool(channel.port1, () => this.#pool!, log);

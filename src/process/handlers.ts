@@ -5,8 +5,9 @@
  * thread (has it applied a configuration, its statistics, has it sent every recording) go
  * through `Asks`, which settles when every thread has answered, one has exited, or time is up.
  */
-import { applyConfigPatch, type RuntimeConfig } from '../core/config/runtime-config.js';
-import { limitSpecsAfterChange, type LimitSpecs } from '../core/limits/windows.js';
+import { applyConfigPatch, ConfigPatchError, type RuntimeConfig } from '../core/config/runtime-config.js';
+import { randomId } from '../core/ids.js';
+import { limitSpecsAfterChange, limitSpecsForWindows, windowIdsAfterChange, type LimitSpecs, type WindowIds } from '../core/limits/windows.js';
 import { entryOf, type ReplayEntry } from '../core/recording/recording-file.js';
 import { Asks } from '../protocol/ask.js';
 import type { Handlers, MainMessage, ThreadMessage } from '../protocol/messages.js';
@@ -42,7 +43,35 @@ export interface MainState {
   readonly replayEntries: ReplayEntry[];
   /** The Responses API's stored responses (every thread asks here). */
   readonly responses: MemoryResponseStore;
+  /** Several replicas on Redis: the shared configuration (src/state/replicas.ts); undefined when embedded. */
+  readonly shared?: SharedState;
 }
+
+/** A replica's view of the configuration every replica shares. */
+export interface SharedConfig {
+  readonly version: number;
+  readonly runtime: RuntimeConfig;
+  readonly windows: WindowIds;
+}
+
+/** What the handlers need of the shared store (src/state/replicas.ts `ReplicaState`). */
+export interface SharedStore {
+  change(change: (current: SharedConfig) => Omit<SharedConfig, 'version'>, ifNone: () => Omit<SharedConfig, 'version'>): Promise<SharedConfig>;
+  confirm(version: number): Promise<void>;
+  confirmedEverywhere(version: number): Promise<boolean>;
+  seen(version: number): void;
+  describe(): Record<string, unknown>;
+}
+
+export interface SharedState {
+  readonly store: SharedStore;
+  readonly prefix: string;
+  /** The shared version this replica's threads were last given. */
+  version: number;
+  windows: WindowIds;
+}
+
+export const newWindowId = (): string => randomId('', 10);
 
 /**
  * How long main waits for every thread's answer. A thread answers within one turn of its event
@@ -54,6 +83,8 @@ export interface MainHandlers {
   readonly handlers: Handlers<ThreadMessage, Sender>;
   /** A front-end thread exited: every question still waiting for it fails now. */
   readonly threadGone: (thread: number) => void;
+  /** Several replicas: another replica changed the shared configuration. */
+  readonly sharedChanged: (config: SharedConfig) => void;
 }
 
 export function mainHandlers(state: MainState, threads: Threads, log: Log, timeoutMs = THREAD_ANSWER_TIMEOUT_MS): MainHandlers {
@@ -61,6 +92,50 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
   const snapshots = new Asks<StatsSnapshot>(timeoutMs, threads.describe);
   const flushed = new Asks<void>(timeoutMs, threads.describe);
   const metrics = new Asks<MetricsSnapshot>(timeoutMs, threads.describe);
+
+  /**
+   * Gives this replica's threads a shared configuration version; `done` when they all run it
+   * (then this replica confirms it in the store, which is what a PATCH elsewhere waits for).
+   */
+  const applyShared = (shared: SharedState, config: SharedConfig, done?: (ok: boolean, reason: string) => void): void => {
+    shared.store.seen(config.version);
+    if (config.version <= shared.version) return done?.(true, ''); // a newer one, built on this, is already running
+    state.limits = limitSpecsForWindows(config.runtime.deployments, state.limits, config.windows, shared.prefix);
+    state.runtime = config.runtime;
+    shared.version = config.version;
+    shared.windows = config.windows;
+    const version = applied.ask(threads.ids(), (outcome) => {
+      if (outcome.ok) void shared.store.confirm(config.version);
+      done?.(outcome.ok, outcome.ok ? '' : outcome.reason);
+    });
+    threads.broadcast({ type: 'config', version, config: state.runtime, limits: state.limits });
+  };
+
+  /** PATCH with several replicas: compare-and-set in the store, then every live replica runs it before the answer (or 2 s). */
+  const sharedPatch = (shared: SharedState, message: Extract<ThreadMessage, { type: 'config-patch' }>, reply: (m: MainMessage) => void): void => {
+    shared.store
+      .change(
+        (current) => {
+          const next = applyConfigPatch(current.runtime, message.patch);
+          return { runtime: next, windows: windowIdsAfterChange(current.runtime.deployments, current.windows, next.deployments, newWindowId) };
+        },
+        () => ({ runtime: state.runtime, windows: shared.windows }),
+      )
+      .then(
+        (config) =>
+          applyShared(shared, config, (ok, reason) => {
+            if (!ok) return reply({ type: 'config-patched', id: message.id, unavailable: `the change is kept, but not every thread confirmed it: ${reason}` });
+            void shared.store.confirmedEverywhere(config.version).then((everywhere) => {
+              if (!everywhere) log.warn(`configuration version ${config.version}: not every live replica confirmed it within 2 s; they apply it by their next poll`);
+              reply({ type: 'config-patched', id: message.id });
+            });
+          }),
+        (err: unknown) =>
+          err instanceof ConfigPatchError
+            ? reply({ type: 'config-patched', id: message.id, error: err.message })
+            : reply({ type: 'config-patched', id: message.id, unavailable: `the shared configuration (Redis) could not be changed, nothing changed: ${(err as Error)?.message ?? String(err)}` }),
+      );
+  };
 
   const handlers = {
     recorded: (message) => {
@@ -79,6 +154,7 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
       }
     },
     'config-patch': (message, { reply }) => {
+      if (state.shared) return sharedPatch(state.shared, message, reply);
       let next: RuntimeConfig;
       try {
         next = applyConfigPatch(state.runtime, message.patch);
@@ -104,7 +180,7 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
       const id = snapshots.ask(threads.ids(), (outcome) =>
         reply(
           outcome.ok
-            ? { type: 'stats-result', id: message.id, json: statsJson(outcome.answers) }
+            ? { type: 'stats-result', id: message.id, json: withSharedState(statsJson(outcome.answers)) }
             : { type: 'stats-result', id: message.id, json: '', unavailable: `statistics incomplete: ${outcome.reason}` },
         ),
       );
@@ -145,8 +221,17 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
     },
   } satisfies Handlers<ThreadMessage, Sender>;
 
+  /** /++/stats names the state backend and, on Redis, how this replica sees it (exported as metrics). */
+  function withSharedState(json: string): string {
+    const sharedState = state.shared ? { ...state.shared.store.describe(), config_version: state.shared.version } : { backend: 'embedded' };
+    return JSON.stringify({ ...(JSON.parse(json) as object), shared_state: sharedState });
+  }
+
   return {
     handlers,
+    sharedChanged: (config) => {
+      if (state.shared) applyShared(state.shared, config);
+    },
     threadGone: (thread) => {
       applied.gone(thread);
       snapshots.gone(thread);

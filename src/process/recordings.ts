@@ -116,13 +116,27 @@ export class Recorder {
   /** Files whose last write failed, with the reason. */
   readonly #failed = new Map<string, string>();
 
-  constructor(dir: string, existing: Map<string, unknown[]>, readonly autosave: boolean, readonly log: Log) {
+  readonly #suffix: string;
+
+  /**
+   * `replica`: with several replicas recording to one share, each writes `<file>.<replica>.yaml`
+   * (a rename over another replica's file would lose its recordings: last writer wins); at load
+   * every file of the folder is read, so the replicas' files merge.
+   */
+  constructor(dir: string, existing: Map<string, unknown[]>, readonly autosave: boolean, readonly log: Log, replica?: string) {
     this.#dir = dir;
     this.#files = existing;
+    this.#suffix = replica === undefined ? '' : `.${replica.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  }
+
+  /** The file this replica writes for a recording key's file. */
+  fileFor(file: string): string {
+    return this.#suffix === '' ? file : file.replace(/\.yaml$/, `${this.#suffix}.yaml`);
   }
 
   /** Keeps an interaction; with autosave, writes its file now. Never throws: a failed write is logged and stays pending. */
-  add(file: string, interaction: unknown): void {
+  add(key: string, interaction: unknown): void {
+    const file = this.fileFor(key);
     let list = this.#files.get(file);
     if (!list) this.#files.set(file, (list = []));
     list.push(interaction);

@@ -44,6 +44,17 @@ export interface FrontEndData {
   readonly extension: PreparedExtension | undefined;
   /** Extensions: asks main for rate-limit windows shared by every thread (shared-windows.ts). */
   readonly windowPort: MessagePort | undefined;
+  /** Several replicas on Redis (SIMULATOR_REDIS_URL): each thread opens its own connection. */
+  readonly shared?: SharedWindowsData | undefined;
+}
+
+/** What a front-end thread needs to charge rate limits in Redis (src/state/thread-windows.ts). */
+export interface SharedWindowsData {
+  readonly url: string;
+  readonly mode: 'local' | 'open' | 'closed';
+  readonly timeoutMs: number;
+  /** The replica's status, written by main: live replicas, store down, decisions without it. */
+  readonly status: SharedArrayBuffer;
 }
 
 /** Front-end → main while a thread starts: the cluster's business. */

@@ -3,7 +3,7 @@
  * of every file in src/: no import cycle, and no edge a rule forbids. Type-only imports count —
  * they tie modules together just the same. A failure lists the offending edges.
  *
- *   core ← protocol ← { process, workers, front-end }
+ *   core ← protocol ← { process, workers, front-end };  core ← state ← { process, front-end }
  *   inside front-end: http ← pipeline ← extensions ← thread.ts
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -129,6 +129,7 @@ const RULES: readonly Rule[] = [
   { name: 'only front-end/http imports uWebSockets.js', files: (p) => !p.startsWith('src/front-end/http/'), forbidden: (to) => to === 'uWebSockets.js' },
   { name: 'the public extension API imports only core types', files: (p) => p === 'src/extension-api.ts', forbidden: (to) => isSource(to) && !inCore(to) },
   { name: 'the log (every thread) imports only core', files: (p) => p === 'src/log.ts', forbidden: (to) => isSource(to) && !inCore(to) },
+  { name: 'state (the Redis backend, used by main and the front-end threads) imports only core and state', files: under('src/state/'), forbidden: (to) => isSource(to) && !inCore(to) && !to.startsWith('src/state/') },
 ];
 
 describe('dependency direction', () => {

@@ -44,8 +44,11 @@ describe('infra/*.bicep', () => {
   it('declares the registry, logs, environment, storage, share, its mount and the app', () => {
     const types = (file: BicepFile): string[] => [...file.declarations('resource_declaration').values()].map((r) => r.namedChildren[1]!.text.replace(/^'|@.*'$/g, ''));
     expect(types(main).sort()).toEqual([
+      'Microsoft.App/containerApps',
       'Microsoft.App/managedEnvironments',
       'Microsoft.App/managedEnvironments/storages',
+      'Microsoft.Cache/redisEnterprise',
+      'Microsoft.Cache/redisEnterprise/databases',
       'Microsoft.ContainerRegistry/registries',
       'Microsoft.Insights/components',
       'Microsoft.OperationalInsights/workspaces',
@@ -99,5 +102,30 @@ describe('infra/*.bicep', () => {
     expect(appText).toMatch(/storageType: 'AzureFile'\s*storageName: storageName/);
     expect(appText).toContain('targetPort: 8000');
     expect(app.declarations('variable_declaration').get('defaultEnv')!.text).toContain("{ name: 'RECORDING_DIR', value: '${mountPath}/recording' }");
+  });
+
+  it('redisMode none | container | managed: a Redis container app (internal TCP) or Azure Managed Redis, its URL a secret in SIMULATOR_REDIS_URL', () => {
+    const mode = main.declarations('parameter_declaration').get('redisMode')!;
+    expect(decoratorsOf(mode)).toContain("@allowed(['none', 'container', 'managed'])");
+    expect(mode.text).toContain("= 'none'");
+    expect(decoratorsOf(main.declarations('parameter_declaration').get('redisPassword')!)).toContain('@secure()');
+    expect(decoratorsOf(app.declarations('parameter_declaration').get('redisUrl')!)).toContain('@secure()');
+    const container = main.declarations('resource_declaration').get('redisApp')!.text;
+    expect(container).toContain("if (redisMode == 'container')");
+    expect(container).toMatch(/external: false\s*transport: 'tcp'\s*targetPort: 6379/);
+    expect(container).toContain("--save \"\" --appendonly no --requirepass");
+    expect(container).toContain('scale: { minReplicas: 1, maxReplicas: 1 }');
+    const db = main.declarations('resource_declaration').get('managedRedisDb')!.text;
+    expect(db).toContain("if (redisMode == 'managed')");
+    expect(db).toContain("clusteringPolicy: 'NoCluster'");
+    expect(db).toContain('port: 10000');
+    const url = main.declarations('variable_declaration').get('redisUrl')!.text;
+    expect(url).toContain("'redis://:${redisPassword}@${redisAppName}:6379'");
+    expect(url).toContain("'rediss://:${managedRedisDb.listKeys().primaryKey}@${managedRedis.properties.hostName}:10000'");
+    const secretEnv = app.declarations('variable_declaration').get('secretEnv')!.text;
+    expect(secretEnv).toContain("hasRedis ? [{ name: 'SIMULATOR_REDIS_URL', secretRef: 'redis-url' }] : []");
+    expect(app.declarations('resource_declaration').get('app')!.text).toContain("hasRedis ? [{ name: 'redis-url', value: redisUrl }] : []");
+    // The replica count hint for the start-up warning.
+    expect(app.declarations('variable_declaration').get('defaultEnv')!.text).toContain("{ name: 'SIMULATOR_REPLICAS', value: string(maxReplicas) }");
   });
 });

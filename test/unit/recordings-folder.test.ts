@@ -117,3 +117,26 @@ describe('Recorder', () => {
     expect(recorder.pending.map((p) => p.file)).toEqual(['blocked.yaml']);
   });
 });
+
+describe('several replicas recording to one folder', () => {
+  const interaction = (uri: string) => ({ request: { method: 'POST', uri, headers: {}, body: '{}', body_hash: 'h' }, response: { status: { code: 200 }, headers: {}, body: { string: '{}' }, duration_ms: 1 }, context_values: {} });
+  it('each replica writes its own file for a key, so none overwrites another; loading merges them', () => {
+    const d = dir();
+    const log = capture();
+    const a = new Recorder(d, new Map(), true, log, 'replica-a');
+    const b = new Recorder(d, new Map(), true, log, 'replica/b'); // a name unfit for a file name is made safe
+    a.add('openai_chat.yaml', interaction('/a1'));
+    b.add('openai_chat.yaml', interaction('/b1'));
+    a.add('openai_chat.yaml', interaction('/a2'));
+    expect(existsSync(join(d, 'openai_chat.replica-a.yaml'))).toBe(true);
+    expect(existsSync(join(d, 'openai_chat.replica_b.yaml'))).toBe(true);
+    expect(existsSync(join(d, 'openai_chat.yaml'))).toBe(false);
+    const loaded = loadRecordings(d, log);
+    expect(loaded.files.get('openai_chat.replica-a.yaml')).toHaveLength(2);
+    expect(loaded.files.get('openai_chat.replica_b.yaml')).toHaveLength(1);
+    // Restarted with the same name, a replica appends to its own file (it keeps what it had).
+    const again = new Recorder(d, loaded.files, true, log, 'replica-a');
+    again.add('openai_chat.yaml', interaction('/a3'));
+    expect(loadRecordings(d, log).files.get('openai_chat.replica-a.yaml')).toHaveLength(3);
+  });
+});

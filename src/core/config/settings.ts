@@ -53,6 +53,12 @@ export interface Settings {
   readonly metrics: boolean;
   /** Who may read `/metrics`: `key` (the simulator's key, as every other route) or `public`. */
   readonly metricsAccess: 'key' | 'public';
+  /** Scale-out (docs/architecture.md, "Several replicas"): the shared state store, or undefined (embedded). */
+  readonly redis: RedisSettings | undefined;
+  /** This replica's name: CONTAINER_APP_REPLICA_NAME on Azure Container Apps, else SIMULATOR_REPLICA_NAME. */
+  readonly replicaName: string | undefined;
+  /** SIMULATOR_REPLICAS: how many replicas the deployment runs (a hint for the start-up warning). */
+  readonly replicasHint: number | undefined;
   readonly latency: {
     readonly embeddings: LatencySetting;
     readonly completions: LatencySetting;
@@ -83,6 +89,17 @@ export interface ResponsesSettings {
   readonly ttlSeconds: number;
   /** Whether a Responses stream ends with `data: [DONE]` after its terminal event (the recordings: no). */
   readonly streamDone: boolean;
+}
+
+export interface RedisSettings {
+  /** `redis://…`, `rediss://…` or a unix socket path. A secret (it may hold a password): never logged. */
+  readonly url: string;
+  /** Prefix of every key and channel, so several simulators can share one Redis. */
+  readonly prefix: string;
+  /** What rate limits do while Redis does not answer: `local` (budget ÷ live replicas), `open`, `closed`. */
+  readonly onStoreError: 'local' | 'open' | 'closed';
+  /** How long a request waits for Redis before the fallback decides. */
+  readonly timeoutMs: number;
 }
 
 export class SettingsError extends SimulatorError {
@@ -152,6 +169,20 @@ function tokenLatency(env: Env, op: string, mean: number, stdDev: number): Laten
   };
 }
 
+function redisSettings(env: Env): RedisSettings | undefined {
+  const url = text(env, 'SIMULATOR_REDIS_URL');
+  // Read (and checked) even without a URL: a bad value is an error either way.
+  const rest = {
+    prefix: text(env, 'SIMULATOR_REDIS_PREFIX') ?? 'aoai-sim:',
+    onStoreError: oneOf(env, 'SIMULATOR_LIMITS_ON_STORE_ERROR', ['local', 'open', 'closed'] as const, 'local'),
+    timeoutMs: num(env, 'SIMULATOR_REDIS_TIMEOUT_MS', 250, { min: 1, max: 60_000, integer: true }),
+  };
+  if (url === undefined) return undefined;
+  // The value is not echoed: a URL may carry the password.
+  if (!/^rediss?:\/\/[^/]/i.test(url) && !url.startsWith('/')) throw new SettingsError('SIMULATOR_REDIS_URL must be a redis:// or rediss:// URL, or the absolute path of a unix socket');
+  return { url, ...rest };
+}
+
 function list(env: Env, name: string): string[] {
   return (text(env, name) ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
 }
@@ -188,6 +219,9 @@ export function parseSettings(env: Env, cores: number): Settings {
     }),
     metrics: bool(env, 'SIMULATOR_METRICS', true),
     metricsAccess: oneOf(env, 'SIMULATOR_METRICS_ACCESS', ['key', 'public'] as const, 'key'),
+    redis: redisSettings(env),
+    replicaName: text(env, 'CONTAINER_APP_REPLICA_NAME') ?? text(env, 'SIMULATOR_REPLICA_NAME'),
+    replicasHint: text(env, 'SIMULATOR_REPLICAS') === undefined ? undefined : num(env, 'SIMULATOR_REPLICAS', 1, { min: 1, max: 1000, integer: true }),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),

@@ -8,6 +8,7 @@
 import { DeploymentRegistry, deploymentsFrom } from './deployments.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { DeploymentLimiter, type LimitSpec } from '../limits/rate-limits.js';
+import type { RemoteWindows } from '../limits/shared-window.js';
 import { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from '../generation/options.js';
 
 export interface ConfigSnapshot {
@@ -19,11 +20,12 @@ export interface ConfigSnapshot {
   readonly generateOptions: GenerateOptions;
 }
 
-export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>, base: GenerateOptions = DEFAULT_GENERATE_OPTIONS): ConfigSnapshot {
+/** `remote`: the shared store (Redis) the limiters charge, for specs that name a key there. */
+export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>, base: GenerateOptions = DEFAULT_GENERATE_OPTIONS, remote?: RemoteWindows): ConfigSnapshot {
   return Object.freeze({
     runtime,
     deployments: new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments),
-    limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec)])),
+    limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec, remote)])),
     generateOptions: runtime.agent ? Object.freeze({ ...base, agent: runtime.agent }) : base,
   });
 }

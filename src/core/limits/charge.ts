@@ -7,7 +7,7 @@
  */
 import type { ApiError } from '../errors.js';
 import type { Operation } from '../models.js';
-import type { DeploymentLimiter } from './rate-limits.js';
+import type { Decision, DeploymentLimiter } from './rate-limits.js';
 
 export type Charged = { readonly allowed: true; readonly headers: Readonly<Record<string, string>> } | { readonly allowed: false; readonly error: ApiError };
 
@@ -15,8 +15,14 @@ export type Charged = { readonly allowed: true; readonly headers: Readonly<Recor
 export const apiVersionOf = (query: string): string => new URLSearchParams(query).get('api-version') ?? '';
 
 /** `query`: the request's query string, read (for `api-version`) only when the answer is a refusal. */
-export function charge(limiter: DeploymentLimiter, cost: number, operation: Operation, query: string, nowSeconds?: number): Charged {
+export function charge(limiter: DeploymentLimiter, cost: number, operation: Operation, query: string, nowSeconds?: number): Charged | Promise<Charged> {
   const admission = limiter.admit(cost, nowSeconds);
+  // Embedded windows answer synchronously; a shared store (Redis) may answer with a promise.
+  if (admission instanceof Promise) return admission.then((decided) => charged(limiter, decided, cost, operation, query));
+  return charged(limiter, admission, cost, operation, query);
+}
+
+function charged(limiter: DeploymentLimiter, admission: Decision, cost: number, operation: Operation, query: string): Charged {
   if (!admission.allowed) return { allowed: false, error: limiter.rejection(admission, operation, apiVersionOf(query), cost) };
   return { allowed: true, headers: limiter.successHeaders(admission) };
 }

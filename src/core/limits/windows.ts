@@ -43,3 +43,64 @@ export function limitSpecsAfterChange(
   }
   return limits;
 }
+
+// ---- several replicas on one store (Redis) ---------------------------------------------------
+
+/** Window ids by deployment: part of the shared configuration, so every replica charges the same keys. */
+export type WindowIds = Readonly<Record<string, string>>;
+
+const hasLimit = (d: Deployment): boolean => (d.model.limitKind === 'tokens' ? d.tokensPerMinute > 0 : d.model.limitKind === 'requests' && d.requestsPerMinute > 0);
+
+/**
+ * The replicas' shared counterpart of `limitSpecsAfterChange`: which window id each rate-limited
+ * deployment has after a change — kept while its model and limits are unchanged, a new one
+ * (`newId`) otherwise — decided once, by the replica that takes the PATCH, and stored with the
+ * configuration, so a replica that missed a version still charges the right window.
+ */
+export function windowIdsAfterChange(
+  before: Readonly<Record<string, DeploymentSettings>>,
+  beforeIds: WindowIds,
+  next: Readonly<Record<string, DeploymentSettings>>,
+  newId: () => string,
+): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const deployment of deploymentsFrom(next).values()) {
+    if (!hasLimit(deployment)) continue;
+    const was = before[deployment.name];
+    const kept = beforeIds[deployment.name];
+    const unchanged =
+      was !== undefined && kept !== undefined && was.model === deployment.model.name &&
+      was.tokensPerMinute === deployment.tokensPerMinute && was.requestsPerMinute === deployment.requestsPerMinute;
+    ids[deployment.name] = unchanged ? kept : newId();
+  }
+  return ids;
+}
+
+/** A deployment's window in the store: hash-tagged, so its log and aggregate share a cluster slot. */
+export const windowKey = (prefix: string, deployment: string, id: string): string => `${prefix}{w:${encodeURIComponent(deployment)}:${id}}`;
+
+/**
+ * The limit specs for a shared configuration: each deployment's store key from its window id, and
+ * local memory (the fallback window) kept while the key is the same.
+ */
+export function limitSpecsForWindows(
+  next: Readonly<Record<string, DeploymentSettings>>,
+  beforeLimits: LimitSpecs,
+  ids: WindowIds,
+  prefix: string,
+  make: (deployment: Deployment) => LimitSpec | undefined = limitSpecFor,
+): Record<string, LimitSpec> {
+  const limits: Record<string, LimitSpec> = {};
+  for (const deployment of deploymentsFrom(next).values()) {
+    const id = ids[deployment.name];
+    if (id === undefined) continue;
+    const key = windowKey(prefix, deployment.name, id);
+    const kept = beforeLimits[deployment.name];
+    if (kept?.key === key) limits[deployment.name] = kept;
+    else {
+      const spec = make(deployment);
+      if (spec) limits[deployment.name] = { ...spec, key };
+    }
+  }
+  return limits;
+}

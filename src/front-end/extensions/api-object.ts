@@ -9,7 +9,7 @@ import type { HandlerChain } from './chain.js';
 import { errors, type ApiError } from '../../core/errors.js';
 import { corpusFor } from '../../core/generation/lorem.js';
 import type { EncodingName } from '../../core/models.js';
-import { charge } from '../../core/limits/charge.js';
+import { charge, type Charged } from '../../core/limits/charge.js';
 import { deploymentOperation, requestCost } from '../../core/limits/rate-limits.js';
 import { isObject } from '../../core/generation/requests.js';
 import { compilePathPattern } from '../../core/wire/route-pattern.js';
@@ -156,8 +156,10 @@ export function deploymentLimiter(ctx: Pick<ThreadContext, 'config'>): Limiter {
     if (!limiter) return response;
     const operation = target?.operation ?? 'chat';
     const charged = charge(limiter, requestCost(operation, isObject(body) ? body : {}), operation, request.query);
-    if (!charged.allowed) return toResponse(charged.error);
-    return { ...response, headers: { ...response.headers, ...charged.headers } };
+    const limited = (c: Charged): SimResponse => (c.allowed ? { ...response, headers: { ...response.headers, ...c.headers } } : toResponse(c.error));
+    // With a shared store (Redis) the charge is a promise, which the runtime awaits (docs/extending.md).
+    if (charged instanceof Promise) return charged.then(limited) as unknown as SimResponse;
+    return limited(charged);
   };
 }
 

@@ -211,7 +211,8 @@ export class ExtensionRuntime implements Registry {
   }
 
   /** Applies the limiter a response names. */
-  limit(request: ExtensionRequest, response: SimResponse): SimResponse {
+  /** A promise only when a built-in limiter charged a shared store (Redis). */
+  limit(request: ExtensionRequest, response: SimResponse): SimResponse | Promise<SimResponse> {
     if (response.limiter === undefined) return response;
     const limiter = this.limiters.get(response.limiter);
     if (!limiter) throw this.fail(`limiter "${response.limiter}"`, new Error(`no such limiter (defined: ${[...this.limiters.keys()].join(', ')})`), request.id);
@@ -221,7 +222,9 @@ export class ExtensionRuntime implements Registry {
     } catch (err) {
       throw this.fail(`limiter "${response.limiter}"`, err, request.id);
     }
-    return limited === response ? response : this.checkResponse(limited, `limiter "${response.limiter}"`, request.id);
+    const checked = (value: unknown): SimResponse => (value === response ? response : this.checkResponse(value, `limiter "${response.limiter}"`, request.id));
+    if (limited instanceof Promise) return limited.then(checked);
+    return checked(limited);
   }
 
   /** The target duration after the latency hooks (ms from the request's arrival). */

@@ -83,7 +83,12 @@ function receive(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reques
 
 /** An extension's answer: its limiter, the latency hooks, then the write (and response hooks). */
 function respond(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, request: ExtensionRequest, response: SimResponse, delayed: boolean): void {
-  const limited = ext.limit(request, response);
+  const limiting = ext.limit(request, response);
+  if (limiting instanceof Promise) return void limiting.then(guard(ctx.log, ex, (limited: SimResponse) => limitedRespond(ctx, ext, ex, request, limited, delayed)), (err: unknown) => fault(ctx.log, ex, err));
+  limitedRespond(ctx, ext, ex, request, limiting, delayed);
+}
+
+function limitedRespond(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, request: ExtensionRequest, limited: SimResponse, delayed: boolean): void {
   const ms = ext.latency(request, { ms: limited.latencyMs ?? 0, operation: undefined, streamed: false });
   const send = (): void => ex.sink.whole(ex, limited.status, undefined, limited.body ?? '', Object.entries(limited.headers));
   const due = ex.startedAt + ms;

@@ -9,7 +9,7 @@
 import type { Answer, StreamAnswer } from '../../core/generation/answer.js';
 import { STREAM_CHUNK_CHARS } from '../../core/generation/sse.js';
 import { StreamCursor } from '../../core/generation/token-events.js';
-import { charge } from '../../core/limits/charge.js';
+import { charge, type Charged } from '../../core/limits/charge.js';
 import type { DeploymentLimiter } from '../../core/limits/rate-limits.js';
 import { pace } from '../../core/latency.js';
 import type { Operation } from '../../core/models.js';
@@ -26,6 +26,12 @@ import { sendError, startEventStream, streamEvents, whenWritable, type HeaderRec
 export function chargeAndWrite(ctx: ThreadContext, ex: Exchange, answer: Answer, operation: Operation, limiter: DeploymentLimiter | undefined, cost: number): void {
   if (!limiter || answer.kind === 'error') return write(ctx, ex, answer, undefined, operation);
   const charged = charge(limiter, cost, operation, ex.query);
+  // A shared store (Redis) decides asynchronously; the embedded windows never do.
+  if (charged instanceof Promise) return void charged.then(guard(ctx.log, ex, (c: Charged) => written(ctx, ex, answer, operation, c)), (err: unknown) => fault(ctx.log, ex, err));
+  written(ctx, ex, answer, operation, charged);
+}
+
+function written(ctx: ThreadContext, ex: Exchange, answer: Answer, operation: Operation, charged: Charged): void {
   if (!charged.allowed) return sendError(ex, charged.error);
   write(ctx, ex, answer, charged.headers, operation);
 }

@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { errors, type ApiError } from '../../core/errors.js';
 import { isObject } from '../../core/generation/requests.js';
-import { charge } from '../../core/limits/charge.js';
+import { charge, type Charged } from '../../core/limits/charge.js';
 import { deploymentOperation, requestCost } from '../../core/limits/rate-limits.js';
 import type { ReplayEntry } from '../../core/recording/recording-file.js';
 import { bodyHash, recordingFileName, requestKey } from '../../core/recording/recording-key.js';
@@ -102,8 +102,10 @@ export function chargeReplay(ctx: ThreadContext, ex: Exchange, hit: ReplayEntry,
   const limiter = ex.config.limiters.get(deployment);
   if (!limiter) return replay(ctx, ex, hit, undefined, targetMs);
   const charged = charge(limiter, requestCost(target.operation, request), target.operation, ex.query);
-  if (!charged.allowed) return sendError(ex, charged.error);
-  replay(ctx, ex, hit, charged.headers, targetMs);
+  const then = (c: Charged): void => (c.allowed ? replay(ctx, ex, hit, c.headers, targetMs) : sendError(ex, c.error));
+  // A shared store (Redis) decides asynchronously; the embedded windows never do.
+  if (charged instanceof Promise) return void charged.then(guard(ctx.log, ex, then), (err: unknown) => fault(ctx.log, ex, err));
+  then(charged);
 }
 
 const isResponsesCreate = (ctx: ThreadContext, method: string, path: string): boolean => {

@@ -8,7 +8,7 @@
  */
 import { errors, ApiErrorResponse, type ApiError } from '../../core/errors.js';
 import { pace } from '../../core/latency.js';
-import { charge } from '../../core/limits/charge.js';
+import { charge, type Charged } from '../../core/limits/charge.js';
 import { generateResponse, type Made } from '../../core/responses/generate.js';
 import { validateResponses, type ResponsesRequest } from '../../core/responses/request.js';
 import { inputItemsPage, pageQuery, responseAt, type StoredResponse } from '../../core/responses/store.js';
@@ -92,12 +92,16 @@ function create(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, target:
   }
   const { answer, record } = made;
   if (answer.kind === 'error') return sendError(ex, answer.error);
-  let headers: Readonly<Record<string, string>> | undefined;
-  if (target.limiter) {
-    const charged = charge(target.limiter, target.cost, 'responses', ex.query);
-    if (!charged.allowed) return sendError(ex, charged.error);
-    headers = charged.headers;
-  }
+  if (!target.limiter) return charged(ctx, ex, req, answer, record, undefined);
+  const result = charge(target.limiter, target.cost, 'responses', ex.query);
+  // A shared store (Redis) decides asynchronously; the embedded windows never do.
+  if (result instanceof Promise) return void result.then(guard(ctx.log, ex, (c: Charged) => charged(ctx, ex, req, answer, record, c)), (err: unknown) => fault(ctx.log, ex, err));
+  charged(ctx, ex, req, answer, record, result);
+}
+
+function charged(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, answer: Exclude<Made['answer'], { kind: 'error' }>, record: Made['record'], c: Charged | undefined): void {
+  if (c && !c.allowed) return sendError(ex, c.error);
+  const headers = c?.headers;
   // A background response is answered at once (queued); the others after their latency.
   const send = (): void => (req.background && answer.kind === 'json' ? ex.sink.whole(ex, 200, 'application/json', answer.body, headers) : write(ctx, ex, answer, headers, 'responses'));
   if (!record) return send();

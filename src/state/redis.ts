@@ -1,0 +1,68 @@
+/**
+ * The Redis connection every thread of a replica opens when SIMULATOR_REDIS_URL is set (a
+ * `redis://` or `rediss://` URL, or a unix socket path), and the one way scripts are run: EVALSHA,
+ * with EVAL when the server does not know the script yet (NOSCRIPT: a restarted or flushed Redis).
+ * Commands are never queued while disconnected (`disableOfflineQueue`): a request must not wait
+ * for a store that is gone; the client reconnects by itself.
+ */
+import { createHash } from 'node:crypto';
+import { createClient, type RedisClientType } from 'redis';
+
+export type Redis = RedisClientType<Record<string, never>, Record<string, never>, Record<string, never>, 3>;
+
+/** A Redis client for the URL or socket path; `onError` sees every connection error. */
+export function redisClient(url: string, onError: (err: Error) => void): Redis {
+  const socket = { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) };
+  const client = (
+    /^rediss?:\/\//i.test(url) ? createClient({ url, socket, disableOfflineQueue: true }) : createClient({ socket: { ...socket, path: url }, disableOfflineQueue: true })
+  ) as unknown as Redis;
+  client.on('error', onError);
+  return client;
+}
+
+/** Connects, but gives up waiting after `ms` (the client keeps trying in the background). */
+export async function connectWithin(client: Redis, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const connected = client.connect().then(() => true, () => false);
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([connected, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');
+
+/** Runs a script by its hash, sending it once if the server answers NOSCRIPT. */
+export async function runScript(client: Redis, script: string, hash: string, keys: string[], args: string[]): Promise<unknown> {
+  try {
+    return await client.evalSha(hash, { keys, arguments: args });
+  } catch (err) {
+    if (!String((err as Error)?.message).startsWith('NOSCRIPT')) throw err;
+    return client.eval(script, { keys, arguments: args });
+  }
+}
+
+/** Rejects after `ms` unless `promise` settled first. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer from Redis within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The replica's shared status, one small SharedArrayBuffer main writes and every thread reads:
+ * the live replica count (from the heartbeat), whether main sees the store up, and the number of
+ * decisions taken without the store (exported in /++/stats).
+ */
+export const STATUS = { replicas: 0, down: 1, degraded: 2 } as const;
+export const newStatus = (): SharedArrayBuffer => {
+  const buffer = new SharedArrayBuffer(4 * 4);
+  new Int32Array(buffer)[STATUS.replicas] = 1;
+  return buffer;
+};

@@ -1,0 +1,98 @@
+/**
+ * A front-end thread's side of the shared rate-limit windows (core/limits/shared-window.ts): its
+ * own Redis connection (commands issued in one tick are pipelined), the script run under a
+ * timeout, and a breaker: after an error or a timeout the store counts as down for a second —
+ * every decision meanwhile is the fallback's, with no round trip — then the next request probes.
+ */
+import { LIMIT_SCRIPT, admissionOfReply, type RemoteWindows, type StoreFailureMode, type WindowRule } from '../core/limits/shared-window.js';
+import type { Admission } from '../core/limits/sliding-window.js';
+import { STATUS, redisClient, runScript, sha1, within, type Redis } from './redis.js';
+
+export interface SharedStateOptions {
+  readonly url: string;
+  readonly mode: StoreFailureMode;
+  readonly timeoutMs: number;
+  /** The replica's status (redis.ts `STATUS`), written by main. */
+  readonly status: SharedArrayBuffer;
+}
+
+const HASH = sha1(LIMIT_SCRIPT);
+const BREAK_MS = 1_000;
+
+export class RedisWindows implements RemoteWindows {
+  readonly mode: StoreFailureMode;
+  readonly #client: Redis;
+  readonly #status: Int32Array;
+  readonly #timeoutMs: number;
+  #downUntil = 0;
+  #wasDown = false;
+
+  constructor(options: SharedStateOptions, readonly log: { warn(message: string): void; info(message: string): void }) {
+    this.mode = options.mode;
+    this.#timeoutMs = options.timeoutMs;
+    this.#status = new Int32Array(options.status);
+    this.#client = redisClient(options.url, (err) => this.#failed(err));
+  }
+
+  #closed = false;
+
+  /**
+   * Connects — called once the thread's synchronous warm-up is over, so a busy event loop does not
+   * time the connection out — and resolves once connected or after `ms` (the thread then starts
+   * limiting locally). A failed first connection is retried every second; once connected, the
+   * client reconnects by itself.
+   */
+  connect(ms: number): Promise<void> {
+    const attempt = (): Promise<void> =>
+      this.#client.connect().then(
+        () => undefined,
+        (err: Error) => {
+          this.#failed(err);
+          if (!this.#closed && !this.#client.isOpen) setTimeout(() => void attempt(), BREAK_MS).unref();
+        },
+      );
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+  }
+
+  down(): boolean {
+    return !this.#client.isReady || Date.now() < this.#downUntil;
+  }
+
+  replicas(): number {
+    return Atomics.load(this.#status, STATUS.replicas);
+  }
+
+  degraded(): void {
+    Atomics.add(this.#status, STATUS.degraded, 1);
+  }
+
+  admit(key: string, cost: number, rule: WindowRule): Promise<Admission> {
+    const run = runScript(this.#client, LIMIT_SCRIPT, HASH, [`${key}:log`, `${key}:agg`], [String(cost), String(rule.tokens), String(rule.requests), String(rule.tokenWindowMs), String(rule.requestWindowMs)]);
+    return within(run, this.#timeoutMs, 'rate-limit script').then(
+      (reply) => {
+        if (this.#wasDown) {
+          this.#wasDown = false;
+          this.log.info('Redis answers again: rate limits are exact across replicas again');
+        }
+        return admissionOfReply(reply as unknown[]);
+      },
+      (err: unknown) => {
+        this.#failed(err as Error);
+        throw err;
+      },
+    );
+  }
+
+  #failed(err?: Error): void {
+    this.#downUntil = Date.now() + BREAK_MS;
+    if (this.#wasDown) return;
+    this.#wasDown = true;
+    this.log.warn(`Redis unavailable (${err?.message ?? 'not connected'}): rate limits decided locally (SIMULATOR_LIMITS_ON_STORE_ERROR=${this.mode}) until it answers again`);
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return this.#client.isOpen ? this.#client.close().catch(() => undefined) : Promise.resolve();
+  }
+}
