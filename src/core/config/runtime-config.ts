@@ -8,12 +8,15 @@ import { findModel, knownModelNames } from '../models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
 import { SimulatorError } from '../errors.js';
 import { isObject } from '../values.js';
+import { FaultConfigError, parseFaultConfig, type FaultConfig } from '../faults/config.js';
 
 export interface RuntimeConfig {
   readonly mode: Mode;
   readonly latency: Settings['latency'];
   readonly allowUndefinedDeployments: boolean;
   readonly deployments: Readonly<Record<string, DeploymentSettings>>;
+  /** Faults on purpose (core/faults); null when none is configured anywhere. */
+  readonly faults: FaultConfig | null;
 }
 
 const LATENCY_KEYS = {
@@ -50,6 +53,7 @@ export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<strin
     allow_undefined_openai_deployments: config.allowUndefinedDeployments,
     latency,
     openai_deployments: openaiDeployments,
+    faults: config.faults?.wire ?? null,
   });
 }
 
@@ -65,8 +69,8 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
   if (!isObject(patch)) throw new ConfigPatchError('the body must be a JSON object');
   let latency = config.latency;
   for (const key of Object.keys(patch)) {
-    if (!['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments'].includes(key)) {
-      throw new ConfigPatchError(`unknown setting "${key}" (known: latency, simulator_mode, allow_undefined_openai_deployments)`);
+    if (!['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'faults'].includes(key)) {
+      throw new ConfigPatchError(`unknown setting "${key}" (known: latency, simulator_mode, allow_undefined_openai_deployments, openai_deployments, faults)`);
     }
   }
   if (patch.latency !== undefined) {
@@ -101,7 +105,17 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
     if (typeof patch.allow_undefined_openai_deployments !== 'boolean') throw new ConfigPatchError('allow_undefined_openai_deployments must be true or false');
     allow = patch.allow_undefined_openai_deployments;
   }
-  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments };
+  // `faults` is replaced whole (null clears it); a change restarts every sequence and schedule.
+  let faults = config.faults;
+  if (patch.faults !== undefined) {
+    try {
+      faults = parseFaultConfig(patch.faults);
+    } catch (err) {
+      if (err instanceof FaultConfigError) throw new ConfigPatchError(err.message);
+      throw err;
+    }
+  }
+  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments, faults };
 }
 
 const DEPLOYMENT_FIELDS = {

@@ -43,6 +43,11 @@ export interface Settings {
   readonly extensionPath: string | undefined;
   readonly logLevel: LogLevel;
   readonly tiktokenCacheDir: string | undefined;
+  /** SIMULATOR_FAULT_HEADERS: honour `x-simulator-fault` request headers (off by default). */
+  readonly faultHeaders: boolean;
+  /** SIMULATOR_FAULTS (JSON) or SIMULATOR_FAULTS_FILE (a JSON file): the fault configuration at start. */
+  readonly faults: string | undefined;
+  readonly faultsFile: string | undefined;
   readonly latency: {
     readonly embeddings: LatencySetting;
     readonly completions: LatencySetting;
@@ -144,6 +149,9 @@ export function parseSettings(env: Env, cores: number): Settings {
     extensionPath: text(env, 'EXTENSION_PATH'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),
+    faultHeaders: bool(env, 'SIMULATOR_FAULT_HEADERS', false),
+    faults: text(env, 'SIMULATOR_FAULTS'),
+    faultsFile: text(env, 'SIMULATOR_FAULTS_FILE'),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),

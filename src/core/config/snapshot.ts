@@ -7,12 +7,22 @@
 import { DeploymentRegistry, deploymentsFrom } from './deployments.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { DeploymentLimiter, type LimitSpec } from '../limits/rate-limits.js';
+import type { FaultConfig } from '../faults/config.js';
+import { SharedSequences, type Sequences } from '../faults/select.js';
+
+/** The faults a request may get, with the sequences their scopes draw from. */
+export interface FaultPlan {
+  readonly config: FaultConfig;
+  readonly sequences: Sequences;
+}
 
 export interface ConfigSnapshot {
   readonly runtime: RuntimeConfig;
   readonly deployments: DeploymentRegistry;
   /** Rate limiters by deployment name, over windows shared by every thread. */
   readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
+  /** Null when no fault is configured anywhere: the request path's only fault test. */
+  readonly faults: FaultPlan | null;
 }
 
 export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>): ConfigSnapshot {
@@ -20,5 +30,6 @@ export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<s
     runtime,
     deployments: new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments),
     limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec)])),
+    faults: runtime.faults ? { config: runtime.faults, sequences: new SharedSequences(runtime.faults.cursors) } : null,
   });
 }

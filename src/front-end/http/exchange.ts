@@ -17,6 +17,8 @@ export class Exchange {
   #onAbort: (() => void) | undefined;
   readonly requestId = requestId();
   #ready = false;
+  /** The fault injected into this request (core/faults), if any: record mode then records nothing. */
+  fault: string | undefined = undefined;
 
   constructor(
     readonly res: HttpResponse,
@@ -99,6 +101,9 @@ export interface RequestHeaders {
   readonly authorization: string;
   readonly contentType: string;
   readonly contentLength: string;
+  /** `x-simulator-fault` and `x-simulator-scenario`: read only while faults are configured. */
+  readonly fault?: string;
+  readonly scenario?: string;
 }
 
 /** A response about to be written, as response hooks see it (lower-case header names). */

@@ -11,12 +11,17 @@ import { PLAIN_SINK } from './respond.js';
 
 /** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
 export function openExchange(res: uWS.HttpResponse, req: uWS.HttpRequest, config: ConfigSnapshot, startedAt: number, recordOverhead: (ms: number) => void): Exchange {
-  const headers = {
-    apiKey: req.getHeader('api-key'),
-    authorization: req.getHeader('authorization'),
-    contentType: req.getHeader('content-type'),
-    contentLength: req.getHeader('content-length'),
-  };
+  const headers =
+    config.faults === null
+      ? { apiKey: req.getHeader('api-key'), authorization: req.getHeader('authorization'), contentType: req.getHeader('content-type'), contentLength: req.getHeader('content-length') }
+      : {
+          apiKey: req.getHeader('api-key'),
+          authorization: req.getHeader('authorization'),
+          contentType: req.getHeader('content-type'),
+          contentLength: req.getHeader('content-length'),
+          fault: req.getHeader('x-simulator-fault'),
+          scenario: req.getHeader('x-simulator-scenario'),
+        };
   return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, config, startedAt, recordOverhead, PLAIN_SINK);
 }
 

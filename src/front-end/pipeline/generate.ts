@@ -10,7 +10,8 @@ import { isObject } from '../../core/generation/requests.js';
 import { errors } from '../../core/errors.js';
 import { precheck } from '../../core/limits/charge.js';
 import { requestCost } from '../../core/limits/rate-limits.js';
-import { supports } from '../../core/models.js';
+import { supports, type Operation } from '../../core/models.js';
+import type { Deployment } from '../../core/config/deployments.js';
 import { countInline, HeavyCount } from '../../core/tokens/counting-policy.js';
 import { boundaryOf, parseMultipart } from '../../core/wire/multipart.js';
 import type { Route } from '../../core/wire/routes.js';
@@ -19,6 +20,7 @@ import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
 import { sendError } from '../http/respond.js';
 import { placement } from './offload.js';
+import { faultStep } from './faults.js';
 import { chargeAndWrite } from './pace.js';
 
 export type ApiRoute = Extract<Route, { kind: 'api' }>;
@@ -70,6 +72,14 @@ function deployment(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: R
   if (!found) return sendError(ex, errors.deploymentNotFound());
   const { operation } = route;
   if (!supports(found.model, operation)) return sendError(ex, errors.operationNotSupported(operation, name));
+  // The fault step: one field tested when no fault is configured anywhere.
+  if (config.faults !== null) return faultStep(ctx, ex, config.faults, found.name, operation, body.stream === true, () => admit(ctx, ex, operation, found, body, text));
+  admit(ctx, ex, operation, found, body, text);
+}
+
+/** The precheck, then the answer, inline or on the pool, then charge, pace and write. */
+function admit(ctx: ThreadContext, ex: Exchange, operation: Operation, found: Deployment, body: Record<string, unknown>, text: string): void {
+  const config = ex.config;
   const limiter = config.limiters.get(found.name);
   const cost = limiter ? requestCost(operation, body) : 0;
   if (limiter) {

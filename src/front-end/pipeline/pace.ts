@@ -45,7 +45,8 @@ export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?
     // Guard point: a scheduler task.
     return ctx.scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
   }
-  if (timing.totalMs <= 0) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(ctx.log, ex, err), headers);
+  // A stream with a fault goes event by event through the fault sink (paced, at zero delay).
+  if (timing.totalMs <= 0 && ex.fault === undefined) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(ctx.log, ex, err), headers);
   pacedStream(ctx, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
 }
 
