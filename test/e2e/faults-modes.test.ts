@@ -63,7 +63,7 @@ describe('record mode', () => {
 describe('replay mode', () => {
   let replayer: Simulator;
   beforeAll(async () => {
-    replayer = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir, SIMULATOR_FAULT_HEADERS: 'on' });
+    replayer = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir, SIMULATOR_FAULT_HEADERS: 'on', LOG_LEVEL: 'debug' });
   });
   afterAll(async () => {
     expect(await replayer.stop()).toBe(0);
@@ -93,5 +93,8 @@ describe('replay mode', () => {
     const err = await client(replayer, '429;variant=high_demand').chat.completions.create({ model: 'gpt4o', messages }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect((err as Error).message).toContain('experiencing high demand');
+    // …and is in the log at debug level, with its source and deployment.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(replayer.stderr()).toMatch(/DEBUG .*POST \/openai\/deployments\/gpt4o\/chat\/completions: fault 429;variant=high_demand injected \(header, deployment gpt4o\)/);
   });
 });

@@ -21,7 +21,8 @@ beforeAll(async () => {
     SIMULATOR_FAULTS: JSON.stringify({
       seed: 7,
       scenarios: {
-        'twice-429': { schedule: ['429;retry_after_ms=20', '429;retry_after_ms=20', 'ok'], on_exhausted: 'ok' },
+        'twice-429': { schedule: ['429;retry_after_ms=1200', '429;retry_after_ms=1200', 'ok'], on_exhausted: 'ok' },
+        'server-errors': { schedule: ['500', '503;retry_after_ms=10', 'ok'], on_exhausted: 'ok' },
         'loop-3': { schedule: ['500', '503', 'ok'], on_exhausted: 'loop' },
         flaky: { rates: { '500': 0.3, '503': 0.2 } },
       },
@@ -223,8 +224,14 @@ describe('selection, repeatability, the SDK retry', () => {
     const { data, response } = await client(undefined, 'twice-429', 2).chat.completions.create({ model: 'gpt-4o', messages }).withResponse();
     expect(data.choices[0]!.finish_reason).toBe('stop');
     expect(response.headers.get('x-simulator-fault-injected')).toBeNull();
-    // Two waits of 20 ms (retry-after-ms), not the SDK's 0.5 s+ backoff.
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Two waits of 1.2 s (retry-after-ms); the SDK's own backoff would wait at most 0.5 + 1 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2400);
+  });
+
+  it("the SDK's retry retries injected 500 and 503, then succeeds", async () => {
+    const { data } = await client(undefined, 'server-errors', 2).chat.completions.create({ model: 'gpt-4o', messages }).withResponse();
+    // Only the third attempt can succeed: the SDK retried both.
+    expect(data.choices[0]!.finish_reason).toBe('stop');
   });
 
   it('a looping schedule gives exactly its sequence across both threads (a fresh connection per request)', async () => {

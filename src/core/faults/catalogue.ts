@@ -106,6 +106,10 @@ const supportTail = (requestId: string): string =>
 
 const envelope = (fields: Record<string, unknown>): string => JSON.stringify({ error: fields });
 
+/** The service's 500 body (also what a chat stream's error event carries). */
+const serverError = (requestId: string): string =>
+  envelope({ message: `The server had an error while processing your request. Sorry about that! ${supportTail(requestId)}`, type: 'server_error', param: null, code: null });
+
 function retryHeaders(retryAfterMs: number): Record<string, string> {
   return { 'retry-after': String(Math.ceil(retryAfterMs / 1000)), 'retry-after-ms': String(retryAfterMs) };
 }
@@ -137,7 +141,7 @@ export function faultAnswer(spec: FaultSpec, operation: Operation, apiVersion: s
       return { status: 429, body: envelope({ code: '429', message }), headers: retryHeaders(retryMs) };
     }
     case '500':
-      return { status: 500, body: envelope({ message: `The server had an error while processing your request. Sorry about that! ${supportTail(requestId)}`, type: 'server_error', param: null, code: null }), headers: {} };
+      return { status: 500, body: serverError(requestId), headers: {} };
     case '503':
       return {
         status: 503,
@@ -187,10 +191,8 @@ export function faultAnswer(spec: FaultSpec, operation: Operation, apiVersion: s
  * `data:` event holding the error envelope, which the SDKs raise as an APIError. (Responses API:
  * `event: error` then `event: response.failed`, to be added with that API.)
  */
-export const STREAM_ERROR_EVENT: Partial<Record<Operation, (requestId: string) => string>> = {
-  chat: (id) => `data: ${envelope({ message: `The server had an error while processing your request. Sorry about that! ${supportTail(id)}`, type: 'server_error', param: null, code: null })}\n\n`,
-  completions: (id) => `data: ${envelope({ message: `The server had an error while processing your request. Sorry about that! ${supportTail(id)}`, type: 'server_error', param: null, code: null })}\n\n`,
-};
+const dataErrorEvent = (id: string): string => `data: ${serverError(id)}\n\n`;
+export const STREAM_ERROR_EVENT: Partial<Record<Operation, (requestId: string) => string>> = { chat: dataErrorEvent, completions: dataErrorEvent };
 
 /** A chunk JSON's identity fields, read from the last event before a content-filter cut. */
 export interface ChunkMeta {

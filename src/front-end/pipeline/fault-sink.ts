@@ -81,6 +81,8 @@ export class FaultSink implements ResponseSink {
       return; // the timer set in the constructor cuts it
     }
     if (fault.name === 'stall') this.#hold(ex, num(fault, 'ms'));
+    // The wait is the fault's, not the simulator's own time.
+    if (this.#holdUntil > this.scheduler.now()) ex.ready();
     const all = withFaultHeader(fault.name, type, headers);
     this.#emit(() => this.inner.whole(ex, status, type, out, all, closeConnection));
   }
