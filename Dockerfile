@@ -12,22 +12,30 @@
 #                    recreates them offline) and uses no network for the tokenizer.
 # Both cache variants verify the files' sha256 at build time and set TIKTOKEN_CACHE_DIR, so the
 # simulator reads them (and checks them again) at start.
-# The base must be glibc (Debian 12): the uWebSockets.js binaries do not load on musl (alpine).
+# The base is Node 24 LTS on Debian 13 (glibc 2.41): the uWebSockets.js build for Node 22+ needs
+# glibc ≥ 2.38, and none loads on musl (alpine). Where no image registry is reachable,
+# scripts/local-node-image.sh builds a local stand-in for node:24-trixie-slim.
 ARG network_type=unrestricted
 
 # ---- build: compile, prepare the tokenizer cache, then drop the development dependencies
-FROM node:20-bookworm-slim AS build
+FROM node:24-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# packages/uWebSockets.js (a file: dependency) picks the uWebSockets.js build at load.
+COPY packages ./packages
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund
-# uWebSockets.js ships native builds for every platform and Node ABI (~110 MB): keep the one this
-# image's Node loads (src/uws.js requires binaries/uws_<platform>_<arch>_<abi>.node).
-RUN keep="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node" \
-    && test -f "node_modules/uWebSockets.js/binaries/$keep" \
-    && find node_modules/uWebSockets.js -name '*.node' ! -path "*/binaries/$keep" -delete
+# The two uWebSockets.js builds ship binaries for every platform and Node ABI (~220 MB): keep the
+# one binary this image's Node loads (the one packages/uWebSockets.js picks) and drop the other
+# build. The check at the end loads uWebSockets.js as the simulator will.
+RUN keep=$(node -p "const s = require('uWebSockets.js/build').selectBuild(); if (!s.ok) throw new Error(s.problem); s.build.alias + ' ' + s.binary") \
+    && set -- $keep && echo "uWebSockets.js: $1, $2" \
+    && for build in $(node -p "require('uWebSockets.js/build').BUILDS.map((b) => b.alias).join(' ')"); do \
+         if [ "$build" != "$1" ]; then rm -rf "node_modules/$build"; fi; done \
+    && find "$PWD/node_modules/$1" -name '*.node' ! -path "$2" -delete \
+    && node -e "require('uWebSockets.js')"
 COPY tiktoken_cache ./tiktoken_cache
 ARG network_type
 # One RUN rather than a download stage per type: Docker's classic builder runs every stage of a
@@ -40,7 +48,7 @@ RUN case "$network_type" in \
     esac
 
 # ---- runtime: production dependencies and compiled code only, as an unprivileged user
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-trixie-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 # The official node image has the user `node` (uid 1000); a base without it gets one. The default
@@ -49,6 +57,7 @@ RUN (id -u node >/dev/null 2>&1 || useradd --uid 1000 --user-group --create-home
     && mkdir -p /app/.recording && chown node:node /app/.recording
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/packages ./packages
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /tiktoken_cache ./tiktoken_cache
 USER node

@@ -46,9 +46,25 @@ run: build ## Start the simulator (generate mode, port 8000; prints the API key)
 
 run-simulated-api: run ## Alias of run (the Python simulator's name)
 
-test: install-requirements ## Lint, then run the whole test suite (builds first)
+# `make test` lints, then runs the suite twice, on this machine's Node and on Node 24 in a Debian 13 root
+# (scripts/node24-root.sh), both always, and fails if either does. Where the root cannot be made
+# (not Linux, not root) that run is skipped with a line saying so, except in CI.
+test: install-requirements ## Lint, then run the whole test suite on this machine's Node and on Node 24 / Debian 13 (builds first)
 	npm run lint
+	@host=passed; root=passed; \
+	echo "make test: the suite on this machine's Node.js $$(node -v)"; \
+	npx vitest run || host=FAILED; \
+	echo "make test: the suite on Node.js 24, Debian 13 (scripts/node24-root.sh)"; \
+	scripts/node24-root.sh test; rc=$$?; \
+	if [ $$rc = 3 ] && [ -z "$$CI" ]; then root="skipped (needs Linux and root)"; elif [ $$rc != 0 ]; then root=FAILED; fi; \
+	echo "make test: Node.js $$(node -v) (this machine): $$host; Node.js 24 on Debian 13: $$root"; \
+	[ $$host = passed ] && [ "$$root" != FAILED ]
+
+test-node: install-requirements ## Run the whole test suite on this machine's Node only
 	npx vitest run
+
+test-node24: ## Run the whole test suite on Node 24 in a Debian 13 root only (Linux, root; the root is cached in ~/.cache)
+	scripts/node24-root.sh test
 
 lint: install-requirements ## ESLint: typescript-eslint, import cycles and the dependency rules (docs/architecture.md)
 	npm run lint
@@ -77,6 +93,12 @@ bench-replay-startup: build ## Start-up time and memory of replay mode with 10,0
 bench-replay-pacing: build ## How closely replayed streams follow their recorded timing
 	node dist/bench/replay-pacing.js
 
+bench-stalled-readers: build ## RSS with 200 paused readers of 4,000-token streams, and after they leave (BENCH_ARGS="--main other/dist/src/main.js" compares a build)
+	node dist/bench/stalled-readers.js $(BENCH_ARGS)
+
+bench-idle-memory: build ## Idle RSS of the simulator at 1, 2 and 4 front-end threads, and per added thread (part of bench)
+	node dist/bench/idle-memory.js $(BENCH_ARGS)
+
 bench-stream-scheduling: build ## Pacing of 1,000 and 5,000 concurrent latency-paced streams
 	node dist/bench/stream-scheduling.js
 
@@ -97,4 +119,4 @@ docker-run: ## Run the image on DOCKER_PORT with the settings from the shell and
 deploy-aca: ## Deploy to Azure Container Apps with the settings from .env (needs az; see README)
 	scripts/deploy-aca.sh
 
-.PHONY: help install-requirements build run run-simulated-api test lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca
+.PHONY: help install-requirements build run run-simulated-api test test-node test-node24 lint typecheck bench bench-throughput bench-extension-hooks bench-micro bench-pool-threshold bench-replay-startup bench-replay-pacing bench-stalled-readers bench-idle-memory bench-stream-scheduling setup-tiktoken docker-build docker-run deploy-aca

@@ -52,7 +52,17 @@ export default tseslint.config(
   },
   {
     files: ['src/process/**/*.ts', 'src/main.ts'],
-    rules: restrict(only('the main thread never imports front-end or worker code (it starts them by URL)', ['../front-end/**', './front-end/**', '../workers/*', './workers/*', 'uWebSockets.js'])),
+    rules: restrict(
+      only('the main thread never imports front-end or worker code (it starts them by URL)', ['../front-end/**', './front-end/**', '../workers/*', './workers/*']),
+      // uWebSockets.js/build is allowed: main asks it once which build loads, to stop with one line.
+      { regex: '^uWebSockets\\.js$', message: 'the main thread never imports uWebSockets.js (only uWebSockets.js/build, to check at start)' },
+    ),
+  },
+  {
+    // packages/uWebSockets.js: a CommonJS package for Node (it loads the native builds with require).
+    files: ['packages/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['src/front-end/**/*.ts'],

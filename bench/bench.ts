@@ -5,7 +5,7 @@
  * bench/results/latest.json and latest.md.
  *
  *   node dist/bench/bench.js [--seconds 5] [--warm-up 2] [--connections 64] [--rounds 1]
- *                            [--only chat,chat-threads,slow-streams,…] [--tool wrk|autocannon]
+ *                            [--only chat,chat-threads,slow-streams,idle-memory,…] [--tool wrk|autocannon]
  *                            [--max-streams 16000] [--out DIR]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { startBareServer, startSimulator } from './processes.js';
 import { machine, markdown, progress, SCENARIO_HEADER, scenarioRow, STREAM_HEADER, streamRow, type BenchResults, type Comparison, type StreamStep } from './report.js';
 import { OVERHEAD_P99_TARGET_MS, scenarios, STREAM_RAMP, VARIATIONS, type Scenario } from './scenarios.js';
 import { readStats } from './simulator-stats.js';
+import { measureIdleMemory } from './idle-memory.js';
 
 const { values } = parseArgs({
   options: {
@@ -185,6 +186,9 @@ for (const v of VARIATIONS.filter((x) => wanted(x.id))) {
   scaling.push({ id: v.id, title: v.title, rows });
 }
 
+// Idle memory last: nothing else runs then, and it needs no load generator.
+const idleMemory = wanted('idle-memory') ? await measureIdleMemory() : null;
+
 const report: BenchResults = {
   generatedAt: startedAt.toISOString(),
   command: ['node dist/bench/bench.js', ...process.argv.slice(2)].join(' '),
@@ -193,6 +197,7 @@ const report: BenchResults = {
   scenarios: results,
   scaling,
   streams,
+  idleMemory,
   overheadTargetMs: OVERHEAD_P99_TARGET_MS,
 };
 const summary = markdown(report);

@@ -8,6 +8,7 @@ export const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta
 
 export interface Server {
   readonly port: number;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +39,7 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   });
   return {
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -55,12 +57,27 @@ export const NO_LATENCY: Readonly<Record<string, string>> = Object.fromEntries(
   ]),
 );
 
-export async function startSimulator(env: Record<string, string>): Promise<Server> {
+/** `main`: another build's `dist/src/main.js` (before/after comparisons); this one by default. */
+export async function startSimulator(env: Record<string, string>, main = SIMULATOR_MAIN): Promise<Server> {
   const port = await freePort();
-  return startProcess([SIMULATOR_MAIN], { LOG_LEVEL: 'warn', ...NO_LATENCY, ...env, PORT: String(port) }, /listening on/, port);
+  return startProcess([main], { LOG_LEVEL: 'warn', ...NO_LATENCY, ...env, PORT: String(port) }, /listening on/, port);
 }
 
 export async function startBareServer(threads: number, responseFile: string): Promise<Server> {
   const port = await freePort();
   return startProcess([BARE_SERVER, String(port), String(threads), responseFile], {}, /listening on/, port);
+}
+
+/** A simulator build as a child process (its pid is for /proc readings), once it listens. */
+export async function spawnListening(main: string, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/listening on/.test(out)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+  return child;
 }

@@ -7,14 +7,13 @@
  *
  *   node dist/bench/replay-startup.js [--interactions 10000]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serializeRecordingFile, type RecordedInteraction } from '../src/core/recording/recording-file.js';
 import { bodyHash } from '../src/core/recording/recording-key.js';
-import { freePort, SIMULATOR_MAIN } from './processes.js';
+import { freePort, SIMULATOR_MAIN, spawnListening } from './processes.js';
 
 const { values } = parseArgs({ options: { interactions: { type: 'string', default: '10000' } } });
 const total = Number(values.interactions);
@@ -42,18 +41,7 @@ function rssMb(pid: number): number {
 async function start(dir: string): Promise<{ ms: number; rss: number; rssAfterHit: number }> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [SIMULATOR_MAIN], {
-    env: { ...process.env, SIMULATOR_MODE: 'replay', RECORDING_DIR: dir, PORT: String(port), SIMULATOR_API_KEY: 'k', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/listening on/.test(out)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
+  const child = await spawnListening(SIMULATOR_MAIN, { SIMULATOR_MODE: 'replay', RECORDING_DIR: dir, PORT: String(port), SIMULATOR_API_KEY: 'k', LOG_LEVEL: 'warn' });
   const ms = performance.now() - t0;
   const rss = rssMb(child.pid!);
   const hit = interaction(0);

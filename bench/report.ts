@@ -3,6 +3,7 @@
  * and table rows printed while it runs, and the Markdown summary written next to the JSON.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { IDLE_MEMORY_HEADER, idleMemoryRows, type IdleMemory } from './idle-memory.js';
 import type { LoadTool } from './load.js';
 import type { Percentiles } from './simulator-stats.js';
 
@@ -57,8 +58,14 @@ export interface BenchResults {
     /** The most concurrent streams whose scheduler p99 lateness stayed within the limit (0: none). */
     readonly held: number;
   } | null;
+  /** Idle RSS by front-end threads (bench/idle-memory.ts); null when not run. */
+  readonly idleMemory: IdleMemory | null;
   readonly overheadTargetMs: number;
 }
+
+/** Idle RSS targets (issue 18): at 2 front-end threads, and per added thread. */
+export const IDLE_RSS_TARGET_MB = 200;
+export const PER_THREAD_RSS_TARGET_MB = 20;
 
 export function machine(): BenchResults['machine'] {
   return { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100) };
@@ -109,6 +116,12 @@ export function targets(r: BenchResults): { what: string; score: number; detail:
     if (c.target !== null) all.push({ what: `${c.id} ratio`, score: c.ratio / c.target, detail: `${c.ratio.toFixed(2)} × bare, target ≥ ${c.target}` });
     all.push({ what: `${c.id} overhead p99 at 50 % load`, score: r.overheadTargetMs / c.overheadAtHalf.p99, detail: `${ms(c.overheadAtHalf.p99)} ms, target < ${r.overheadTargetMs} ms` });
   }
+  const atTwo = r.idleMemory?.rows.find((row) => row.threads === 2);
+  if (atTwo) all.push({ what: 'idle RSS, 2 front-end threads + pool', score: IDLE_RSS_TARGET_MB / atTwo.rssMb, detail: `${atTwo.rssMb.toFixed(0)} MB, target ≤ ${IDLE_RSS_TARGET_MB} MB` });
+  if (r.idleMemory && r.idleMemory.rows.length > 1) {
+    const per = r.idleMemory.perThreadMb;
+    all.push({ what: 'idle RSS per added front-end thread', score: PER_THREAD_RSS_TARGET_MB / Math.max(per, 0.1), detail: `${per.toFixed(1)} MB, target ≤ ${PER_THREAD_RSS_TARGET_MB} MB` });
+  }
   return all.sort((a, b) => a.score - b.score);
 }
 
@@ -144,6 +157,17 @@ export function markdown(r: BenchResults): string {
   }
   for (const group of r.scaling) {
     lines.push('', `## Scaling: ${group.title}`, '', SCENARIO_HEADER, ...group.rows.map((c) => scenarioRow(c, r.overheadTargetMs)));
+  }
+  if (r.idleMemory) {
+    lines.push(
+      '',
+      '## Idle memory',
+      '',
+      'Resident set of the whole process (every thread, `/proc/<pid>/status` VmRSS) a few seconds after start, no request served; one pool thread is kept warm.',
+      '',
+      IDLE_MEMORY_HEADER,
+      ...idleMemoryRows(r.idleMemory),
+    );
   }
   const ranked = targets(r);
   if (ranked.length > 0) {

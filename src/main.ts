@@ -20,8 +20,9 @@ import { loadRecordings, Recorder } from './process/recordings.js';
 import { loadEnvFile } from './process/env-file.js';
 import { createLog } from './log.js';
 import { FaultConfigError, parseFaultConfig, type FaultConfig } from './core/faults/config.js';
-import { loadTiktokenCache } from './process/tiktoken-cache.js';
+import { processRankTables } from './process/tiktoken-cache.js';
 import { prepareExtension } from './process/extension-load.js';
+import { uwsProblem } from 'uWebSockets.js/build';
 
 interface DeploymentConfig {
   readonly text: string;
@@ -67,21 +68,16 @@ function readFaultConfig(settings: Settings): FaultConfig | null {
   return parseFaultConfig(value, at, settings.faultHeaders);
 }
 
-/** The uWebSockets.js build we depend on ships native binaries for these Node ABIs only. */
-const SUPPORTED_NODE_ABIS: Readonly<Record<string, string>> = { '93': '16', '108': '18', '115': '20' };
-
 async function main(): Promise<void> {
-  if (!(process.versions.modules in SUPPORTED_NODE_ABIS)) {
-    throw new StartupError(
-      `Node.js ${process.versions.node} is not supported: the uWebSockets.js build has native binaries for Node ${Object.values(SUPPORTED_NODE_ABIS).join(', ')} only (use Node 20)`,
-    );
-  }
+  // Which uWebSockets.js build loads on this Node.js and C library (packages/uWebSockets.js).
+  const uwsUnavailable = uwsProblem();
+  if (uwsUnavailable) throw new StartupError(uwsUnavailable);
   loadEnvFile();
   const settings = parseSettings(process.env, availableParallelism());
   const log = createLog(settings.logLevel);
   const deploymentConfig = readDeploymentConfig(settings);
   // Read and verified here, once: a missing or altered file stops the start, not a thread later.
-  const rankTables = settings.tiktokenCacheDir ? loadTiktokenCache(settings.tiktokenCacheDir) : undefined;
+  const rankTables = processRankTables(settings.tiktokenCacheDir);
   // Found (and a TypeScript one bundled) here, once; every thread then loads and initialises it.
   const extension = settings.extensionPath ? await prepareExtension(settings.extensionPath) : undefined;
   const deployments = deploymentConfig?.deployments ?? defaultDeployments();
@@ -90,7 +86,7 @@ async function main(): Promise<void> {
   const apiKey = settings.apiKey ?? randomId('', 30);
 
   // Record and replay: every recording is parsed now, so a broken file stops the start.
-  const recordings = settings.mode === 'generate' ? undefined : loadRecordings(settings.recordingDir);
+  const recordings = settings.mode === 'generate' ? undefined : loadRecordings(settings.recordingDir, log);
   const recorder = settings.mode === 'record' ? new Recorder(settings.recordingDir, recordings!.files, settings.recordingAutosave, log) : undefined;
   if (settings.mode === 'record' && (!settings.azureOpenAIEndpoint || !settings.azureOpenAIKey)) {
     log.warn('record mode needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_KEY: requests not recorded yet will fail');
@@ -143,7 +139,7 @@ async function main(): Promise<void> {
         `deployments: ${deploymentCount} ${deploymentConfig ? `from ${deploymentConfig.source}` : 'built-in'}` +
         `${settings.allowUndefinedDeployments ? ', undefined names allowed' : ''}`,
       ...(extension ? [`Extension: ${extension.name} (${extension.source})`] : []),
-      ...(rankTables ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
+      ...(settings.tiktokenCacheDir ? [`Tokenizer files: ${resolve(settings.tiktokenCacheDir!)} (sha256 checked)`] : []),
       ...(recordings ? [`Recordings: ${recordings.entries.length} interaction(s) in ${resolve(settings.recordingDir)}${recorder ? `, autosave ${recorder.autosave ? 'on' : 'off'}` : ''}`] : []),
       '',
     ].join('\n'),

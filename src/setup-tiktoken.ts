@@ -14,7 +14,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EncodingName } from './core/models.js';
 import { sha256Of, TIKTOKEN_FILES, tiktokenFileOf } from './core/tokens/tiktoken-file.js';
-import { BUNDLED_RANK_TABLES } from './core/tokens/tokenizer.js';
+import { bundledRankTable } from './core/tokens/tokenizer.js';
 import { ENCODINGS } from './core/generation/warm-up.js';
 import { SimulatorError, StartupError } from './core/errors.js';
 import { loadTiktokenCache } from './process/tiktoken-cache.js';
@@ -22,7 +22,7 @@ import { loadTiktokenCache } from './process/tiktoken-cache.js';
 type Source = (name: EncodingName) => Promise<Buffer>;
 
 const SOURCES: Readonly<Record<'export' | 'download', Source>> = {
-  export: async (name) => Buffer.from(tiktokenFileOf(BUNDLED_RANK_TABLES[name]), 'latin1'),
+  export: async (name) => Buffer.from(tiktokenFileOf(bundledRankTable(name)), 'latin1'),
   download: async (name) => {
     const { url } = TIKTOKEN_FILES[name];
     const res = await fetch(url).catch((err: Error) => {

@@ -5,14 +5,14 @@
  */
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
-import { BytePairEncoder } from '../../src/core/tokens/bpe.js';
+import { BytePairEncoder, shareRankTable } from '../../src/core/tokens/bpe.js';
 import { compare, report, type Timing } from './timing.js';
 
 const SHORT = 'What is the meaning of life?';
 const LONG = ('The quick brown fox jumps over the lazy dog; naïve café owners sell 1,234 croissants. ' as string).repeat(12).slice(0, 1024);
 
 export function tokenizerBench(): Timing[] {
-  const ours = new BytePairEncoder(cl100k);
+  const ours = new BytePairEncoder(shareRankTable(cl100k));
   const theirs = new Tiktoken(cl100k);
   for (const text of [SHORT, LONG]) {
     if (JSON.stringify(ours.encode(text)) !== JSON.stringify(theirs.encode(text))) throw new Error(`the encoders disagree on ${JSON.stringify(text.slice(0, 40))}`);

@@ -93,6 +93,14 @@ export const errors = {
     message:
       "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
   }),
+  /** A body nested deeper than MAX_JSON_DEPTH (core/wire/json-depth.ts): refused before any walk of it. */
+  jsonTooDeep: (max: number): ApiError => ({
+    status: 400,
+    code: null,
+    type: INVALID_REQUEST,
+    param: null,
+    message: `The JSON body of your request is nested more than ${max} levels deep; the simulator does not accept deeper bodies.`,
+  }),
   bodyNotObject: (value: unknown): ApiError => ({
     status: 400,
     code: 'invalid_type',

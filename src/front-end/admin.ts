@@ -5,6 +5,7 @@
  * answer (a thread exited, or no answer in time) is a 503 naming why.
  */
 import { errors } from '../core/errors.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../core/wire/json-depth.js';
 import { applyConfigPatch, configJson, ConfigPatchError } from '../core/config/runtime-config.js';
 import type { FrontEndMessage } from '../protocol/messages.js';
 import { MAIN, type Asks } from '../protocol/ask.js';
@@ -54,6 +55,7 @@ export function registerAdmin(server: HttpServer, ctx: ThreadContext, asks: Admi
   server.on('patch', '/++/config', (ex) => {
     if (!authorized(ex)) return;
     readBody(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (text: string) => {
+      if (jsonTooDeep(text)) return sendError(ex, errors.jsonTooDeep(MAX_JSON_DEPTH));
       let patch: unknown;
       try {
         patch = JSON.parse(text);

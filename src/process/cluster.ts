@@ -38,7 +38,7 @@ export interface ClusterOptions {
   /** A front-end thread (`threadId`) has exited, whatever the reason, before its replacement starts. */
   readonly onThreadExit?: (thread: number) => void;
   readonly log: Log;
-  /** `TIKTOKEN_CACHE_DIR`'s verified tables, for every thread; undefined: the bundled ones. */
+  /** The rank tables in shared memory (TIKTOKEN_CACHE_DIR's or the bundled ones), for every thread. */
   readonly rankTables?: RankTables | undefined;
   /** EXTENSION_PATH's module, prepared by main; each thread loads it. */
   readonly extension?: PreparedExtension | undefined;

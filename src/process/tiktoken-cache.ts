@@ -2,7 +2,7 @@
  * Reads the tokenizer files of `TIKTOKEN_CACHE_DIR` (the classic `.tiktoken` files, named by the
  * sha1 of their download URL) and checks each against OpenAI's published sha256. Called once at
  * start by the main thread, so a missing or altered file stops the start with one clear line;
- * the threads get the converted tables and never read the directory themselves.
+ * the threads get the converted tables (in shared memory) and never read the directory themselves.
  *
  * Every encoding is required, not only those of the configured deployments: each thread warms up
  * both (undefined deployment names and `PATCH /++/config` can bring in any model at run time).
@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import type { RankTable } from '../core/tokens/bpe.js';
 import type { EncodingName } from '../core/models.js';
 import { rankTableOf, sha256Of, TIKTOKEN_FILES } from '../core/tokens/tiktoken-file.js';
-import { BUNDLED_RANK_TABLES, type RankTables } from '../core/tokens/tokenizer.js';
+import { bundledRankTable, shareRankTables, type RankSources, type RankTables } from '../core/tokens/tokenizer.js';
 import { ENCODINGS } from '../core/generation/warm-up.js';
 import { StartupError } from '../core/errors.js';
 
@@ -31,7 +31,7 @@ function readRequired(dir: string, name: EncodingName): Buffer {
 }
 
 /** The verified rank tables of every encoding, from `dir`. */
-export function loadTiktokenCache(dir: string): RankTables {
+export function loadTiktokenCache(dir: string): RankSources {
   const root = resolve(dir);
   let isDir = false;
   try {
@@ -51,7 +51,16 @@ export function loadTiktokenCache(dir: string): RankTables {
       );
     }
     // The file holds the ranks only; the splitting pattern is the encoding's, as in tiktoken.
-    tables[name] = rankTableOf(bytes.toString('latin1'), BUNDLED_RANK_TABLES[name].pat_str, join(root, TIKTOKEN_FILES[name].cacheName));
+    tables[name] = rankTableOf(bytes.toString('latin1'), bundledRankTable(name).pat_str, join(root, TIKTOKEN_FILES[name].cacheName));
   }
-  return tables as RankTables;
+  return tables as RankSources;
+}
+
+/**
+ * What every thread encodes with: the verified tables of `dir` when it is set, else the bundled
+ * ones — built once here, in shared memory, so the threads share one copy (`workerData` shares a
+ * SharedArrayBuffer rather than copying it).
+ */
+export function processRankTables(dir: string | undefined): RankTables {
+  return shareRankTables(dir ? loadTiktokenCache(dir) : undefined);
 }

@@ -36,7 +36,7 @@ export interface FrontEndData {
   readonly apiKey: string;
   readonly port: number;
   readonly poolPort: MessagePort | undefined;
-  /** `TIKTOKEN_CACHE_DIR`'s tables, read and verified by main; undefined: the bundled ones. */
+  /** The rank tables in shared memory, built once by main (one copy for every thread). */
   readonly rankTables: RankTables | undefined;
   /** EXTENSION_PATH's module, prepared (TypeScript bundled) by main. */
   readonly extension: PreparedExtension | undefined;

@@ -20,7 +20,7 @@ export interface GenerateTask {
 
 /** What the cluster gives every pool thread. */
 export interface PoolWorkerData {
-  /** `TIKTOKEN_CACHE_DIR`'s tables, read and verified by main; undefined: the bundled ones. */
+  /** The rank tables in shared memory, built once by main (one copy for every thread). */
   readonly rankTables: RankTables | undefined;
 }
 

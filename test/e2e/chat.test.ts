@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type OpenAI from 'openai';
-import { azureClient, openaiClient, tokens } from '../helpers/clients.js';
+import { azureClient, openaiClient, tokens, warmTokenOracle } from '../helpers/clients.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 const QUESTION = [{ role: 'user' as const, content: 'What is the meaning of life?' }];
@@ -17,6 +17,7 @@ describe.each([
 ])('chat completions (%s)', (_label, env: Record<string, string>) => {
   let sim: Simulator;
   beforeAll(async () => {
+    warmTokenOracle();
     sim = await startSimulator(env);
   });
   afterAll(async () => {
@@ -156,6 +157,7 @@ describe.each([
 describe('chat completions with the default (natural) answer length', () => {
   let sim: Simulator;
   beforeAll(async () => {
+    warmTokenOracle();
     sim = await startSimulator();
   });
   afterAll(async () => {

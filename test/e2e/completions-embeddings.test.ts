@@ -1,10 +1,11 @@
 /** Completions and embeddings through the official SDK against a started simulator. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { azureClient, openaiClient, tokens } from '../helpers/clients.js';
+import { azureClient, openaiClient, tokens, warmTokenOracle } from '../helpers/clients.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 let sim: Simulator;
 beforeAll(async () => {
+  warmTokenOracle();
   sim = await startSimulator({ SIMULATOR_ANSWER_LENGTH: 'fill' });
 });
 afterAll(async () => {

@@ -123,4 +123,36 @@ describe('/++/config', () => {
     const ok = await azureClient(sim).chat.completions.create({ model: 'made-up', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
     expect(ok.usage!.completion_tokens).toBe(1);
   });
+
+  // Issue 11: one PATCH used to take the whole process down (1e13), reserve 14 GB (1e11), or
+  // answer 500 (prototype keys). Each is now a 400 naming the value, and the process stays up.
+  it('refuses hostile PATCHes with a 400 and keeps serving', async () => {
+    const hostile: unknown[] = [
+      { openai_deployments: { huge: { model: 'gpt-4o', tokens_per_minute: 1e13 } } },
+      { openai_deployments: { huge: { model: 'gpt-4o', tokens_per_minute: 1e11 } } },
+      { openai_deployments: { e: { model: 'text-embedding-3-small', embedding_size: 4294967296 } } },
+      { latency: { open_ai_chat_completions: { mean: 1e308 } } },
+      '{"latency":{"__proto__":{"mean":1}}}',
+      '{"latency":{"constructor":{"mean":1}}}',
+      '{"latency":{"toString":{"mean":1}}}',
+      '{"openai_deployments":{"__proto__":{"model":"gpt-4o"}}}',
+    ];
+    for (const patch of hostile) {
+      const res = await config('PATCH', patch);
+      expect(res.status, JSON.stringify(patch)).toBe(400);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error.message).toMatch(/must be|not a|reserved/);
+    }
+    expect(sim.process.exitCode).toBeNull();
+    const ok = await azureClient(sim).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 });
+    expect(ok.usage!.completion_tokens).toBe(1);
+    // The largest TPM allocates a bounded window and answers.
+    expect((await config('PATCH', { openai_deployments: { huge: { model: 'gpt-4o', tokens_per_minute: 1_000_000_000 } } })).status).toBe(200);
+    const res = await fetch(`${sim.url}/openai/deployments/huge/chat/completions?api-version=2024-10-21`, {
+      method: 'POST',
+      headers: { 'api-key': sim.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-ratelimit-limit-tokens')).toBe('1000000000');
+  });
 });

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
-import { azureClient, tokens } from '../helpers/clients.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { azureClient, tokens, warmTokenOracle } from '../helpers/clients.js';
 import { runToExit, startSimulator } from '../helpers/simulator.js';
 
 const COMMITTED = fileURLToPath(new URL('../../tiktoken_cache/', import.meta.url));
@@ -32,6 +32,7 @@ const run = async (args: string[]): Promise<{ code: number; stdout: string; stde
   );
 
 describe('TIKTOKEN_CACHE_DIR', () => {
+  beforeAll(warmTokenOracle);
   it('serves exact token counts from the cache files, inline and in the pool', async () => {
     // A 200-byte threshold sends the long prompt to the pool, the short one stays inline.
     const sim = await startSimulator({ TIKTOKEN_CACHE_DIR: COMMITTED, SIMULATOR_POOL_MIN_BODY_BYTES: '200' });

@@ -21,3 +21,14 @@ export function tokens(text: string, encoding: 'cl100k_base' | 'o200k_base'): nu
   if (!enc) encoders.set(encoding, (enc = getEncoding(encoding)));
   return enc.encode(text, [], []).length;
 }
+
+/**
+ * Builds both oracle encoders now. Call it in `beforeAll`: building o200k_base in js-tiktoken
+ * blocks this process for seconds on a loaded machine, and if that happens between two requests
+ * on a kept-alive socket, uWebSockets.js closes the socket after its 10 s idle timeout while the
+ * client (whose own keep-alive timer could not fire) reuses it: "other side closed".
+ */
+export function warmTokenOracle(): void {
+  tokens('', 'cl100k_base');
+  tokens('', 'o200k_base');
+}

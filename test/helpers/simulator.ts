@@ -30,8 +30,8 @@ export interface Exited {
 
 // Tests run without simulated latency unless they set it (as the Python simulator's tests did).
 
-function spawnMain(env: Record<string, string>, cwd?: string): ChildProcess {
-  return spawn(process.execPath, [MAIN], {
+function spawnMain(env: Record<string, string>, cwd?: string, main = MAIN): ChildProcess {
+  return spawn(process.execPath, [main], {
     cwd: cwd ?? mkdtempSync(join(tmpdir(), 'aoai-sim-')),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', SIMULATOR_THREADS: '2', PORT: '0', ...NO_LATENCY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,9 +94,9 @@ export function patchConfig(sim: Simulator, patch: unknown): Promise<Response> {
   });
 }
 
-/** Runs the simulator expecting it to stop by itself (e.g. a configuration error). */
-export async function runToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<Exited> {
-  const child = spawnMain(env);
+/** Runs the simulator (or the `main` of a copy of it) expecting it to stop by itself (e.g. a configuration error). */
+export async function runToExit(env: Record<string, string>, timeoutMs = 30_000, main = MAIN): Promise<Exited> {
+  const child = spawnMain(env, undefined, main);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

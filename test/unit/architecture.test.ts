@@ -40,8 +40,13 @@ function importEdges(root = ROOT): Edge[] {
   return edges;
 }
 
+/** Subpaths that are a module of their own, not their package: uWebSockets.js/build only says which
+ * uWebSockets.js build loads here (main asks it once at start), it starts no server. */
+const OWN_MODULES = new Set(['uWebSockets.js/build']);
+
 /** `js-tiktoken/ranks/o200k_base` → `js-tiktoken`; `@scope/pkg/x` → `@scope/pkg`; `node:fs` stays. */
 function packageName(spec: string): string {
+  if (OWN_MODULES.has(spec)) return spec;
   const parts = spec.split('/');
   return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
@@ -96,7 +101,8 @@ interface Rule {
   readonly forbidden: (to: string) => boolean;
 }
 
-const CORE_PACKAGES = new Set(['node:crypto', 'js-yaml', 'js-tiktoken']);
+// node:module: createRequire only, to load js-tiktoken's rank data on demand (core/tokens/tokenizer.ts).
+const CORE_PACKAGES = new Set(['node:crypto', 'node:module', 'js-yaml', 'js-tiktoken']);
 const inCore = under('src/core/');
 const inProtocol = under('src/protocol/');
 const inFrontEnd = under('src/front-end/');

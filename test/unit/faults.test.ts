@@ -175,3 +175,15 @@ describe('fault bodies', () => {
     expect(filteredWholeBody('chat', 'not json', spec)).toBeUndefined();
   });
 });
+
+describe('names from the configuration and headers are data, never the prototype', () => {
+  it('a scenario or deployment called __proto__ or constructor is an ordinary name', () => {
+    // JSON.parse makes `__proto__` an own key, as a PATCH body or SIMULATOR_FAULTS would.
+    const f = config(JSON.parse('{"deployments": {"__proto__": {"500": 1}}, "scenarios": {"constructor": {"schedule": ["503"]}}}'));
+    expect(decider(f, '', '', '__proto__')).toMatchObject({ kind: 'scope', source: 'deployment' });
+    expect(decider(f, '', 'constructor', 'x')).toMatchObject({ kind: 'scope', source: 'scenario' });
+    expect(decider(config({}), '', 'toString', 'x')).toEqual({ kind: 'unknown-scenario', name: 'toString' });
+    expect(decider(config({ global: { '500': 1 } }), '', '', 'constructor')).toMatchObject({ source: 'global' });
+    expect(() => parseFaultSpec('429;constructor=1', 'h')).toThrow('fault 429 has no parameter "constructor"');
+  });
+});

@@ -3,6 +3,7 @@ import { generate, type GenerateOptions } from '../../src/core/generation/index.
 import { makeDeployment, type Deployment } from '../../src/core/config/deployments.js';
 import { findModel, type Operation } from '../../src/core/models.js';
 import { getEncoding } from '../../src/core/tokens/tokenizer.js';
+import { tokenEvents } from '../../src/core/generation/token-events.js';
 import { countChatPrompt, countInput } from '../../src/core/generation/prompt-tokens.js';
 import type { Answer, ErrorAnswer, JsonAnswer, StreamAnswer } from '../../src/core/generation/answer.js';
 import type { ChatMessage } from '../../src/core/generation/requests.js';
@@ -26,14 +27,16 @@ const FILL: GenerateOptions = { answerLength: 'fill' };
 function json(op: Operation, body: unknown, dep: Deployment, options: GenerateOptions = FILL): any {
   const answer = generate(op, body, dep, options);
   if (answer.kind !== 'json') throw new Error(`expected json, got ${answer.kind}: ${JSON.stringify(answer)}`);
-  const parsed = JSON.parse((answer as JsonAnswer).body);
+  const text = (answer as JsonAnswer).body;
+  const parsed = JSON.parse(typeof text === 'string' ? text : Buffer.from(text).toString('utf8'));
   return Object.assign(parsed, { __answer: answer });
 }
 
-function stream(op: Operation, body: unknown, dep: Deployment): StreamAnswer {
+/** A stream answer with its token events rendered (`events`), as the writer renders them. */
+function stream(op: Operation, body: unknown, dep: Deployment): StreamAnswer & { events: string[] } {
   const answer = generate(op, body, dep, FILL);
   if (answer.kind !== 'stream') throw new Error(`expected stream, got ${answer.kind}: ${JSON.stringify(answer)}`);
-  return answer;
+  return { ...answer, events: [...tokenEvents(answer.tokens)] };
 }
 
 function error(op: Operation, body: unknown, dep: Deployment): ErrorAnswer['error'] {
@@ -178,7 +181,7 @@ describe('chat (stream)', () => {
     expect(Array.isArray(first.prompt_filter_results)).toBe(true);
     expect(first.prompt_filter_results.length).toBeGreaterThan(0);
 
-    const chunks = [...s.head.slice(1), ...s.tokens, ...s.tail.slice(0, -1)].map(event);
+    const chunks = [...s.head.slice(1), ...s.events, ...s.tail.slice(0, -1)].map(event);
     const ids = new Set(chunks.map((c) => c.id));
     expect(ids.size).toBe(1);
     expect([...ids][0]).toMatch(/^chatcmpl-/);
@@ -188,13 +191,13 @@ describe('chat (stream)', () => {
     }
 
     const texts = ['', ''];
-    for (const e of s.tokens) {
+    for (const e of s.events) {
       const c = event(e);
       expect(c.choices).toHaveLength(1);
       texts[c.choices[0].index] += c.choices[0].delta.content;
     }
     for (const t of texts) expect(enc.encode(t).length).toBe(25);
-    expect(s.tokens).toHaveLength(50);
+    expect(s.events).toHaveLength(50);
     expect(s.completionTokens).toBe(50);
     expect(s.promptTokens).toBe(countChatPrompt(messages, gpt4.model, enc));
 
@@ -207,7 +210,7 @@ describe('chat (stream)', () => {
   it('without a limit the streamed text ends with "." and finish_reason is "stop"', () => {
     for (let i = 0; i < 10; i++) {
       const s = stream('chat', { messages, stream: true }, gpt4o);
-      const text = s.tokens.map((e) => event(e).choices[0].delta.content).join('');
+      const text = s.events.map((e) => event(e).choices[0].delta.content).join('');
       expect(text.endsWith('.')).toBe(true);
       expect(getEncoding('o200k_base').encode(text).length).toBe(s.completionTokens);
       const finish = event(s.tail[0]!);
@@ -223,7 +226,7 @@ describe('chat (stream)', () => {
     expect(usageEvent.usage.completion_tokens).toBe(10);
     expect(usageEvent.usage.prompt_tokens).toBe(s.promptTokens);
     expect(usageEvent.usage.total_tokens).toBe(s.promptTokens + 10);
-    const others = [...s.head.slice(1), ...s.tokens, ...s.tail.slice(0, -2)].map(event);
+    const others = [...s.head.slice(1), ...s.events, ...s.tail.slice(0, -2)].map(event);
     expect(others.length).toBeGreaterThan(10);
     for (const c of others) {
       expect(c).toHaveProperty('usage');
@@ -322,7 +325,7 @@ describe('completions', () => {
     expect(first.choices).toEqual([]);
     expect(first.prompt_filter_results).toBeDefined();
     const texts = ['', ''];
-    for (const e of s.tokens) {
+    for (const e of s.events) {
       const c = event(e);
       expect(c.object).toBe('text_completion');
       expect(c.usage).toBeNull();
@@ -335,7 +338,7 @@ describe('completions', () => {
     expect(usage.usage.completion_tokens).toBe(12);
     const finishes = s.tail.slice(0, -2).map(event);
     expect(finishes.map((c) => c.choices[0].finish_reason)).toEqual(['length', 'length']);
-    const ids = new Set([...s.tokens, ...s.tail.slice(0, -1)].map((e) => event(e).id));
+    const ids = new Set([...s.events, ...s.tail.slice(0, -1)].map((e) => event(e).id));
     expect(ids.size).toBe(1);
   });
 
@@ -410,6 +413,17 @@ describe('embeddings', () => {
       decoded.forEach((x, i) => expect(Math.abs(x - floats[i]!)).toBeLessThan(1e-6));
       const viaArray = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
       expect(Array.from(viaArray)).toEqual(decoded);
+    }
+  });
+
+  it('a batch of 150 inputs (indices of 1–3 digits, repeats served from the cache) is exact JSON, in order', () => {
+    const input = Array.from({ length: 150 }, (_, i) => `batch item ${i % 40} ünïcödé`);
+    for (const encoding_format of ['float', 'base64'] as const) {
+      const r = json('embeddings', { input, dimensions: 8, encoding_format }, small);
+      expect(r.data.map((d: any) => d.index)).toEqual(input.map((_, i) => i));
+      expect(r.data[41].embedding).toEqual(r.data[1].embedding);
+      expect(r.data[42].embedding).not.toEqual(r.data[1].embedding);
+      expect(r.usage.prompt_tokens).toBe(input.reduce((n, t) => n + getEncoding('cl100k_base').count(t), 0));
     }
   });
 

@@ -159,3 +159,27 @@ describe('recordingFileName', () => {
     expect(recordingFileName('openai/embeddings')).toBe('openai_embeddings.yaml');
   });
 });
+
+describe('recordingFileName bounds (issue 11)', async () => {
+  const { recordingFileName, MAX_RECORDING_FILE_NAME } = await import('../../src/core/recording/recording-key.js');
+  it('keeps the Python layout when it fits', () => {
+    expect(recordingFileName('/openai/deployments/gpt-35-turbo/chat/completions')).toBe('openai_deployments_gpt-35-turbo_chat_completions.yaml');
+  });
+
+  it('a 300-character deployment name gives a bounded, readable name with a hash, one per path', () => {
+    const long = (c: string): string => `/openai/deployments/${c.repeat(300)}/chat/completions`;
+    const a = recordingFileName(long('a'));
+    const b = recordingFileName(long('a') + 'x');
+    expect(Buffer.byteLength(a)).toBeLessThanOrEqual(MAX_RECORDING_FILE_NAME);
+    expect(a).toMatch(/^openai_deployments_a{100,}-[0-9a-f]{16}\.yaml$/);
+    expect(b).not.toBe(a);
+    expect(recordingFileName(long('a'))).toBe(a);
+  });
+
+  it('multi-byte names are cut at a character boundary', () => {
+    const name = recordingFileName(`/openai/deployments/${'é'.repeat(300)}/chat/completions`);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(MAX_RECORDING_FILE_NAME);
+    expect(name).not.toContain('\uFFFD');
+    expect(Buffer.from(name, 'utf8').toString('utf8')).toBe(name);
+  });
+});

@@ -3,7 +3,7 @@
  * the typed-array windows — plain and shared memory alike.
  */
 import { describe, expect, it } from 'vitest';
-import { allocateWindow, RequestWindow, TokenWindow, type Admission } from '../../src/core/limits/sliding-window.js';
+import { allocateWindow, MAX_WINDOW_ENTRIES, RequestWindow, TokenWindow, windowBytes, type Admission } from '../../src/core/limits/sliding-window.js';
 
 /** A token window; the Python tables use 100 TPM with 10 requests per 10 s, set explicitly. */
 function tokens(tpm: number, rp10 = TokenWindow.requestsPer10sFor(tpm), shared = false): TokenWindow {
@@ -207,6 +207,78 @@ describe('TokenWindow against the Python algorithm', () => {
         expect(fast.check(cost, now), `check ${i}`).toEqual(expected);
         expect(fast.add(cost, now), `step ${i}`).toEqual(expected);
       }
+    }
+  });
+});
+
+describe('bounded window memory (issue 11)', () => {
+  it('a window is at most ~2.4 MB whatever the limit: 10^9 TPM and 10^9 RPM allocate and answer', () => {
+    const rp10 = TokenWindow.requestsPer10sFor(1e9);
+    const capacity = TokenWindow.capacityFor(rp10);
+    expect(capacity).toBe(MAX_WINDOW_ENTRIES);
+    expect(windowBytes(capacity)).toBeLessThan(2.5 * 1024 * 1024);
+    // Before: 6 × ceil(1e13 / 1000) + 1 entries of 24 bytes (1.4 TB) — the allocation threw.
+    expect(windowBytes(TokenWindow.capacityFor(TokenWindow.requestsPer10sFor(1e13)))).toBe(windowBytes(capacity));
+    const w = new TokenWindow(allocateWindow(capacity, true), 1e9);
+    expect(w.add(1000, 1)).toEqual({ allowed: true, remainingTokens: 1e9 - 1000, remainingRequests: rp10 - 1 });
+    const r = new RequestWindow(allocateWindow(RequestWindow.capacityFor(1e9), false), 1e9);
+    expect(r.add(1)).toMatchObject({ allowed: true, remainingRequests: 1e9 - 1 });
+    expect(windowBytes(RequestWindow.capacityFor(1e9))).toBeLessThan(2.5 * 1024 * 1024);
+  });
+
+  it('requests at the same instant share an entry and still count one by one', () => {
+    // Capacity 2 entries, 10 requests per 10 s: the 10 same-instant requests fill the budget.
+    const w = new TokenWindow(allocateWindow(2, false), 10_000, 10);
+    for (let i = 0; i < 10; i++) expect(w.add(1, 5).allowed).toBe(true);
+    expect(rejected(w.add(1, 5))).toMatchObject({ reason: 'requests', retryAfterSeconds: 10 });
+    expect(w.add(1, 15.001).allowed).toBe(true);
+  });
+
+  it('a full ring absorbs a request into its newest entry: the counts stay exact', () => {
+    const w = new TokenWindow(allocateWindow(3, false), 10_000, 10);
+    for (let i = 0; i < 10; i++) expect(w.add(1, 1 + i * 0.1).allowed).toBe(true);
+    const r = rejected(w.add(1, 2.5));
+    expect(r).toMatchObject({ reason: 'requests' });
+  });
+
+  it('the Python walk agrees on millisecond clocks with bursts at one instant (tokens and requests)', async () => {
+    const { seededRandom } = await import('../../src/core/random.js');
+    for (const [tpm, rp10, seed] of [[60_000, 60, 7], [2_000_000, 2_000, 8], [100, 10, 9]] as const) {
+      const rand = seededRandom(seed);
+      const fast = tokens(tpm, rp10);
+      const slow = pythonWindow(tpm, rp10);
+      let ms = 1000;
+      for (let i = 0; i < 4_000; i++) {
+        if (rand() < 0.5) ms += Math.floor(rand() * (rand() < 0.05 ? 20_000 : 300));
+        const now = ms / 1000;
+        const cost = 1 + Math.floor(rand() * tpm * 0.05);
+        const expected = slow(cost, now);
+        expect(fast.check(cost, now), `check ${i}`).toEqual(expected);
+        expect(fast.add(cost, now), `step ${i}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('RequestWindow agrees with the entry-by-entry rule on millisecond clocks with bursts', async () => {
+    const { seededRandom } = await import('../../src/core/random.js');
+    const rand = seededRandom(11);
+    const rpm = 50;
+    const fast = new RequestWindow(allocateWindow(RequestWindow.capacityFor(rpm), false), rpm);
+    const times: number[] = [];
+    let ms = 0;
+    for (let i = 0; i < 3_000; i++) {
+      if (rand() < 0.4) ms += Math.floor(rand() * 3_000);
+      const now = ms / 1000;
+      while (times.length > 0 && times[0]! <= now - 60) times.shift();
+      let expected: Admission;
+      if (times.length >= rpm) {
+        const wait = Math.max(60 - (now - times[0]!), 0.001);
+        expected = { allowed: false, reason: 'requests', retryAfterSeconds: Math.ceil(wait), retryAfterMs: Math.ceil(wait * 1000), remainingTokens: 0, remainingRequests: 0 };
+      } else {
+        times.push(now);
+        expected = { allowed: true, remainingTokens: 0, remainingRequests: rpm - times.length };
+      }
+      expect(fast.add(now), `step ${i}`).toEqual(expected);
     }
   });
 });

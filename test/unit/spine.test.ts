@@ -152,14 +152,17 @@ describe('guards at the scheduler', () => {
   it('closes a paced stream whose next write throws (its head was already sent)', () => {
     const { ctx, clock } = testThread();
     ctx.stages = { latency: () => ({ totalMs: 30, firstTokenMs: 10, perTokenMs: 10 }) };
-    const tokens = ['data: a\n\n', 'data: b\n\n', 'data: c\n\n'];
-    Object.defineProperty(tokens, 1, { get: () => { throw new Error('token 1 broke'); } });
+    // A stream's tokens are a plan rendered as they are written (core/generation/token-events.ts):
+    // its second token is made to throw when the cursor reaches it.
+    const parts: (number | string)[] = [' a', ' b', ' c']; // the first token loses its leading space
+    Object.defineProperty(parts, 1, { get: () => { throw new Error('token 1 broke'); } });
+    const tokens = { encoding: 'cl100k_base', count: 3, before: ['data: '], after: ['\n\n'], parts: [parts] };
     const answer = { kind: 'stream', head: ['data: head\n\n'], tokens, tail: ['data: [DONE]\n\n'], choices: 1 } as unknown as Answer;
     const { ex, res } = fakeExchange({ url: '/x', headers: {} }, ctx);
     write(ctx, ex, answer, undefined, undefined);
     expect(res.statusCode).toBe(200);
     clock.advance(10);
-    expect(res.body).toContain('data: a');
+    expect(res.body).toContain('data: "a"');
     expect(res.closed).toBe(false);
     clock.advance(10);
     expect(res.closed).toBe(true); // the client sees the stream cut, not a hang

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BytePairEncoder } from '../../src/core/tokens/bpe.js';
+import { BytePairEncoder, shareRankTable } from '../../src/core/tokens/bpe.js';
 import { rankTableOf, sha256Of, TIKTOKEN_FILES, TiktokenFileError, tiktokenFileOf } from '../../src/core/tokens/tiktoken-file.js';
-import { BUNDLED_RANK_TABLES } from '../../src/core/tokens/tokenizer.js';
+import { bundledRankTable } from '../../src/core/tokens/tokenizer.js';
 
 const CACHE_DIR = fileURLToPath(new URL('../../tiktoken_cache/', import.meta.url));
 const NAMES = ['cl100k_base', 'o200k_base'] as const;
@@ -22,7 +22,7 @@ const PUBLISHED_SHA256 = {
 // sha1 of https://openaipublic.blob.core.windows.net/encodings/<name>.tiktoken, tiktoken's cache key.
 const CACHE_NAMES = { cl100k_base: '9b5ad71b2ce5302211f9c61530b329a4922fc6a4', o200k_base: 'fb374d419588a4632f3f557e76b4b70aebbca790' };
 
-const exported = Object.fromEntries(NAMES.map((n) => [n, tiktokenFileOf(BUNDLED_RANK_TABLES[n])])) as Record<(typeof NAMES)[number], string>;
+const exported = Object.fromEntries(NAMES.map((n) => [n, tiktokenFileOf(bundledRankTable(n))])) as Record<(typeof NAMES)[number], string>;
 
 describe('the exported cache files', () => {
   for (const name of NAMES) {
@@ -53,8 +53,8 @@ describe('rankTableOf', () => {
 
   for (const name of NAMES) {
     it(`${name}: a table read from the file encodes exactly as the bundled one`, () => {
-      const fromFile = new BytePairEncoder(rankTableOf(exported[name], BUNDLED_RANK_TABLES[name].pat_str, 'test'));
-      const bundled = new BytePairEncoder(BUNDLED_RANK_TABLES[name]);
+      const fromFile = new BytePairEncoder(shareRankTable(rankTableOf(exported[name], bundledRankTable(name).pat_str, 'test')));
+      const bundled = new BytePairEncoder(shareRankTable(bundledRankTable(name)));
       for (const text of texts) {
         expect(fromFile.encode(text)).toEqual(bundled.encode(text));
         expect(fromFile.decode(fromFile.encode(text))).toBe(text);
@@ -67,7 +67,7 @@ describe('rankTableOf', () => {
     const table = rankTableOf(file, 'x', 'test');
     expect(table.bpe_ranks).toBe('! 0 YQ== Yg==\n! 5 YWI= Yw==');
     expect(tiktokenFileOf(table)).toBe(file);
-    expect(new BytePairEncoder({ pat_str: '\\w+', bpe_ranks: table.bpe_ranks }).encode('abc')).toEqual([5, 6]);
+    expect(new BytePairEncoder(shareRankTable({ pat_str: '\\w+', bpe_ranks: table.bpe_ranks })).encode('abc')).toEqual([5, 6]);
   });
 
   it('names the file and line of a malformed line, and rejects an empty file', () => {

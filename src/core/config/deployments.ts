@@ -3,6 +3,8 @@
  * its defaults (§3.2), and the lookup rule for deployments nobody configured (§3.3).
  */
 import { findModel, knownModelNames, UNDEFINED_DEPLOYMENT_MODEL, type ModelSpec, type Operation } from '../models.js';
+import { BOUNDS, describeBound, MAX_DEPLOYMENTS, MAX_WINDOW_MEMORY_BYTES, unknownKeys, withinBound, type Bound } from './bounds.js';
+import { limitBytes } from '../limits/sliding-window.js';
 import { SimulatorError } from '../errors.js';
 
 export interface Deployment {
@@ -24,14 +26,38 @@ export class DeploymentConfigError extends SimulatorError {
 
 type Raw = Record<string, unknown>;
 
-function toCount(value: unknown, field: string, where: string): number {
+/** The fields of a deployment in the config file, with their ranges. */
+export const DEPLOYMENT_FILE_FIELDS = {
+  tokensPerMinute: BOUNDS.tokensPerMinute,
+  requestsPerMinute: BOUNDS.requestsPerMinute,
+  embeddingSize: BOUNDS.embeddingSize,
+} as const satisfies Record<string, Bound>;
+
+function toCount(value: unknown, field: keyof typeof DEPLOYMENT_FILE_FIELDS, where: string): number {
   if (value === undefined || value === null) return 0;
   // The Python simulator int()-coerces, so "512" is valid (python-compatibility.md §3.1).
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new DeploymentConfigError(`${where}: "${field}" must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
-  }
-  return n;
+  const bound = DEPLOYMENT_FILE_FIELDS[field];
+  const checked = withinBound(n, bound);
+  if (checked === undefined) throw new DeploymentConfigError(`${where}: "${field}" must be ${describeBound(bound)}, got ${JSON.stringify(value)}`);
+  return checked;
+}
+
+/** The longest deployment name accepted (AOAI's own limit is 64 characters). */
+export const MAX_DEPLOYMENT_NAME = 128;
+
+/**
+ * Why a deployment name cannot be configured, or undefined when it can: names become URL
+ * segments, recording file names and keys of plain objects, so they have a length, no control
+ * characters or URL delimiters, and are never a name every object already has (`__proto__`,
+ * `constructor`, `toString`), which would read as a deployment that exists.
+ */
+export function deploymentNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > MAX_DEPLOYMENT_NAME) return `a deployment name must have 1 to ${MAX_DEPLOYMENT_NAME} characters`;
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  if (/[\u0000-\u001f\u007f/\\?#%]/.test(name)) return 'a deployment name cannot contain control characters or any of / \\ ? # %';
+  if (name in Object.prototype) return `"${name}" is reserved and cannot name a deployment`;
+  return undefined;
 }
 
 export function makeDeployment(name: string, model: ModelSpec, raw: Raw = {}, where = `deployment "${name}"`): Deployment {
@@ -58,12 +84,21 @@ export function parseDeploymentConfig(text: string, source: string): Map<string,
     throw new DeploymentConfigError(`${source}: expected a JSON object keyed by deployment name`);
   }
   const result = new Map<string, Deployment>();
+  const names = Object.keys(parsed);
+  if (names.length > MAX_DEPLOYMENTS) throw new DeploymentConfigError(`${source}: at most ${MAX_DEPLOYMENTS} deployments, found ${names.length}`);
+  let windowMemory = 0;
   for (const [name, value] of Object.entries(parsed as Raw)) {
     const where = `${source}: deployment "${name}"`;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new DeploymentConfigError(`${where}: expected an object like {"model": "gpt-4o", "tokensPerMinute": 60000}`);
     }
+    const nameProblem = deploymentNameProblem(name);
+    if (nameProblem) throw new DeploymentConfigError(`${where}: ${nameProblem}`);
     const raw = value as Raw;
+    const unknown = unknownKeys(raw, ['model', ...Object.keys(DEPLOYMENT_FILE_FIELDS)]);
+    if (unknown.length > 0) {
+      throw new DeploymentConfigError(`${where}: unknown field(s) ${unknown.map((k) => `"${k}"`).join(', ')} (known: model, ${Object.keys(DEPLOYMENT_FILE_FIELDS).join(', ')})`);
+    }
     if (typeof raw.model !== 'string' || raw.model === '') {
       throw new DeploymentConfigError(`${where}: "model" is required (known models: ${knownModelNames().join(', ')})`);
     }
@@ -73,7 +108,12 @@ export function parseDeploymentConfig(text: string, source: string): Map<string,
         `${where}: unknown model "${raw.model}". Known models: ${knownModelNames().join(', ')}`,
       );
     }
-    result.set(name, makeDeployment(name, model, raw, where));
+    const deployment = makeDeployment(name, model, raw, where);
+    windowMemory += limitBytes(model.limitKind, deployment.tokensPerMinute, deployment.requestsPerMinute);
+    if (windowMemory > MAX_WINDOW_MEMORY_BYTES) {
+      throw new DeploymentConfigError(`${source}: the deployments' rate-limit windows would take more than ${MAX_WINDOW_MEMORY_BYTES / 2 ** 20} MiB (at deployment "${name}"); use fewer deployments with large limits`);
+    }
+    result.set(name, deployment);
   }
   return result;
 }

@@ -3,7 +3,9 @@
  * (python-compatibility.md §8.2): the mode, the latency settings, the deployments. A PATCH is validated here, as a
  * whole, before anything changes: a bad value is a 400 naming it, and nothing is half-applied.
  */
-import type { Deployment, DeploymentSettings } from './deployments.js';
+import { deploymentNameProblem, type Deployment, type DeploymentSettings } from './deployments.js';
+import { BOUNDS, describeBound, MAX_DEPLOYMENTS, MAX_WINDOW_MEMORY_BYTES, own, unknownKeys, withinBound, type Bound } from './bounds.js';
+import { limitBytes } from '../limits/sliding-window.js';
 import { findModel, knownModelNames } from '../models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
 import { SimulatorError } from '../errors.js';
@@ -57,36 +59,49 @@ export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<strin
   });
 }
 
-function latencyValue(value: unknown, at: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigPatchError(`${at} must be a number ≥ 0, got ${JSON.stringify(value)}`);
-  }
-  return value;
+function bounded(value: unknown, bound: Bound, at: string): number {
+  const checked = withinBound(value, bound);
+  if (checked === undefined) throw new ConfigPatchError(`${at} must be ${describeBound(bound)}, got ${shown(value)}`);
+  return checked;
 }
+
+/** A value as a message shows it: short, whatever the client sent. */
+function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+const TOP_LEVEL_KEYS = ['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'faults'];
+
+/** A key as a message names it (bounded: a client may send a megabyte-long one). */
+const named = (key: string): string =>
+  /^[\w.-]{1,80}$/.test(key) ? key : key.length > 80 ? `${JSON.stringify(key.slice(0, 77))}...` : JSON.stringify(key);
 
 /** Applies a PATCH body to a configuration, or throws ConfigPatchError naming the bad value. */
 export function applyConfigPatch(config: RuntimeConfig, patch: unknown): RuntimeConfig {
   if (!isObject(patch)) throw new ConfigPatchError('the body must be a JSON object');
   let latency = config.latency;
-  for (const key of Object.keys(patch)) {
-    if (!['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'faults'].includes(key)) {
-      throw new ConfigPatchError(`unknown setting "${key}" (known: latency, simulator_mode, allow_undefined_openai_deployments, openai_deployments, faults)`);
-    }
-  }
+  const unknown = unknownKeys(patch, TOP_LEVEL_KEYS);
+  if (unknown.length > 0) throw new ConfigPatchError(`unknown setting(s) ${unknown.map(named).join(', ')} (known: ${TOP_LEVEL_KEYS.join(', ')})`);
   if (patch.latency !== undefined) {
     if (!isObject(patch.latency)) throw new ConfigPatchError('latency must be an object');
     const next: Record<string, LatencySetting> = { ...config.latency };
     for (const [wire, value] of Object.entries(patch.latency)) {
-      const key = LATENCY_KEYS[wire as keyof typeof LATENCY_KEYS];
-      if (!key) throw new ConfigPatchError(`latency.${wire} is not a latency setting (known: ${Object.keys(LATENCY_KEYS).join(', ')})`);
+      const key = own<keyof Settings['latency']>(LATENCY_KEYS, wire);
+      if (!key) throw new ConfigPatchError(`latency.${named(wire)} is not a latency setting (known: ${Object.keys(LATENCY_KEYS).join(', ')})`);
       if (!isObject(value)) throw new ConfigPatchError(`latency.${wire} must be an object like {"mean": 10, "std_dev": 2}`);
       const current = config.latency[key];
       for (const field of Object.keys(value)) {
         const allowed = current.ttftMean === undefined ? ['mean', 'std_dev'] : ['mean', 'std_dev', 'ttft_mean', 'ttft_std_dev'];
-        if (!allowed.includes(field)) throw new ConfigPatchError(`latency.${wire}.${field} is not a setting (known: ${allowed.join(', ')})`);
+        if (!allowed.includes(field)) throw new ConfigPatchError(`latency.${wire}.${named(field)} is not a setting (known: ${allowed.join(', ')})`);
       }
       const pick = (field: string, fallback: number | undefined): number | undefined =>
-        value[field] === undefined ? fallback : latencyValue(value[field], `latency.${wire}.${field}`);
+        value[field] === undefined ? fallback : bounded(value[field], BOUNDS.latencyMs, `latency.${wire}.${field}`);
       next[key] = {
         ...current,
         mean: pick('mean', current.mean)!,
@@ -118,33 +133,45 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
   return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments, faults };
 }
 
+/** Many deployments at large limits would reserve more window memory than the process has. */
+function checkDeploymentTotals(deployments: Readonly<Record<string, DeploymentSettings>>): void {
+  const all = Object.values(deployments);
+  if (all.length > MAX_DEPLOYMENTS) throw new ConfigPatchError(`openai_deployments: at most ${MAX_DEPLOYMENTS} deployments, this change makes ${all.length}`);
+  const bytes = all.reduce((sum, d) => sum + limitBytes(findModel(d.model)!.limitKind, d.tokensPerMinute, d.requestsPerMinute), 0);
+  if (bytes > MAX_WINDOW_MEMORY_BYTES) {
+    throw new ConfigPatchError(`openai_deployments: their rate-limit windows would take ${Math.ceil(bytes / 2 ** 20)} MiB, more than the ${MAX_WINDOW_MEMORY_BYTES / 2 ** 20} MiB allowed; use fewer deployments with large limits`);
+  }
+}
+
 const DEPLOYMENT_FIELDS = {
   tokens_per_minute: 'tokensPerMinute',
   requests_per_minute: 'requestsPerMinute',
   embedding_size: 'embeddingSize',
-} as const;
+} as const satisfies Record<string, keyof typeof BOUNDS>;
 
 /** Adds or changes deployments: `{"name": {"model"?, "tokens_per_minute"?, "requests_per_minute"?, "embedding_size"?}}`. */
 function patchDeployments(current: Readonly<Record<string, DeploymentSettings>>, patch: unknown): Record<string, DeploymentSettings> {
   if (!isObject(patch)) throw new ConfigPatchError('openai_deployments must be an object keyed by deployment name');
   const next: Record<string, DeploymentSettings> = { ...current };
   for (const [name, change] of Object.entries(patch)) {
-    const at = `openai_deployments.${name}`;
+    const at = `openai_deployments.${named(name)}`;
+    const nameProblem = deploymentNameProblem(name);
+    if (nameProblem) throw new ConfigPatchError(`${at}: ${nameProblem}`);
     if (!isObject(change)) throw new ConfigPatchError(`${at} must be an object like {"model": "gpt-4o", "tokens_per_minute": 60000}`);
-    const existing = current[name];
+    const existing = own(current, name);
     const model = change.model ?? existing?.model;
     if (typeof model !== 'string') throw new ConfigPatchError(`${at}.model is required for a new deployment`);
     const spec = findModel(model);
-    if (!spec) throw new ConfigPatchError(`${at}.model: unknown model "${model}" (known: ${knownModelNames().join(', ')})`);
+    if (!spec) throw new ConfigPatchError(`${at}.model: unknown model ${named(model)} (known: ${knownModelNames().join(', ')})`);
     const updated: Record<string, number | string> = { ...(existing ?? { tokensPerMinute: 0, requestsPerMinute: 0, embeddingSize: spec.embeddingSize ?? 1536 }), model: spec.name };
     for (const [key, value] of Object.entries(change)) {
       if (key === 'model') continue;
-      const field = DEPLOYMENT_FIELDS[key as keyof typeof DEPLOYMENT_FIELDS];
-      if (!field) throw new ConfigPatchError(`${at}.${key} is not a deployment setting (known: model, ${Object.keys(DEPLOYMENT_FIELDS).join(', ')})`);
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ConfigPatchError(`${at}.${key} must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
-      updated[field] = value;
+      const field = own<(typeof DEPLOYMENT_FIELDS)[keyof typeof DEPLOYMENT_FIELDS]>(DEPLOYMENT_FIELDS, key);
+      if (!field) throw new ConfigPatchError(`${at}.${named(key)} is not a deployment setting (known: model, ${Object.keys(DEPLOYMENT_FIELDS).join(', ')})`);
+      updated[field] = bounded(value, BOUNDS[field], `${at}.${key}`);
     }
     next[name] = updated as unknown as DeploymentSettings;
   }
+  checkDeploymentTotals(next);
   return next;
 }

@@ -5,6 +5,8 @@
  */
 import { SimulatorError } from '../errors.js';
 
+import { BOUNDS, describeBound, withinBound, type Bound } from './bounds.js';
+
 export type Mode = 'generate' | 'record' | 'replay';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -79,13 +81,12 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new SettingsError(`${name} must be true or false, got "${env[name]}"`);
 }
 
-function num(env: Env, name: string, fallback: number, { min = 0, integer = false, max = Number.MAX_SAFE_INTEGER } = {}): number {
+/** A number within its documented range (core/config/bounds.ts). */
+function num(env: Env, name: string, fallback: number, bound: Bound): number {
   const v = text(env, name);
   if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new SettingsError(`${name} must be ${integer ? 'a whole number' : 'a number'} between ${min} and ${max}, got "${v}"`);
-  }
+  const n = withinBound(Number(v), bound);
+  if (n === undefined) throw new SettingsError(`${name} must be ${describeBound(bound)}, got "${v}"`);
   return n;
 }
 
@@ -112,30 +113,30 @@ function httpUrl(env: Env, name: string): string | undefined {
 }
 
 function latency(env: Env, op: string, mean: number, stdDev: number): LatencySetting {
-  return { mean: num(env, `LATENCY_OPENAI_${op}_MEAN`, mean), stdDev: num(env, `LATENCY_OPENAI_${op}_STD_DEV`, stdDev) };
+  return { mean: num(env, `LATENCY_OPENAI_${op}_MEAN`, mean, BOUNDS.latencyMs), stdDev: num(env, `LATENCY_OPENAI_${op}_STD_DEV`, stdDev, BOUNDS.latencyMs) };
 }
 
 /** Token-generating operations also have a time to first token (0 by default, as in the Python simulator). */
 function tokenLatency(env: Env, op: string, mean: number, stdDev: number): LatencySetting {
   return {
     ...latency(env, op, mean, stdDev),
-    ttftMean: num(env, `LATENCY_OPENAI_${op}_TTFT_MEAN`, 0),
-    ttftStdDev: num(env, `LATENCY_OPENAI_${op}_TTFT_STD_DEV`, 0),
+    ttftMean: num(env, `LATENCY_OPENAI_${op}_TTFT_MEAN`, 0, BOUNDS.latencyMs),
+    ttftStdDev: num(env, `LATENCY_OPENAI_${op}_TTFT_STD_DEV`, 0, BOUNDS.latencyMs),
   };
 }
 
 /** `cores` is the machine's parallelism (passed in so this stays pure). */
 export function parseSettings(env: Env, cores: number): Settings {
-  const frontEndThreads = num(env, 'SIMULATOR_THREADS', Math.max(1, cores), { min: 1, max: 256, integer: true });
+  const frontEndThreads = num(env, 'SIMULATOR_THREADS', Math.max(1, cores), BOUNDS.threads);
   return Object.freeze({
     mode: oneOf(env, 'SIMULATOR_MODE', ['generate', 'record', 'replay'] as const, 'generate'),
     apiKey: text(env, 'SIMULATOR_API_KEY'),
     host: text(env, 'SIMULATOR_HOST') ?? '0.0.0.0',
-    port: num(env, 'PORT', 8000, { max: 65535, integer: true }),
+    port: num(env, 'PORT', 8000, BOUNDS.port),
     frontEndThreads,
-    poolThreads: num(env, 'SIMULATOR_POOL_THREADS', Math.max(1, cores), { min: 1, max: 256, integer: true }),
-    poolMinBodyBytes: num(env, 'SIMULATOR_POOL_MIN_BODY_BYTES', 8 * 1024, { integer: true }),
-    maxBodyBytes: num(env, 'SIMULATOR_MAX_BODY_BYTES', 32 * 1024 * 1024, { min: 1, integer: true }),
+    poolThreads: num(env, 'SIMULATOR_POOL_THREADS', Math.max(1, cores), BOUNDS.threads),
+    poolMinBodyBytes: num(env, 'SIMULATOR_POOL_MIN_BODY_BYTES', 8 * 1024, BOUNDS.poolMinBodyBytes),
+    maxBodyBytes: num(env, 'SIMULATOR_MAX_BODY_BYTES', 32 * 1024 * 1024, BOUNDS.bodyBytes),
     answerLength: oneOf(env, 'SIMULATOR_ANSWER_LENGTH', ['natural', 'fill'] as const, 'natural'),
     allowUndefinedDeployments: bool(env, 'ALLOW_UNDEFINED_OPENAI_DEPLOYMENTS', true),
     deploymentConfigPath: text(env, 'OPENAI_DEPLOYMENT_CONFIG_PATH'),
@@ -144,8 +145,8 @@ export function parseSettings(env: Env, cores: number): Settings {
     recordingAutosave: bool(env, 'RECORDING_AUTOSAVE', bool(env, 'RECORDING_AUTO_SAVE', true)),
     azureOpenAIEndpoint: httpUrl(env, 'AZURE_OPENAI_ENDPOINT'),
     azureOpenAIKey: text(env, 'AZURE_OPENAI_KEY'),
-    upstreamConnectTimeoutMs: num(env, 'SIMULATOR_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, { min: 1, integer: true }),
-    upstreamIdleTimeoutMs: num(env, 'SIMULATOR_UPSTREAM_IDLE_TIMEOUT_MS', 120_000, { min: 1, integer: true }),
+    upstreamConnectTimeoutMs: num(env, 'SIMULATOR_UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, BOUNDS.timeoutMs),
+    upstreamIdleTimeoutMs: num(env, 'SIMULATOR_UPSTREAM_IDLE_TIMEOUT_MS', 120_000, BOUNDS.timeoutMs),
     extensionPath: text(env, 'EXTENSION_PATH'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tiktokenCacheDir: text(env, 'TIKTOKEN_CACHE_DIR'),

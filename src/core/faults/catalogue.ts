@@ -9,6 +9,7 @@
  * its own entries — its `error_event` is `event: error` then `event: response.failed` rather than
  * chat's `data: {"error":…}` — by adding a row to `STREAM_ERROR_EVENT` and to the `streams` set.
  */
+import { BOUNDS } from '../config/bounds.js';
 import { OPERATION_NAME } from '../limits/rate-limits.js';
 import type { Operation } from '../models.js';
 
@@ -45,7 +46,8 @@ export type ParamSpec =
   | { readonly kind: 'number'; readonly default: number; readonly min: number; readonly max: number }
   | { readonly kind: 'enum'; readonly default: string; readonly values: readonly string[] };
 
-const ms = (fallback: number, max = 600_000): ParamSpec => ({ kind: 'number', default: fallback, min: 0, max });
+/** Delays share the latency settings' range (config/bounds.ts); retry-after may go past the SDK's 60 s cap on purpose. */
+const ms = (fallback: number, max: number = BOUNDS.latencyMs.max): ParamSpec => ({ kind: 'number', default: fallback, min: 0, max });
 const count = (fallback: number): ParamSpec => ({ kind: 'number', default: fallback, min: 0, max: 100_000 });
 const CATEGORIES = ['hate', 'sexual', 'violence', 'self_harm', 'jailbreak', 'profanity'] as const;
 const category: ParamSpec = { kind: 'enum', default: 'violence', values: CATEGORIES };

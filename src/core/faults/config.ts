@@ -13,6 +13,7 @@
  * A rate set maps fault specs to probabilities (summing to at most 1); a schedule is an ordered
  * list of fault specs and `ok`.
  */
+import { own, unknownKeys } from '../config/bounds.js';
 import { SimulatorError } from '../errors.js';
 import { isObject } from '../values.js';
 import { FAULT_NAMES, FAULTS, type FaultName, type FaultSpec } from './catalogue.js';
@@ -69,7 +70,7 @@ export function parseFaultSpec(text: string, at: string): FaultSpec {
     const eq = pair.indexOf('=');
     const param = (eq < 0 ? pair : pair.slice(0, eq)).trim().toLowerCase();
     const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
-    const spec = entry.params[param];
+    const spec = own(entry.params, param);
     const known = Object.keys(entry.params);
     if (!spec) throw new FaultConfigError(`${at}: fault ${name} has no parameter "${param}"${known.length ? ` (known: ${known.join(', ')})` : ' (it takes none)'}`);
     if (spec.kind === 'number') {
@@ -115,7 +116,8 @@ const KNOWN = ['allow_headers', 'seed', 'global', 'deployments', 'scenarios'];
 export function parseFaultConfig(value: unknown, at = 'faults', allowHeadersDefault = false): FaultConfig | null {
   if (value === null || value === undefined) return allowHeadersDefault ? parseFaultConfig({}, at, true) : null;
   if (!isObject(value)) throw new FaultConfigError(`${at} must be an object (or null to clear every fault)`);
-  for (const key of Object.keys(value)) if (!KNOWN.includes(key)) throw new FaultConfigError(`${at}.${key} is not a fault setting (known: ${KNOWN.join(', ')})`);
+  const unknown = unknownKeys(value, KNOWN);
+  if (unknown.length > 0) throw new FaultConfigError(`${at}.${unknown[0]} is not a fault setting (known: ${KNOWN.join(', ')})`);
   const allowHeaders = value.allow_headers ?? allowHeadersDefault;
   if (typeof allowHeaders !== 'boolean') throw new FaultConfigError(`${at}.allow_headers must be true or false`);
   const seed = value.seed ?? 0;
@@ -126,12 +128,13 @@ export function parseFaultConfig(value: unknown, at = 'faults', allowHeadersDefa
     return { slot: slots++, picker };
   };
   const global = value.global === undefined || value.global === null ? null : scope({ kind: 'rates', rates: parseRates(value.global, `${at}.global`) });
-  const deployments: Record<string, Scope> = {};
+  // Keyed by names from the configuration: no prototype, so `__proto__` is a name like any other.
+  const deployments = Object.create(null) as Record<string, Scope>;
   if (value.deployments !== undefined) {
     if (!isObject(value.deployments)) throw new FaultConfigError(`${at}.deployments must be an object keyed by deployment name`);
     for (const [name, rates] of Object.entries(value.deployments)) deployments[name] = scope({ kind: 'rates', rates: parseRates(rates, `${at}.deployments.${name}`) });
   }
-  const scenarios: Record<string, Scope> = {};
+  const scenarios = Object.create(null) as Record<string, Scope>;
   if (value.scenarios !== undefined) {
     if (!isObject(value.scenarios)) throw new FaultConfigError(`${at}.scenarios must be an object keyed by scenario name`);
     for (const [name, scenario] of Object.entries(value.scenarios)) {

@@ -10,6 +10,7 @@
  * the Redis backend of the scale-out issue implements the same interface with `INCR` (a promise),
  * so a schedule holds across replicas too.
  */
+import { own } from '../config/bounds.js';
 import { parseFaultSpec, type FaultConfig, type Scope } from './config.js';
 import type { FaultSpec } from './catalogue.js';
 
@@ -48,11 +49,11 @@ export type Decider =
 export function decider(config: FaultConfig, faultHeader: string, scenarioHeader: string, deployment: string): Decider {
   if (faultHeader !== '' && config.allowHeaders) return { kind: 'fault', fault: parseFaultSpec(faultHeader, 'x-simulator-fault'), source: 'header' };
   if (scenarioHeader !== '') {
-    const scope = config.scenarios[scenarioHeader];
+    const scope = own(config.scenarios, scenarioHeader);
     return scope ? { kind: 'scope', scope, source: 'scenario' } : { kind: 'unknown-scenario', name: scenarioHeader };
   }
-  const own = config.deployments[deployment];
-  if (own) return { kind: 'scope', scope: own, source: 'deployment' };
+  const deployments = own(config.deployments, deployment);
+  if (deployments) return { kind: 'scope', scope: deployments, source: 'deployment' };
   if (config.global) return { kind: 'scope', scope: config.global, source: 'global' };
   return null;
 }

@@ -1,9 +1,11 @@
 /**
  * What a generator hands back to the server: a complete JSON body, or a stream split into the
- * events before the tokens, one event per token, and the events after — so the latency model can
- * pace the token events without knowing the wire format.
+ * events before the tokens, the token events (as a plan: built one by one as they are written),
+ * and the events after — so the latency model can pace the token events without knowing the wire
+ * format, and a slow reader holds a plan, not the stream.
  */
 import type { ApiError } from '../errors.js';
+import type { TokenEventsPlan } from './token-events.js';
 
 export interface Metered {
   readonly promptTokens: number;
@@ -15,7 +17,8 @@ export interface Metered {
 /** A whole answer at once: JSON unless `contentType` says otherwise (audio's text formats). */
 export interface JsonAnswer extends Metered {
   readonly kind: 'json';
-  readonly body: string;
+  /** Text, or bytes where the answer is large and built as bytes (embeddings: no UTF-8 pass on the way out). */
+  readonly body: string | Uint8Array;
   readonly contentType?: string;
 }
 
@@ -24,7 +27,8 @@ export interface StreamAnswer extends Metered {
   /** Choices interleaved in `tokens` (one event of each per token position). */
   readonly choices: number;
   readonly head: readonly string[];
-  readonly tokens: readonly string[];
+  /** The token events as a plan, rendered as the socket takes them (`tokenEvents`). */
+  readonly tokens: TokenEventsPlan;
   readonly tail: readonly string[];
 }
 

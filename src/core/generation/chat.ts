@@ -1,6 +1,8 @@
 /** Chat completions (`/chat/completions`): JSON and streamed answers in the live service's shape. */
 import { usageJson, type Answer } from './answer.js';
-import { checkAnswerBudget, generateChoices, interleave, totalTokens, type Choice } from './choices.js';
+import { checkAnswerBudget, generateChoices, totalTokens, type Choice } from './choices.js';
+import type { TokenEventsPlan } from './token-events.js';
+import type { EncodingName } from '../models.js';
 import { CONTENT_FILTER_JSON, PROMPT_FILTER_EVENT, PROMPT_FILTER_JSON } from './content-filter.js';
 import type { Deployment } from '../config/deployments.js';
 import { errors, fail } from '../errors.js';
@@ -42,7 +44,7 @@ export function generateChat(body: unknown, deployment: Deployment, options: Gen
   const created = Math.floor(Date.now() / 1000);
   const meta = { id, created, model: model.name };
   if (req.stream) {
-    return { kind: 'stream', promptTokens, completionTokens, choices: choices.length, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true) };
+    return { kind: 'stream', promptTokens, completionTokens, choices: choices.length, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true, model.encoding) };
   }
   const body_ =
     `{"choices":[${choices.map(choiceJson).join(',')}],"created":${created},"id":"${id}","model":"${model.name}",` +
@@ -69,7 +71,7 @@ interface StreamMeta {
  * choice, one event per token, a finish event per choice, the usage event when asked for, [DONE].
  * Every chunk shares one id. Only the token text is serialised per event; the rest is a template.
  */
-function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean) {
+function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean, encoding: EncodingName) {
   const usageNull = includeUsage ? ',"usage":null' : '';
   const suffix = `],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk","system_fingerprint":"${SYSTEM_FINGERPRINT}"${usageNull}}\n\n`;
   const chunk = (choice: string): string => `data: {"choices":[${choice}${suffix}`;
@@ -82,7 +84,7 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
   // Per token, only the token's JSON string changes: everything around it is made once per choice.
   const before = `data: {"choices":[{"content_filter_results":${CONTENT_FILTER_JSON},"delta":{"content":`;
   const after = choices.map((_, i) => `},"finish_reason":null,"index":${i},"logprobs":null}${suffix}`);
-  const tokens = interleave(choices, (i, token) => before + JSON.stringify(token) + after[i]);
+  const tokens: TokenEventsPlan = { encoding, count: totalTokens(choices), before: choices.map(() => before), after, parts: choices.map((c) => c.parts) };
   const tail = choices.map((c, i) =>
     chunk(`{"content_filter_results":{},"delta":{},"finish_reason":"${c.finishReason}","index":${i},"logprobs":null}`),
   );

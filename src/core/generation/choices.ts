@@ -19,7 +19,7 @@ export interface Choice extends Generated {
 
 /** Keeps the generated answer's lazy token list lazy (a spread would build it). */
 function withFinish(generated: Generated, finishReason: FinishReason): Choice {
-  return { text: generated.text, count: generated.count, get tokens() { return generated.tokens; }, finishReason };
+  return { text: generated.text, count: generated.count, get tokens() { return generated.tokens; }, parts: generated.parts, finishReason };
 }
 
 /**
@@ -63,19 +63,3 @@ export function checkAnswerBudget(choices: number, limit: number, param: string)
 }
 
 export const totalTokens = (choices: readonly Choice[]): number => choices.reduce((sum, c) => sum + c.count, 0);
-
-/**
- * Interleaves the choices' token events the way a stream of n choices arrives: one token of each
- * choice in turn. `event(choiceIndex, token)` renders one event.
- */
-export function interleave(choices: readonly Choice[], event: (index: number, token: string) => string): string[] {
-  const events: string[] = [];
-  const longest = Math.max(0, ...choices.map((c) => c.tokens.length));
-  for (let t = 0; t < longest; t++) {
-    for (let i = 0; i < choices.length; i++) {
-      const token = choices[i]!.tokens[t];
-      if (token !== undefined) events.push(event(i, token));
-    }
-  }
-  return events;
-}

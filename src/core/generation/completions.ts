@@ -1,6 +1,6 @@
 /** Legacy completions (`/completions`), incl. streaming. One prompt or several; `n` answers each. */
 import { usageJson, type Answer } from './answer.js';
-import { checkAnswerBudget, generateChoice, interleave, MAX_CHOICES, totalTokens, type Choice } from './choices.js';
+import { checkAnswerBudget, generateChoice, MAX_CHOICES, totalTokens, type Choice } from './choices.js';
 import { CONTENT_FILTER_JSON, PROMPT_FILTER_EVENT, PROMPT_FILTER_JSON } from './content-filter.js';
 import type { Deployment } from '../config/deployments.js';
 import { errors, fail } from '../errors.js';
@@ -56,7 +56,7 @@ export function generateCompletion(body: unknown, deployment: Deployment, option
       completionTokens,
       choices: choices.length,
       head: [PROMPT_FILTER_EVENT],
-      tokens: interleave(choices, (i, token) => before[i] + JSON.stringify(token) + after),
+      tokens: { encoding: model.encoding, count: completionTokens, before, after: choices.map(() => after), parts: choices.map((c) => c.parts) },
       tail,
     };
   }

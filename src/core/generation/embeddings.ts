@@ -1,7 +1,11 @@
 /**
  * Embeddings: unit-length vectors seeded by the input text, so the same text always gets the same
  * vector (apps that cache or compare embeddings behave as they would against the service).
- * Serialised vectors are cached: load tests embed the same inputs over and over.
+ *
+ * An answer of 16 inputs of 1,536 dimensions is ~130 KB, so it is built as bytes in one pass:
+ * each vector's JSON value is cached as bytes (load tests embed the same inputs over and over),
+ * the answer's length is summed first, and one Buffer receives the pieces — no joined string to
+ * flatten and no UTF-8 conversion when the socket takes it.
  */
 import type { Answer } from './answer.js';
 import { BoundedCache } from '../bounded-cache.js';
@@ -12,8 +16,8 @@ import { inputList, validateEmbedding } from './requests.js';
 import { getEncoding } from '../tokens/tokenizer.js';
 
 const MAX_INPUTS = 2_048;
-/** Serialised vectors per thread: 4,096 of them, or ~64 MB of text, whichever is reached first. */
-const cache = new BoundedCache<string>(4_096, 64 * 1024 * 1024);
+/** Serialised vectors per thread: 4,096 of them, or ~64 MB, whichever is reached first. */
+const cache = new BoundedCache<Buffer>(4_096, 64 * 1024 * 1024);
 
 /** FNV-1a over the text: a seed, not a security boundary. */
 function seedOf(text: string): number {
@@ -22,10 +26,14 @@ function seedOf(text: string): number {
   return h >>> 0;
 }
 
-/** A unit-length vector seeded by the text, each value rounded to 9 decimals (as short as the service's). */
-export function embeddingVector(text: string, dimensions: number): Float64Array {
+/**
+ * A unit-length vector seeded by the text, each value rounded to 9 decimals (as short as the
+ * service's), into `into` (a Float32Array gets the float32 of each rounded value, as base64 sends).
+ */
+export function embeddingVector<V extends Float64Array | Float32Array>(text: string, dimensions: number, into?: V): V {
   let state = seedOf(text) || 1;
-  const v = new Float64Array(dimensions);
+  const v = (into ?? new Float64Array(dimensions)) as V;
+  // The raw values first (in `v` when it is a Float64Array, else recomputed: no scratch array).
   let norm = 0;
   for (let i = 0; i < dimensions; i++) {
     // xorshift32, mapped to [-1, 1)
@@ -33,25 +41,43 @@ export function embeddingVector(text: string, dimensions: number): Float64Array 
     state ^= state >>> 17;
     state ^= state << 5;
     const x = (state >>> 0) / 2147483648 - 1;
-    v[i] = x;
     norm += x * x;
   }
   const scale = 1 / Math.sqrt(norm);
-  for (let i = 0; i < dimensions; i++) v[i] = Math.round(v[i]! * scale * 1e9) / 1e9;
+  state = seedOf(text) || 1;
+  for (let i = 0; i < dimensions; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    const x = (state >>> 0) / 2147483648 - 1;
+    v[i] = Math.round(x * scale * 1e9) / 1e9;
+  }
   return v;
 }
 
-function serialised(text: string, dimensions: number, base64: boolean): string {
+/** A vector's JSON value as bytes: base64 of its little-endian float32 values (as the service sends), or the number list. */
+function serialised(text: string, dimensions: number, base64: boolean): Buffer {
   const key = `${dimensions}:${base64 ? 'b' : 'f'}:${text}`;
-  let json = cache.get(key);
-  if (json === undefined) {
-    const v = embeddingVector(text, dimensions);
-    // base64 is the little-endian float32 bytes, as the service sends them.
-    json = base64 ? `"${Buffer.from(Float32Array.from(v).buffer).toString('base64')}"` : `[${v.join(',')}]`;
-    cache.set(key, json, key.length + json.length);
+  let bytes = cache.get(key);
+  if (bytes === undefined) {
+    if (base64) {
+      const floats = embeddingVector(text, dimensions, new Float32Array(dimensions));
+      const encoded = Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
+      bytes = Buffer.allocUnsafeSlow(encoded.length + 2);
+      bytes[0] = 0x22; // "
+      bytes.write(encoded, 1, 'latin1');
+      bytes[bytes.length - 1] = 0x22;
+    } else {
+      bytes = Buffer.from(`[${embeddingVector(text, dimensions).join(',')}]`, 'latin1');
+    }
+    cache.set(key, bytes, key.length + bytes.length);
   }
-  return json;
+  return bytes;
 }
+
+const ITEM_HEAD = '{"embedding":';
+const ITEM_INDEX = ',"index":';
+const ITEM_TAIL = ',"object":"embedding"}';
 
 export function generateEmbedding(body: unknown, deployment: Deployment): Answer {
   const req = validateEmbedding(body);
@@ -70,10 +96,32 @@ export function generateEmbedding(body: unknown, deployment: Deployment): Answer
     dimensions = req.dimensions;
   }
   const base64 = req.encoding_format === 'base64';
-  const data = inputs
-    .map((input, i) => `{"embedding":${serialised(typeof input === 'string' ? input : input.join(' '), dimensions, base64)},"index":${i},"object":"embedding"}`)
-    .join(',');
-  const promptTokens = counts.reduce((a, b) => a + b, 0);
-  const json = `{"data":[${data}],"model":"${model.name}","object":"list","usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`;
-  return { kind: 'json', body: json, promptTokens, completionTokens: 0 };
+  let promptTokens = 0;
+  for (const c of counts) promptTokens += c;
+  const head = '{"data":[';
+  const tail = `],"model":${JSON.stringify(model.name)},"object":"list","usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens}}}`;
+
+  // The vectors, then the answer's exact length, then one pass that copies the pieces in.
+  const vectors: Buffer[] = new Array(inputs.length);
+  let length = head.length + Buffer.byteLength(tail) + Math.max(0, inputs.length - 1);
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i]!;
+    const vector = serialised(typeof input === 'string' ? input : input.join(' '), dimensions, base64);
+    vectors[i] = vector;
+    length += ITEM_HEAD.length + vector.length + ITEM_INDEX.length + digits(i) + ITEM_TAIL.length;
+  }
+  const out = Buffer.allocUnsafeSlow(length);
+  let at = out.write(head, 0, 'latin1');
+  for (let i = 0; i < vectors.length; i++) {
+    if (i > 0) out[at++] = 0x2c; // ,
+    at += out.write(ITEM_HEAD, at, 'latin1');
+    at += vectors[i]!.copy(out, at);
+    at += out.write(ITEM_INDEX, at, 'latin1');
+    at += out.write(String(i), at, 'latin1');
+    at += out.write(ITEM_TAIL, at, 'latin1');
+  }
+  out.write(tail, at, 'utf8');
+  return { kind: 'json', body: out, promptTokens, completionTokens: 0 };
 }
+
+const digits = (n: number): number => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : String(n).length);

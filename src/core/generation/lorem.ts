@@ -31,9 +31,15 @@ export interface Generated {
   readonly count: number;
   /** One string per token, in order: what a stream sends, one event each. */
   readonly tokens: readonly string[];
+  /**
+   * The same tokens as a recipe: [start, end) ranges of corpus token indices and filler strings,
+   * in order (the first token without its leading space). A few numbers for any length: what a
+   * stream keeps instead of its token strings (see token-events.ts).
+   */
+  readonly parts: readonly (number | string)[];
 }
 
-const EMPTY: Generated = Object.freeze({ text: '', count: 0, tokens: Object.freeze([]) });
+const EMPTY: Generated = Object.freeze({ text: '', count: 0, tokens: Object.freeze([]), parts: Object.freeze([]) });
 
 /** A generated answer; its per-token strings are only built when a stream needs them. */
 class Slice implements Generated {
@@ -42,7 +48,7 @@ class Slice implements Generated {
   constructor(
     readonly text: string,
     readonly count: number,
-    private readonly parts: readonly (number | string)[],
+    readonly parts: readonly (number | string)[],
     private readonly corpus: readonly string[],
   ) {}
 
@@ -80,38 +86,64 @@ export class LoremCorpus {
     this.#fillers = FILLERS.map((w) => ' ' + w).filter(single);
     if (starters.length === 0 || this.#fillers.length === 0) throw new Error(`lorem: no single-token words for ${encoding.name}`);
 
+    // The corpus is a run of tokenizer pieces (" Word", " word", ",", "."): each distinct piece is
+    // encoded once and each distinct token decoded once, so a thread's corpus holds ~150 distinct
+    // strings rather than ~25k, and building it makes little garbage (this runs in every thread;
+    // encoding the whole text grew each thread's young generation by ~4 MB). The tests check that
+    // the text re-encodes to exactly these tokens.
     const rand = seededRandom(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    let text = '';
+    const pieceIds = new Map<string, readonly number[]>();
+    const tokenOf = new Map<number, string>();
+    const tokens: string[] = [];
+    const add = (piece: string): void => {
+      let ids = pieceIds.get(piece);
+      if (!ids) {
+        pieceIds.set(piece, (ids = encoding.encode(piece)));
+        if (ids.map((id) => encoding.decode([id])).join('') !== piece) throw new Error(`lorem: ${encoding.name} tokens of ${JSON.stringify(piece)} do not decode back to it`);
+      }
+      for (const id of ids) {
+        let token = tokenOf.get(id);
+        if (token === undefined) tokenOf.set(id, (token = encoding.decode([id])));
+        tokens.push(token);
+      }
+    };
     for (let s = 0; s < CORPUS_SENTENCES; s++) {
-      text += ' ' + pick(starters);
+      add(' ' + pick(starters));
       const words = 5 + Math.floor(rand() * 12);
-      for (let w = 0; w < words; w++) text += ' ' + pick(WORDS) + (w < words - 1 && rand() < 0.08 ? ',' : '');
-      text += '.';
+      for (let w = 0; w < words; w++) {
+        add(' ' + pick(WORDS));
+        if (w < words - 1 && rand() < 0.08) add(',');
+      }
+      add('.');
     }
+    // Joined once at the end: a `+=` per piece would keep ~30k cons strings alive meanwhile.
+    const text = tokens.join('');
     this.#text = text;
-
-    const ids = encoding.encode(text);
-    this.#tokens = ids.map((id) => encoding.decode([id]));
-    if (this.#tokens.join('') !== text) throw new Error(`lorem: ${encoding.name} tokens do not decode back to the corpus`);
-    this.#offsets = new Uint32Array(ids.length + 1);
-    this.#cut = new Uint8Array(ids.length + 1);
+    this.#tokens = tokens;
+    this.#offsets = new Uint32Array(tokens.length + 1);
+    this.#cut = new Uint8Array(tokens.length + 1);
     const starts: number[] = [];
     let offset = 0;
-    for (let i = 0; i < ids.length; i++) {
+    for (let i = 0; i < tokens.length; i++) {
       const t = this.#tokens[i]!;
       this.#offsets[i] = offset;
       offset += t.length;
       this.#cut[i] = t[0] === ' ' || t === ',' || t === '.' ? 1 : 0;
       if (t[0] === ' ' && (i === 0 || this.#tokens[i - 1] === '.')) starts.push(i);
     }
-    this.#offsets[ids.length] = offset;
-    this.#cut[ids.length] = 1;
+    this.#offsets[tokens.length] = offset;
+    this.#cut[tokens.length] = 1;
     this.#sentenceStarts = Int32Array.from(starts);
   }
 
   get size(): number {
     return this.#tokens.length;
+  }
+
+  /** The text of corpus token `i`. */
+  token(i: number): string {
+    return this.#tokens[i]!;
   }
 
   /** Exactly `count` tokens of text, starting at a sentence start. */

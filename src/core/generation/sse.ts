@@ -9,7 +9,7 @@ export const STREAM_CHUNK_CHARS = 16 * 1024;
  * The events of a stream, in order, joined into chunks of about `chunkChars` characters (an event
  * is never split). Lazy: a chunk is built when the socket asks for it.
  */
-export function* eventChunks(groups: readonly (readonly string[])[], chunkChars = STREAM_CHUNK_CHARS): Generator<string, void, undefined> {
+export function* eventChunks(groups: readonly Iterable<string>[], chunkChars = STREAM_CHUNK_CHARS): Generator<string, void, undefined> {
   let chunk = '';
   for (const events of groups) {
     for (const event of events) {

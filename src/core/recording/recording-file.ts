@@ -116,12 +116,40 @@ export interface ParsedRecordingFile {
   readonly interactions: unknown[];
 }
 
+/**
+ * How far YAML aliases may expand a file: its expanded weight (characters of every string and
+ * key, plus one per other node, counting an aliased node again at each use) may be at most this
+ * many times its length, plus a floor. Ordinary reuse (an anchored header map) stays far below;
+ * a "billion laughs" file of 1 KB that expands to a gigabyte is refused before anything walks it.
+ */
+export const MAX_YAML_EXPANSION = { factor: 10, floor: 1_000_000 } as const;
+
+class ExpansionLimit extends Error {}
+
+/** A listener for js-yaml that weighs each node as it closes, and stops the load past `limit`. */
+function expansionGuard(limit: number): (event: string, state: { result: unknown }) => void {
+  const weights = new WeakMap<object, number>();
+  const weightOf = (v: unknown): number =>
+    typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? (weights.get(v) ?? 1) : 1;
+  return (event, state) => {
+    const v = state.result;
+    if (event !== 'close' || typeof v !== 'object' || v === null || weights.has(v)) return;
+    let weight = 1;
+    if (v instanceof Uint8Array) weight += v.length;
+    else if (Array.isArray(v)) for (const item of v) weight += weightOf(item);
+    else for (const key of Object.keys(v)) weight += key.length + weightOf((v as Raw)[key]);
+    weights.set(v, weight);
+    if (weight > limit) throw new ExpansionLimit(`its aliases expand it past ${limit.toLocaleString('en-US')} characters (${MAX_YAML_EXPANSION.factor}× its size); refused as an alias bomb`);
+  };
+}
+
 /** Parses one file's text. Errors name the file and, for YAML, the line. */
 export function parseRecordingFile(content: string, file: string): ParsedRecordingFile {
   let doc: unknown;
   try {
-    doc = yaml.load(content, { filename: file });
+    doc = yaml.load(content, { filename: file, listener: expansionGuard(MAX_YAML_EXPANSION.floor + MAX_YAML_EXPANSION.factor * content.length) });
   } catch (err) {
+    if (err instanceof ExpansionLimit) throw new RecordingFileError(`${file}: ${err.message}`);
     const mark = (err as { mark?: { line: number } }).mark;
     const reason = (err as { reason?: string }).reason ?? (err as Error).message;
     throw new RecordingFileError(`${file}${mark ? `:${mark.line + 1}` : ''}: not valid YAML (${reason})`);

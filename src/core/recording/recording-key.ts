@@ -33,7 +33,24 @@ export function requestKey(method: string, path: string, hashOfBody: string): st
   return md5(`${method.toUpperCase()}|${path}|${hashOfBody}`);
 }
 
-/** `/openai/deployments/x/chat/completions` → `openai_deployments_x_chat_completions.yaml` */
+/**
+ * The longest file name written, in bytes: file systems allow 255, and the atomic write's temp
+ * file adds `.<pid>.tmp` (at most 12 more).
+ */
+export const MAX_RECORDING_FILE_NAME = 200;
+/** How much of the Python-style name a shortened one keeps, before `-<hash>.yaml`. */
+const KEPT_BYTES = MAX_RECORDING_FILE_NAME - '-'.length - 16 - '.yaml'.length;
+
+/**
+ * `/openai/deployments/x/chat/completions` → `openai_deployments_x_chat_completions.yaml`, the
+ * Python simulator's layout. A name that would pass MAX_RECORDING_FILE_NAME bytes (a 300-character
+ * deployment name) keeps its readable start and ends with 16 hex digits of the path's md5, so
+ * every path still has one file of its own, and one that a file system can hold.
+ */
 export function recordingFileName(path: string): string {
-  return path.replace(/^\/+|\/+$/g, '').replace(/\//g, '_') + '.yaml';
+  const python = path.replace(/^\/+|\/+$/g, '').replace(/\//g, '_');
+  if (Buffer.byteLength(python) + '.yaml'.length <= MAX_RECORDING_FILE_NAME) return python + '.yaml';
+  // Cut at a character boundary: a name must stay valid UTF-8.
+  const kept = Buffer.from(python).subarray(0, KEPT_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
+  return `${kept}-${md5(path).slice(0, 16)}.yaml`;
 }

@@ -1,26 +1,51 @@
 /**
  * Token counting over js-tiktoken's rank tables, which ship inside the package, so nothing is
- * downloaded at run time — or over the files of `TIKTOKEN_CACHE_DIR` when it is set (the main
- * thread reads and verifies them, and each thread installs them with `useRankTables` before its
- * first use). Encodings load lazily, once per thread, into the fast encoder of `bpe.ts`
- * (js-tiktoken's own encoder is the oracle the tests compare it with).
+ * downloaded at run time — or over the files of `TIKTOKEN_CACHE_DIR` when it is set. The main
+ * thread builds the shared form of every table once (`shareRankTables`, in shared memory) and each
+ * thread installs it with `useRankTables` before its first use, so a thread never loads the rank
+ * modules nor builds a table of its own. Encodings load lazily, once per thread, into the fast
+ * encoder of `bpe.ts` (js-tiktoken's own encoder is the oracle the tests compare it with).
  *
  * Load tests repeat prompts, so counts are cached per string.
  */
-import cl100k from 'js-tiktoken/ranks/cl100k_base';
-import o200k from 'js-tiktoken/ranks/o200k_base';
+import { createRequire } from 'node:module';
 import { BoundedCache } from '../bounded-cache.js';
 import { afterUncachedCount, beforeUncachedCount } from './counting-policy.js';
-import { BytePairEncoder, type RankTable } from './bpe.js';
+import { BytePairEncoder, shareRankTable, type RankTable, type SharedRankTable } from './bpe.js';
 import type { EncodingName } from '../models.js';
 
-// Importing a rank module only loads its compressed text (a few MB); the encoder's map is built
-// on first use of the encoding.
-export type RankTables = Readonly<Record<EncodingName, RankTable>>;
+/** Rank tables as read (js-tiktoken's modules, or converted `.tiktoken` files). */
+export type RankSources = Readonly<Record<EncodingName, RankTable>>;
+/** Rank tables as every thread gets them: shared memory, one copy per process. */
+export type RankTables = Readonly<Record<EncodingName, SharedRankTable>>;
 
-export const BUNDLED_RANK_TABLES: RankTables = { cl100k_base: cl100k, o200k_base: o200k };
+const RANK_MODULES: Readonly<Record<EncodingName, string>> = {
+  cl100k_base: 'js-tiktoken/ranks/cl100k_base',
+  o200k_base: 'js-tiktoken/ranks/o200k_base',
+};
+const bundled = new Map<EncodingName, RankTable>();
 
-const rankTables: Record<EncodingName, RankTable> = { ...BUNDLED_RANK_TABLES };
+/**
+ * js-tiktoken's table for an encoding, loaded on first call: a static import would load both
+ * (~12 MB of text) in every thread, which then only needs the shared form.
+ */
+export function bundledRankTable(name: EncodingName): RankTable {
+  let table = bundled.get(name);
+  if (!table) {
+    const loaded = createRequire(import.meta.url)(RANK_MODULES[name]) as RankTable | { default: RankTable };
+    table = 'bpe_ranks' in loaded ? loaded : loaded.default;
+    bundled.set(name, table);
+  }
+  return table;
+}
+
+/** The shared form of every encoding's table: from `sources` (a tiktoken cache), else the bundled ones. */
+export function shareRankTables(sources?: RankSources): RankTables {
+  const names = Object.keys(RANK_MODULES) as EncodingName[];
+  return Object.fromEntries(names.map((name) => [name, shareRankTable(sources?.[name] ?? bundledRankTable(name))])) as Record<EncodingName, SharedRankTable>;
+}
+
+const rankTables: Partial<Record<EncodingName, SharedRankTable>> = {};
 
 /**
  * Strings shorter than this are counted directly (a role name costs less to encode than to look
@@ -36,7 +61,7 @@ export class Encoding {
   readonly #bpe: BytePairEncoder;
   readonly #cache = new BoundedCache<number>(CACHE_ENTRIES, CACHE_CHARS);
 
-  constructor(readonly name: EncodingName, ranks: RankTable) {
+  constructor(readonly name: EncodingName, ranks: SharedRankTable) {
     this.#bpe = new BytePairEncoder(ranks);
   }
 
@@ -70,9 +95,9 @@ export class Encoding {
 
 const loaded = new Map<EncodingName, Encoding>();
 
-/** Makes this thread encode with these tables (from a tiktoken cache) instead of the bundled ones. */
+/** Makes this thread encode with these tables (the process's shared ones, built by main). */
 export function useRankTables(tables: Partial<RankTables>): void {
-  for (const [name, table] of Object.entries(tables) as [EncodingName, RankTable][]) {
+  for (const [name, table] of Object.entries(tables) as [EncodingName, SharedRankTable][]) {
     // An encoder already built would keep counting with the old table: a silent mix.
     if (loaded.has(name)) throw new Error(`useRankTables: ${name} is already in use on this thread`);
     rankTables[name] = table;
@@ -82,7 +107,8 @@ export function useRankTables(tables: Partial<RankTables>): void {
 export function getEncoding(name: EncodingName): Encoding {
   let encoding = loaded.get(name);
   if (!encoding) {
-    encoding = new Encoding(name, rankTables[name]);
+    // A thread given no tables (a unit test, a script) builds its own from the bundled ones.
+    encoding = new Encoding(name, (rankTables[name] ??= shareRankTable(bundledRankTable(name))));
     loaded.set(name, encoding);
   }
   return encoding;

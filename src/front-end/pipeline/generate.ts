@@ -8,6 +8,7 @@ import type { Answer } from '../../core/generation/answer.js';
 import { generate } from '../../core/generation/index.js';
 import { isObject } from '../../core/generation/requests.js';
 import { errors } from '../../core/errors.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../core/wire/json-depth.js';
 import { precheck } from '../../core/limits/charge.js';
 import { requestCost } from '../../core/limits/rate-limits.js';
 import { supports, type Operation } from '../../core/models.js';
@@ -48,6 +49,7 @@ function isJsonContentType(contentType: string): boolean {
 
 function parse(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, text: string): void {
   if (!isJsonContentType(ex.headers.contentType)) return sendError(ex, errors.unsupportedContentType(ex.headers.contentType));
+  if (jsonTooDeep(text)) return sendError(ex, errors.jsonTooDeep(MAX_JSON_DEPTH));
   let body: unknown;
   try {
     body = JSON.parse(text);

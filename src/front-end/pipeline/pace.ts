@@ -7,7 +7,8 @@
  * closed connection (after), not silence.
  */
 import type { Answer, StreamAnswer } from '../../core/generation/answer.js';
-import { eventChunks } from '../../core/generation/sse.js';
+import { STREAM_CHUNK_CHARS } from '../../core/generation/sse.js';
+import { StreamCursor } from '../../core/generation/token-events.js';
 import { charge } from '../../core/limits/charge.js';
 import type { DeploymentLimiter } from '../../core/limits/rate-limits.js';
 import { pace } from '../../core/latency.js';
@@ -15,7 +16,7 @@ import type { Operation } from '../../core/models.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
-import { sendError, startEventStream, streamEvents, type HeaderRecord } from '../http/respond.js';
+import { sendError, startEventStream, streamEvents, whenWritable, type HeaderRecord } from '../http/respond.js';
 
 /**
  * Charges the answer (errors are not charged, as the Python simulator does) with the limiter and
@@ -46,31 +47,39 @@ export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?
     return ctx.scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
   }
   // A stream with a fault goes event by event through the fault sink (paced, at zero delay).
-  if (timing.totalMs <= 0 && ex.fault === undefined) return streamEvents(ex, eventChunks([answer.head, answer.tokens, answer.tail]), (err) => fault(ctx.log, ex, err), headers);
+  if (timing.totalMs <= 0 && ex.fault === undefined) return streamEvents(ex, new StreamCursor(answer).chunks(STREAM_CHUNK_CHARS), (err) => fault(ctx.log, ex, err), headers);
   pacedStream(ctx, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
 }
 
-/** Token events at their due times (all due ones in one write), on the thread's scheduler. */
+/**
+ * Token events at their due times (all due ones in one write, up to a chunk), on the thread's
+ * scheduler — pulled from the answer's cursor only while the socket takes them: when uWS reports
+ * its buffer full, pacing stops until the socket is writable again and then catches up. A paused
+ * reader holds what uWS buffered plus the cursor, never the rest of its stream.
+ */
 function pacedStream(ctx: ThreadContext, ex: Exchange, answer: StreamAnswer, firstTokenMs: number, perTokenMs: number, headers?: HeaderRecord): void {
   if (!startEventStream(ex, headers)) return;
   const { sink } = ex;
-  sink.data(ex, answer.head.join(''));
-  const { tokens, tail, choices } = answer;
   const { scheduler } = ctx;
-  const dueOf = (event: number): number => ex.startedAt + firstTokenMs + perTokenMs * Math.floor(event / choices);
-  let next = 0;
+  const cursor = new StreamCursor(answer, ex.startedAt, firstTokenMs, perTokenMs);
+  let blocked = false;
+  let scheduled = false;
   // One guarded task for the whole stream, scheduled again for each due group of events.
   const step = guard(ctx.log, ex, (): void => {
+    scheduled = false;
     if (ex.state !== 'streaming') return;
     const now = scheduler.now() + 1;
-    let chunk = '';
-    while (next < tokens.length && dueOf(next) <= now) chunk += tokens[next++];
-    if (next >= tokens.length) {
-      sink.data(ex, chunk + tail.join(''));
-      return sink.end(ex);
+    while (!blocked && cursor.hasDue(now)) blocked = !sink.data(ex, cursor.take(now, STREAM_CHUNK_CHARS));
+    if (cursor.done) return sink.end(ex);
+    if (!blocked) {
+      scheduled = true;
+      scheduler.at(cursor.nextDueMs(), step);
     }
-    if (chunk !== '') sink.data(ex, chunk);
-    scheduler.at(dueOf(next), step);
   });
-  scheduler.at(dueOf(0), step);
+  // Guard point: uWS' onWritable (step is guarded).
+  whenWritable(ex, () => {
+    blocked = false;
+    if (!scheduled) step();
+  });
+  step();
 }

@@ -16,6 +16,7 @@ import { charge } from '../../core/limits/charge.js';
 import { deploymentOperation, requestCost } from '../../core/limits/rate-limits.js';
 import type { ReplayEntry } from '../../core/recording/recording-file.js';
 import { bodyHash, recordingFileName, requestKey } from '../../core/recording/recording-key.js';
+import { isSafePath } from '../../core/wire/path-safety.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
@@ -53,11 +54,11 @@ export function decide(ctx: ThreadContext, request: KeyedRequest): Decision {
   return { kind: 'forward', file, forwarded: { method, path, query, headers, body, bodyHash: hash } };
 }
 
-/** Dot segments (plain or percent-encoded) and backslashes: a proxy must not forward them. */
-export const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|$)|\\|%5c/i;
-
-/** Whether the built-in forwarder may send a path upstream: only AOAI paths, and never one that could climb out of them (`/openai/../x`). */
-export const forwardable = (path: string): boolean => path.startsWith('/openai/') && !UNSAFE_PATH.test(path);
+/**
+ * Whether the built-in forwarder may send a path upstream: only AOAI paths, and never one that
+ * could climb out of them at any decoding level (`/openai/../x`, `..%2F`, `%252e`, NUL; core/wire/path-safety.ts).
+ */
+export const forwardable = (path: string): boolean => path.startsWith('/openai/') && isSafePath(path);
 
 /** The plain path's producer in record and replay modes. */
 export function recordOrReplay(ctx: ThreadContext, ex: Exchange, request: KeyedRequest): void {
