@@ -203,9 +203,13 @@ export class FaultSink implements ResponseSink {
     return this.#meta ?? { id: '', created: 0, model: '' };
   }
 
+  /**
+   * Cuts the connection on the scheduler's next turn: inside a uWS callback the events written
+   * just before are still corked, and closing now would discard them with the socket.
+   */
   #cut(ex: Exchange): void {
     this.#over = true;
-    dropConnection(ex);
+    this.scheduler.at(this.scheduler.now(), guard(this.log, ex, () => dropConnection(ex)));
   }
 
   /** Everything written from now on waits `ms` more. */
