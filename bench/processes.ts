@@ -51,7 +51,7 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
 
 /** Benchmarks measure the simulator's own cost: no simulated latency unless a scenario sets it. */
 export const NO_LATENCY: Readonly<Record<string, string>> = Object.fromEntries(
-  ['EMBEDDINGS', 'COMPLETIONS', 'CHAT_COMPLETIONS', 'TRANSLATIONS'].flatMap((op) => [
+  ['EMBEDDINGS', 'COMPLETIONS', 'CHAT_COMPLETIONS', 'TRANSLATIONS', 'IMAGES'].flatMap((op) => [
     [`LATENCY_OPENAI_${op}_MEAN`, '0'],
     [`LATENCY_OPENAI_${op}_STD_DEV`, '0'],
   ]),

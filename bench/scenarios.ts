@@ -43,6 +43,32 @@ const WORDS = 'the quick brown fox jumps over a lazy dog while seven wizards qui
 const longPrompt = (prefix: string): string => prefix + Array.from({ length: 4_000 }, (_, i) => WORDS[(i * 7) % WORDS.length]).join(' ');
 const longChat = (prefix: string): string => JSON.stringify({ messages: [{ role: 'user', content: longPrompt(prefix) }], max_tokens: 50 });
 
+// Issue 13: an agent's turn (two tools, one called with arguments from its schema) and a strict
+// structured answer (every key, nested objects and arrays, an enum, a nullable field).
+const WEATHER_TOOL = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] }, days: { type: 'integer', minimum: 1, maximum: 7 } }, required: ['city', 'unit', 'days'], additionalProperties: false },
+    strict: true,
+  },
+};
+const TIME_TOOL = { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] } } };
+const TOOLS_CHAT = { messages: [{ role: 'user', content: 'What is the weather in Paris?' }], tools: [WEATHER_TOOL, TIME_TOOL], tool_choice: 'required' };
+const RECIPE_SCHEMA = {
+  type: 'object',
+  properties: {
+    title: { type: 'string' },
+    servings: { type: 'integer' },
+    vegetarian: { type: 'boolean' },
+    ingredients: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, grams: { type: ['number', 'null'] } }, required: ['name', 'grams'], additionalProperties: false } },
+    course: { type: 'string', enum: ['starter', 'main', 'dessert'] },
+  },
+  required: ['title', 'servings', 'vegetarian', 'ingredients', 'course'],
+  additionalProperties: false,
+};
+const JSON_SCHEMA_CHAT = { messages: [{ role: 'user', content: 'A soup recipe.' }], response_format: { type: 'json_schema', json_schema: { name: 'recipe', strict: true, schema: RECIPE_SCHEMA } } };
+
 const EMBEDDING_INPUTS = Array.from({ length: 16 }, (_, i) => `Sentence number ${i} about the weather in a city by the sea.`);
 
 export function scenarios(fixtures: Fixtures): Scenario[] {
@@ -61,6 +87,9 @@ export function scenarios(fixtures: Fixtures): Scenario[] {
       path: `/openai/deployments/text-embedding-3-small/embeddings${API_VERSION}`,
       body: JSON.stringify({ input: EMBEDDING_INPUTS, encoding_format: 'base64' }), expectStatus: 200,
     },
+    { id: 'tools', title: 'chat with 2 tools, tool_choice required (a tool call, schema-made arguments)', settings: {}, path: chatPath('gpt-4o'), body: JSON.stringify(TOOLS_CHAT), expectStatus: 200 },
+    { id: 'tools-stream', title: 'the same, streamed (one event per argument token)', settings: {}, path: chatPath('gpt-4o'), body: JSON.stringify({ ...TOOLS_CHAT, stream: true }), expectStatus: 200 },
+    { id: 'json-schema', title: 'chat, response_format json_schema strict (checked, then generated)', settings: {}, path: chatPath('gpt-4o'), body: JSON.stringify(JSON_SCHEMA_CHAT), expectStatus: 200 },
     {
       id: 'replay-hit', title: 'replay hit (recordings/, recorded time set to 0)',
       settings: { SIMULATOR_MODE: 'replay', RECORDING_DIR: fixtures.replayDir },

@@ -113,7 +113,7 @@ export type LatencyHook = (request: SimRequest, target: LatencyTarget) => number
 export interface LatencyTarget {
   /** The target the simulator (or the previous latency hook) chose. */
   readonly ms: number;
-  /** `chat`, `completions`, `embeddings`, `transcriptions`, `translations`; undefined for extension routes and replays. */
+  /** `chat`, `completions`, `embeddings`, `transcriptions`, `translations`, `images`; undefined for extension routes and replays. */
   readonly operation: string | undefined;
   readonly streamed: boolean;
 }
@@ -167,7 +167,7 @@ export interface ExtensionApi {
   readonly requestHooks: { add(hook: RequestHook): void };
   readonly responseHooks: { add(hook: ResponseHook): void };
   readonly latency: { add(hook: LatencyHook): void };
-  /** Generate mode. Built-ins: `chat`, `completions`, `embeddings`, `transcriptions`, `translations`. */
+  /** Generate mode. Built-ins: `chat`, `completions`, `embeddings`, `transcriptions`, `translations`, `images`. */
   readonly generators: Chain<Generator>;
   /** Record mode. Built-in: `openai` (to AZURE_OPENAI_ENDPOINT, `/openai/…` paths only). */
   readonly forwarders: Chain<Forwarder>;

@@ -12,6 +12,7 @@ import { DeploymentConfigError, defaultDeployments, deploymentSettings, parseDep
 import { limitSpecsFor } from './core/limits/windows.js';
 import { randomId } from './core/ids.js';
 import { parseSettings, type Settings } from './core/config/settings.js';
+import { useBodyMatching } from './core/recording/recording-key.js';
 import { SimulatorError, StartupError } from './core/errors.js';
 import { Cluster } from './process/cluster.js';
 import { dispatch } from './protocol/messages.js';
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   if (uwsUnavailable) throw new StartupError(uwsUnavailable);
   loadEnvFile();
   const settings = parseSettings(process.env, availableParallelism());
+  useBodyMatching(settings.recordingIgnoreBodyFields); // before the recordings are indexed
   const log = createLog(settings.logLevel);
   const deploymentConfig = readDeploymentConfig(settings);
   // Read and verified here, once: a missing or altered file stops the start, not a thread later.
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
       allowUndefinedDeployments: settings.allowUndefinedDeployments,
       deployments: deploymentSettings(deployments),
       faults: readFaultConfig(settings),
+      agent: settings.agent,
     },
     // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
     limits: limitSpecsFor(deployments.values()),

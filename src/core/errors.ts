@@ -15,6 +15,8 @@ export interface ApiError {
   readonly message: string;
   /** Extra response headers (e.g. `allow` on 405). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** A body in another shape than the envelope (the bearer-token 401 has no `error` wrapper). */
+  readonly rawBody?: string;
 }
 
 const INVALID_REQUEST = 'invalid_request_error';
@@ -241,6 +243,44 @@ export const errors = {
     param: null,
     message: `The simulator could not complete the request: ${detail}`,
   }),
+  // ---- Tools, structured outputs, images, Entra ID (issue 13) -----------------------------------
+  /** A strict schema outside the subset: `kind` 'response_format' or 'function' (reference §3.4). */
+  invalidSchema: (kind: 'response_format' | 'function', name: string, detail: string, param: string): ApiError => ({
+    status: 400,
+    code: kind === 'function' ? 'invalid_function_parameters' : 'invalid_json_schema',
+    type: INVALID_REQUEST,
+    param,
+    message: `Invalid schema for ${kind} '${name}': ${detail}`,
+  }),
+  jsonWordMissing: (): ApiError => ({
+    status: 400,
+    code: null,
+    type: INVALID_REQUEST,
+    param: 'messages',
+    message: "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+  }),
+  /** The bearer-token 401: the service answers it without the `error` wrapper (reference §7.2). */
+  invalidBearerToken: (): ApiError => {
+    const message = 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.';
+    return { status: 401, code: '401', type: null, param: null, message, rawBody: JSON.stringify({ statusCode: 401, message }) };
+  },
+  permissionDenied: (): ApiError => ({ status: 401, code: 'PermissionDenied', type: null, param: null, message: 'Principal does not have access to API/Operation.' }),
+  imagePromptBlocked: (): ApiError => ({
+    status: 400,
+    code: 'content_policy_violation',
+    type: INVALID_REQUEST,
+    param: null,
+    message: 'Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.',
+    rawBody: JSON.stringify({
+      error: {
+        code: 'content_policy_violation',
+        inner_error: { code: 'ResponsibleAIPolicyViolation', content_filter_results: { jailbreak: { detected: false, filtered: false }, violence: { filtered: true, severity: 'high' } } },
+        message: 'Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.',
+        type: INVALID_REQUEST,
+      },
+    }),
+  }),
+  imageNotFound: (): ApiError => ({ status: 404, code: 'BlobNotFound', type: null, param: null, message: 'The specified blob does not exist or its link has expired.' }),
   internal: (detail: string): ApiError => ({
     status: 500,
     code: 'InternalServerError',
@@ -252,6 +292,7 @@ export const errors = {
 
 /** The envelope's JSON, byte for byte what JSON.stringify of the object gives, without building it (the 429 path is hot). */
 export function errorBody(error: ApiError): string {
+  if (error.rawBody !== undefined) return error.rawBody;
   const j = JSON.stringify;
   return `{"error":{"code":${j(error.code)},"message":${j(error.message)},"type":${j(error.type)},"param":${j(error.param)}}}`;
 }

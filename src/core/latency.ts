@@ -23,6 +23,7 @@ const PER_TOKEN: Partial<Record<Operation, keyof LatencyConfig>> = { chat: 'chat
 const PER_REQUEST: Partial<Record<Operation, keyof LatencyConfig>> = { embeddings: 'embeddings' };
 const PER_MIB: Partial<Record<Operation, keyof LatencyConfig>> = { transcriptions: 'translations', translations: 'translations' };
 const MIB = 1024 * 1024;
+const PER_IMAGE: Partial<Record<Operation, keyof LatencyConfig>> = { images: 'images' };
 
 export interface Pace {
   /** Milliseconds from the request's arrival to the whole answer (JSON), or to its last token. */
@@ -53,6 +54,12 @@ export function pace(config: LatencyConfig, operation: Operation, metered: Meter
   if (perMiB) {
     const setting: LatencySetting = config[perMiB];
     const total = (normalSample(setting.mean, setting.stdDev, random) * (metered.audioBytes ?? 0)) / MIB;
+    return { totalMs: total, firstTokenMs: total, perTokenMs: 0 };
+  }
+  const perImage = PER_IMAGE[operation];
+  if (perImage) {
+    const setting: LatencySetting = config[perImage];
+    const total = normalSample(setting.mean, setting.stdDev, random) * (metered.images ?? 1);
     return { totalMs: total, firstTokenMs: total, perTokenMs: 0 };
   }
   return { totalMs: 0, firstTokenMs: 0, perTokenMs: 0 };

@@ -83,6 +83,7 @@ const embeddingRows: Row[] = [
 const requestLimitedRows: Row[] = [
   ['whisper', 'cl100k_base', 0, 0, { operations: ['transcriptions', 'translations'] }],
   ['dall-e-3', 'cl100k_base', 0, 0, { operations: ['images'] }],
+  ['gpt-image-1', 'o200k_base', 0, 0, { operations: ['images'] }],
 ];
 
 function build(rows: Row[], operations: readonly Operation[], limitKind: LimitKind): ModelSpec[] {

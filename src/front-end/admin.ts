@@ -27,7 +27,7 @@ export function registerAdmin(server: HttpServer, ctx: ThreadContext, asks: Admi
   /** The management routes' common start: true, or a 401 answered. */
   const authorized = (ex: Exchange): boolean => {
     if (ctx.auth.check(ex.headers)) return true;
-    reject(ex, errors.unauthorized());
+    reject(ex, ctx.auth.rejection(ex.headers));
     return false;
   };
   const configAnswer = (): string => configJson(ctx.config.runtime, ctx.config.deployments.configured);

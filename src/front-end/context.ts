@@ -47,7 +47,6 @@ export interface ThreadContext {
   readonly stats: ThreadStats;
   /** Takes the simulator's own time per request (ms) for `/++/stats`. */
   readonly recordOverhead: (ms: number) => void;
-  readonly generateOptions: GenerateOptions;
   /** Record and replay modes: recorded answers by key, loaded at start, grown by record mode. */
   readonly index: Map<string, ReplayEntry>;
   /** Record mode: indexes a new interaction here and hands it to main, which saves it. */
@@ -74,6 +73,14 @@ export interface ThreadParts {
   readonly clock?: Clock;
 }
 
+/**
+ * The settings' part of the generators' options, under every snapshot (`configSnapshot`'s `base`):
+ * the answer length, and the agent policy a runtime configuration without one falls back to.
+ */
+export function generateBase(settings: Settings): GenerateOptions {
+  return Object.freeze({ answerLength: settings.answerLength, agent: settings.agent });
+}
+
 export function createThreadContext(parts: ThreadParts): ThreadContext {
   const { settings, log } = parts;
   const stats = new ThreadStats();
@@ -81,7 +88,7 @@ export function createThreadContext(parts: ThreadParts): ThreadContext {
   return {
     settings,
     apiKey: parts.apiKey,
-    auth: new ApiKeyAuth(parts.apiKey),
+    auth: new ApiKeyAuth(parts.apiKey, settings.entra),
     log,
     router: new Router(routes),
     // A task that throws is the exchange's failure (pipeline tasks are guarded); what reaches
@@ -90,7 +97,6 @@ export function createThreadContext(parts: ThreadParts): ThreadContext {
     pool: parts.pool,
     stats,
     recordOverhead: (ms) => stats.recordOverhead(ms),
-    generateOptions: { answerLength: settings.answerLength },
     index,
     recorded: (file, interaction) => {
       const entry = entryOf(interaction, `recorded ${file}`, file);

@@ -10,14 +10,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { configSnapshot } from '../core/config/snapshot.js';
 import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
+import { useBodyMatching } from '../core/recording/recording-key.js';
 import { createLog } from '../log.js';
 import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension } from '../protocol/messages.js';
 import { PoolClient } from './pool-client.js';
 import { Asks, MAIN } from '../protocol/ask.js';
-import { apiRoutes, healthRoute } from '../core/wire/routes.js';
+import { apiRoutes, getRoutes, healthRoute } from '../core/wire/routes.js';
 import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
 import { handleExtended, handleRecordReplayExtended, handleWatched } from './extensions/stages.js';
-import { createThreadContext } from './context.js';
+import { createThreadContext, generateBase } from './context.js';
 import { registerAdmin } from './admin.js';
 import { HttpServer } from './http/server.js';
 import { handleRecordReplay, handleRoute, handleUnmatched } from './pipeline/spine.js';
@@ -27,12 +28,14 @@ const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
 
+/** The settings' part of every snapshot's generator options (the runtime adds its agent policy). */
+const base = generateBase(data.settings);
 const ctx = createThreadContext({
   settings: data.settings,
   apiKey: data.apiKey,
   log,
   pool,
-  config: configSnapshot(data.runtime, data.limits),
+  config: configSnapshot(data.runtime, data.limits, base),
   replayEntries: data.replayEntries,
   windowPort: data.windowPort,
   post: (file, interaction) => post({ type: 'recorded', file, interaction }),
@@ -45,6 +48,7 @@ const saves = new Asks<{ files: number; error: string | undefined }>(MAIN_ANSWER
 const patches = new Asks<string | undefined>(MAIN_ANSWER_TIMEOUT_MS);
 
 if (data.rankTables) useRankTables(data.rankTables);
+useBodyMatching(data.settings.recordingIgnoreBodyFields);
 warmUp();
 
 /** Loads the extension into this thread; undefined (and main told why) when it cannot be. */
@@ -70,10 +74,12 @@ if (data.settings.mode === 'generate') {
   // The handler is chosen here, once: plain, watched (response or latency hooks only) or extended.
   if (!ext) {
     server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
+    for (const route of getRoutes) server.on('get', route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
     for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => handleRoute(ctx, ex, req, route));
     server.on('any', '/*', (ex) => handleUnmatched(ctx, ex));
   } else if (ext.routesAsBuiltIn) {
     server.on('get', healthRoute.pattern, (ex, req) => handleRoute(ctx, ex, req, healthRoute));
+    for (const route of getRoutes) server.on('get', route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
     for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => handleWatched(ctx, ext, ex, req, route));
     server.on('any', '/*', (ex, req) => handleExtended(ctx, ext, ex, req));
   } else {
@@ -113,7 +119,7 @@ const EXIT_ON_FOREIGN_CONFIG = process.env.SIMULATOR_TEST_EXIT_ON_FOREIGN_CONFIG
 const onMain = {
   config: (message) => {
     if (EXIT_ON_FOREIGN_CONFIG && patches.pending === 0) return shutdown();
-    ctx.config = configSnapshot(message.config, message.limits);
+    ctx.config = configSnapshot(message.config, message.limits, base);
     post({ type: 'config-applied', version: message.version });
   },
   stats: (message) => post({ type: 'stats-snapshot', id: message.id, snapshot: ctx.stats.snapshot(message.reset) }),

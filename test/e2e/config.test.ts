@@ -37,7 +37,7 @@ describe('/++/config', () => {
     const body = (await res.json()) as ConfigShape;
     expect(body.simulator_mode).toBe('generate');
     expect(body.latency.open_ai_chat_completions).toEqual({ mean: 0, std_dev: 0, ttft_mean: 0, ttft_std_dev: 0 });
-    expect(Object.keys(body.latency).sort()).toEqual(['open_ai_chat_completions', 'open_ai_completions', 'open_ai_embeddings', 'open_ai_translations']);
+    expect(Object.keys(body.latency).sort()).toEqual(['open_ai_chat_completions', 'open_ai_completions', 'open_ai_embeddings', 'open_ai_images', 'open_ai_translations']);
     expect(body.openai_deployments!['gpt-35-turbo-1k-token']).toMatchObject({ model: 'gpt-3.5-turbo', tokens_per_minute: 1000 });
   });
 

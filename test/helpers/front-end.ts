@@ -9,7 +9,8 @@ import { parseSettings } from '../../src/core/config/settings.js';
 import { configSnapshot, type ConfigSnapshot } from '../../src/core/config/snapshot.js';
 import { limitSpecFor, type LimitSpec } from '../../src/core/limits/rate-limits.js';
 import type { RecordedInteraction, ReplayEntry } from '../../src/core/recording/recording-file.js';
-import { createThreadContext, type ThreadContext } from '../../src/front-end/context.js';
+import { createThreadContext, generateBase, type ThreadContext } from '../../src/front-end/context.js';
+import type { GenerateOptions } from '../../src/core/generation/options.js';
 import type { PoolClient } from '../../src/front-end/pool-client.js';
 import type { Log } from '../../src/log.js';
 import { ManualClock } from './fake-uws.js';
@@ -17,13 +18,13 @@ import { ManualClock } from './fake-uws.js';
 export const TEST_KEY = 'in-process-test-key';
 
 /** A snapshot of these deployments, each rate-limited one with fresh (unshared) windows. */
-export function snapshotOf(deployments: ReadonlyMap<string, Deployment>, base: Omit<RuntimeConfig, 'deployments'>): ConfigSnapshot {
+export function snapshotOf(deployments: ReadonlyMap<string, Deployment>, base: Omit<RuntimeConfig, 'deployments'>, options?: GenerateOptions): ConfigSnapshot {
   const limits: Record<string, LimitSpec> = {};
   for (const [name, d] of deployments) {
     const spec = limitSpecFor(d, false);
     if (spec) limits[name] = spec;
   }
-  return configSnapshot({ ...base, deployments: deploymentSettings(deployments) }, limits);
+  return configSnapshot({ ...base, deployments: deploymentSettings(deployments) }, limits, options);
 }
 
 export interface TestThread {
@@ -45,7 +46,7 @@ export function testThread(options: { env?: Record<string, string>; deployments?
     apiKey: TEST_KEY,
     log,
     pool: options.pool,
-    config: snapshotOf(options.deployments ?? defaultDeployments(), { mode: settings.mode, latency: settings.latency, allowUndefinedDeployments: settings.allowUndefinedDeployments }),
+    config: snapshotOf(options.deployments ?? defaultDeployments(), { mode: settings.mode, latency: settings.latency, allowUndefinedDeployments: settings.allowUndefinedDeployments }, generateBase(settings)),
     replayEntries: options.replayEntries ?? [],
     windowPort: undefined,
     post: (file, interaction) => recorded.push({ file, interaction }),
@@ -56,7 +57,7 @@ export function testThread(options: { env?: Record<string, string>; deployments?
 
 /** No simulated latency for any operation. */
 export const NO_LATENCY: Record<string, string> = Object.fromEntries(
-  ['EMBEDDINGS', 'COMPLETIONS', 'CHAT_COMPLETIONS', 'TRANSLATIONS'].flatMap((op) => [
+  ['EMBEDDINGS', 'COMPLETIONS', 'CHAT_COMPLETIONS', 'TRANSLATIONS', 'IMAGES'].flatMap((op) => [
     [`LATENCY_OPENAI_${op}_MEAN`, '0'],
     [`LATENCY_OPENAI_${op}_STD_DEV`, '0'],
   ]),

@@ -101,8 +101,9 @@ interface Rule {
   readonly forbidden: (to: string) => boolean;
 }
 
+// node:zlib: the generated images' PNGs (core/generation/png.ts), deflated in memory like a hash.
 // node:module: createRequire only, to load js-tiktoken's rank data on demand (core/tokens/tokenizer.ts).
-const CORE_PACKAGES = new Set(['node:crypto', 'node:module', 'js-yaml', 'js-tiktoken']);
+const CORE_PACKAGES = new Set(['node:crypto', 'node:module', 'node:zlib', 'js-yaml', 'js-tiktoken']);
 const inCore = under('src/core/');
 const inProtocol = under('src/protocol/');
 const inFrontEnd = under('src/front-end/');

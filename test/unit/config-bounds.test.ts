@@ -119,3 +119,21 @@ describe('totals', () => {
     expect(() => parseDeploymentConfig(JSON.stringify(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`d${i}`, { model: 'gpt-4o', tokensPerMinute: 1e9 }]))), 'f.json')).toThrow(/more than 256 MiB/);
   });
 });
+
+describe('issue 13 settings under the same rules', () => {
+  it('agent: known keys and values only, never the prototype; the top level knows agent', () => {
+    expect(applyConfigPatch(runtime, { agent: { tool_choice_auto: 'answer' } }).agent?.toolChoiceAuto).toBe('answer');
+    expect(refused(JSON.parse('{"agent":{"__proto__":"x"}}'))).toMatch(/agent\.__proto__ is not a setting \(known: tool_choice_auto/);
+    expect(refused({ agent: { toString: 'x' } })).toMatch(/agent\.toString is not a setting/);
+    expect(refused({ agent: { tool_choice_auto: 'maybe' } })).toMatch(/agent\.tool_choice_auto must be one of call, answer, got "maybe"/);
+    expect(refused({ agents: {} })).toMatch(/unknown setting\(s\) agents \(known: .*agent\)/);
+  });
+
+  it('image URL TTL and Entra clock skew have rows in BOUNDS', () => {
+    expect(parseSettings({ SIMULATOR_IMAGE_URL_TTL_SECONDS: '3600' }, 2).imageUrlTtlSeconds).toBe(3600);
+    for (const v of ['0', '1e12', '1.5']) {
+      expect(() => parseSettings({ SIMULATOR_IMAGE_URL_TTL_SECONDS: v }, 2)).toThrow(`SIMULATOR_IMAGE_URL_TTL_SECONDS must be ${describeBound(BOUNDS.imageUrlTtlSeconds)}`);
+    }
+    expect(() => parseSettings({ SIMULATOR_ENTRA_CLOCK_SKEW_SECONDS: '-1' }, 2)).toThrow(SettingsError);
+  });
+});

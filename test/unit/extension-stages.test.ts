@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ExtensionApi } from '../../src/extension-api.js';
 import { loadExtension, type ExtensionRuntime } from '../../src/front-end/extensions/runtime.js';
-import { handleExtended } from '../../src/front-end/extensions/stages.js';
+import { handleExtended, handleWatched } from '../../src/front-end/extensions/stages.js';
+import { getRoutes } from '../../src/core/wire/routes.js';
 import { fakeExchange } from '../helpers/fake-uws.js';
 import { NO_LATENCY, TEST_KEY, testThread } from '../helpers/front-end.js';
 
@@ -85,6 +86,16 @@ describe('the guards around extension calls', () => {
     const res = request(...chat({ 'content-type': 'application/json' }));
     expect(res.statusCode).toBe(200);
     expect(res.headers).toContainEqual(['x-count', '7']);
+  });
+
+  it('a watching extension (thread.ts registers the GET rows with handleWatched) sees the listings through its response hooks', async () => {
+    const { ctx, ext } = await withExtension(`api.responseHooks.add((r, response) => ({ ...response, headers: { ...response.headers, 'x-seen': r.path } }));`);
+    expect(ext.routesAsBuiltIn).toBe(true);
+    const { ex, res, req } = fakeExchange({ method: 'get', url: '/openai/models/gpt-4o', query: 'api-version=2024-10-21', params: ['gpt-4o'], headers: { 'api-key': TEST_KEY } }, ctx);
+    handleWatched(ctx, ext, ex, req, getRoutes.find((r) => r.pattern === '/openai/models/:id')!);
+    expect(res.statusCode).toBe(200);
+    expect((res.json() as { id: string }).id).toBe('gpt-4o');
+    expect(res.header('x-seen')).toBe('/openai/models/gpt-4o');
   });
 
   it('a latency hook returning garbage is the extension failure, not a crash', async () => {

@@ -290,7 +290,7 @@ describe('chat errors', () => {
   });
 
   it('an unknown operation → 500', () => {
-    const e = error('images', {}, gpt4);
+    const e = error('responses' as Operation, {}, gpt4);
     expect(e.status).toBe(500);
   });
 });

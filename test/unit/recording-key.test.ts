@@ -160,6 +160,30 @@ describe('recordingFileName', () => {
   });
 });
 
+describe('matching that ignores volatile fields (RECORDING_IGNORE_BODY_FIELDS)', () => {
+  const a = JSON.stringify({ model: 'gpt-4o', user: 'alice', messages: [{ role: 'tool', tool_call_id: 'call_1', content: 'x' }], metadata: { run: 1 } });
+  const b = JSON.stringify({ metadata: { run: 2 }, messages: [{ content: 'x', tool_call_id: 'call_2', role: 'tool' }], user: 'bob', model: 'gpt-4o' });
+
+  it('off (the default): the exact body, as the Python simulator hashes it', async () => {
+    const { useBodyMatching } = await import('../../src/core/recording/recording-key.js');
+    useBodyMatching([]);
+    expect(bodyHash(a, 'application/json')).toBe(md5(a));
+    expect(bodyHash(a, 'application/json')).not.toBe(bodyHash(b, 'application/json'));
+  });
+
+  it('on: the named fields (at any depth) and key order do not change the hash; other fields do', async () => {
+    const { useBodyMatching } = await import('../../src/core/recording/recording-key.js');
+    useBodyMatching(['user', 'metadata', 'tool_call_id']);
+    try {
+      expect(bodyHash(a, 'application/json')).toBe(bodyHash(b, 'application/json'));
+      expect(bodyHash(a, 'application/json')).not.toBe(bodyHash(a.replace('"x"', '"y"'), 'application/json'));
+      expect(bodyHash('not json', 'text/plain')).toBe(md5('not json'));
+    } finally {
+      useBodyMatching([]);
+    }
+  });
+});
+
 describe('recordingFileName bounds (issue 11)', async () => {
   const { recordingFileName, MAX_RECORDING_FILE_NAME } = await import('../../src/core/recording/recording-key.js');
   it('keeps the Python layout when it fits', () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Router } from '../../src/core/wire/router.js';
-import { apiRoutes, healthRoute, routes, type Route } from '../../src/core/wire/routes.js';
+import { apiRoutes, getRoutes, healthRoute, routes, type Route } from '../../src/core/wire/routes.js';
 import { HttpServer } from '../../src/front-end/http/server.js';
 import { sendJson } from '../../src/front-end/http/respond.js';
 import { paramsOf } from '../../src/front-end/pipeline/spine.js';
@@ -28,7 +28,13 @@ const CASES: readonly (readonly [string, string, Outcome, boolean])[] = [
   ['POST', '/v1//chat/completions', { pattern: '/v1/chat/completions', params: {} }, false],
   ['GET', '/openai/deployments/gpt-4o/chat/completions', 'wrong-method', false],
   ['POST', '/', 'wrong-method', false],
-  ['POST', '/openai/deployments/gpt-4o/images/generations', 'none', false],
+  ['POST', '/openai/deployments/dall-e-3/images/generations', { pattern: '/openai/deployments/:deployment/images/generations', params: { deployment: 'dall-e-3' } }, true],
+  ['POST', '/openai/deployments/gpt-4o/images/edits', 'none', false],
+  // The GET rows (issue 13): listings and image files, their parameters by name.
+  ['GET', '/openai/models', { pattern: '/openai/models', params: {} }, true],
+  ['GET', '/openai/v1/models/gpt-4o%2Dmini', { pattern: '/openai/v1/models/:id', params: { id: 'gpt-4o-mini' } }, true],
+  ['GET', '/images/generated/1024x1024/ab12.png', { pattern: '/images/generated/:size/:file', params: { size: '1024x1024', file: 'ab12.png' } }, true],
+  ['POST', '/openai/models', 'wrong-method', false],
   // A deployment named "chat": both read it as the completions route.
   ['POST', '/openai/deployments/chat/completions', { pattern: '/openai/deployments/:deployment/completions', params: { deployment: 'chat' } }, true],
   ['POST', '/openai/deployments/x/chat/completions/extra', 'none', false],
@@ -53,6 +59,7 @@ describe("uWS' native route table (falling through to the JS router, as the thre
     server = new HttpServer(ctx);
     const answer = (native: boolean, outcome: Outcome) => (ex: Parameters<Parameters<HttpServer['on']>[2]>[0]) => sendJson(ex, 200, JSON.stringify({ native, outcome }));
     server.on('get', healthRoute.pattern, (ex, req) => answer(true, { pattern: healthRoute.pattern, params: { ...paramsOf(healthRoute, req) } })(ex));
+    for (const route of getRoutes) server.on('get', route.pattern, (ex, req) => answer(true, { pattern: route.pattern, params: { ...paramsOf(route, req) } })(ex));
     for (const route of apiRoutes) server.on('post', route.pattern, (ex, req) => answer(true, { pattern: route.pattern, params: { ...paramsOf(route, req) } })(ex));
     server.on('any', '/*', (ex) => answer(false, outcomeOf(ctx.router.match(ex.method, ex.path)))(ex));
     port = await new Promise<number>((resolve, reject) => server.listen('127.0.0.1', 0, (p) => (p === undefined ? reject(new Error('no port')) : resolve(p))));

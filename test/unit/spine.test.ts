@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultDeployments, makeDeployment } from '../../src/core/config/deployments.js';
 import { generate } from '../../src/core/generation/index.js';
 import { findModel } from '../../src/core/models.js';
-import { apiRoutes, type Route } from '../../src/core/wire/routes.js';
+import { apiRoutes, getRoutes, type Route } from '../../src/core/wire/routes.js';
 import type { Answer } from '../../src/core/generation/answer.js';
 import { write } from '../../src/front-end/pipeline/pace.js';
 import { handleRoute, handleUnmatched } from '../../src/front-end/pipeline/spine.js';
@@ -90,7 +90,61 @@ describe('the spine (generate mode, no extension)', () => {
   });
 });
 
+describe('the GET rows (listings, image files)', () => {
+  const route = (pattern: string) => getRoutes.find((r) => r.pattern === pattern)!;
+
+  it('lists the deployments of the request\'s snapshot, behind the key', () => {
+    const { ctx } = testThread({ env: NO_LATENCY });
+    const list = (headers: Record<string, string>) => {
+      const { ex, res, req } = fakeExchange({ method: 'get', url: '/openai/v1/models', headers }, ctx);
+      handleRoute(ctx, ex, req, route('/openai/v1/models'));
+      return res;
+    };
+    const ok = list({ 'api-key': TEST_KEY });
+    expect(ok.statusCode).toBe(200);
+    expect((ok.json() as { data: { id: string }[] }).data.map((m) => m.id)).toContain('gpt-35-turbo-10k-token');
+    expect(list({ 'api-key': 'wrong' }).statusCode).toBe(401);
+  });
+
+  it('serves an image link by its named parameters, without a key; a bad one is the blob 404', () => {
+    const { ctx } = testThread({ env: NO_LATENCY });
+    const get = (params: string[], query: string) => {
+      const { ex, res, req } = fakeExchange({ method: 'get', url: `/images/generated/${params.join('/')}`, query, params }, ctx);
+      handleRoute(ctx, ex, req, route('/images/generated/:size/:file'));
+      return res;
+    };
+    const se = Math.floor(Date.now() / 1000) + 60;
+    const png = get(['256x256', 'ab12.png'], `se=${se}`);
+    expect(png.statusCode).toBe(200);
+    expect(png.header('content-type')).toBe('image/png');
+    expect(get(['256x256', 'ab12.png'], `se=${se - 120}`).statusCode).toBe(404); // expired
+    expect(get(['256x256', 'nope.gif'], `se=${se}`).statusCode).toBe(404);
+  });
+});
+
 describe('one configuration snapshot per request', () => {
+  it('answers tools under the agent policy of the snapshot the request arrived with', () => {
+    const { ctx } = testThread({ env: NO_LATENCY });
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    const ask = () => chatRequest('gpt-35-turbo-10k-token', { messages: [{ role: 'user', content: 'weather?' }], tools, tool_choice: 'auto', max_tokens: 20 });
+    const choice = (res: { json(): unknown }) => (res.json() as { choices: { finish_reason: string; message: { content: string | null; tool_calls?: unknown[] } }[] }).choices[0]!;
+
+    const first = ask();
+    const early = fakeExchange(first.init, ctx);
+    handleRoute(ctx, early.ex, early.req, chatRoute);
+    // A PATCH of `agent` lands while the first request's body is still arriving.
+    ctx.config = snapshotOf(defaultDeployments(), { ...ctx.config.runtime, agent: { ...ctx.config.generateOptions.agent!, toolChoiceAuto: 'answer' } });
+    const second = ask();
+    const late = fakeExchange(second.init, ctx);
+    handleRoute(ctx, late.ex, late.req, chatRoute);
+    early.res.send(first.text);
+    late.res.send(second.text);
+    expect(choice(early.res).finish_reason).toBe('tool_calls'); // the settings' default: auto calls a tool
+    expect(choice(early.res).message.tool_calls).toHaveLength(1);
+    expect(choice(late.res).message.tool_calls).toBeUndefined(); // 'answer': text
+    expect(choice(late.res).message.content).toMatch(/\w/);
+  });
+
   it('charges the window the request was checked against, even when a PATCH lands in between', async () => {
     // A long stream goes to the pool: the test answers the pool's request, swapping the thread's
     // configuration (new limits for the deployment) between the precheck and the charge.

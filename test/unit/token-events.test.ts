@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { generateChoice, type Choice } from '../../src/core/generation/choices.js';
 import { corpusFor } from '../../src/core/generation/lorem.js';
 import { seededRandom } from '../../src/core/random.js';
-import { StreamCursor, tokenEvents, type TokenEventsPlan } from '../../src/core/generation/token-events.js';
+import { composedPlan, StreamCursor, tokenEvents, type TokenEventsPlan } from '../../src/core/generation/token-events.js';
 import { getEncoding } from '../../src/core/tokens/tokenizer.js';
 import { generate } from '../../src/core/generation/index.js';
 import { makeDeployment } from '../../src/core/config/deployments.js';
@@ -84,6 +84,20 @@ describe('StreamCursor', () => {
     expect(c.take(0, 1e9)).toBe('H;');
     expect(c.hasDue(99)).toBe(false);
     expect(c.take(100, 1e9)).toBe('T;D;');
+    expect(c.done).toBe(true);
+  });
+});
+
+describe('composed plans (tool calls, structured outputs)', () => {
+  it('interleaves the choices one event each, counts the events, and paces them as token events', () => {
+    const tokens = composedPlan([['a1;', 'a2;', 'a3;'], ['b1;']]);
+    expect(tokens.count).toBe(4);
+    expect([...tokenEvents(tokens)]).toEqual(['a1;', 'b1;', 'a2;', 'a3;']);
+    const c = new StreamCursor({ head: ['H;'], tail: ['T;'], choices: 2, tokens }, 0, 10, 5);
+    expect(c.take(0, 1e9)).toBe('H;');
+    expect(c.take(10, 1e9)).toBe('a1;b1;');
+    expect(c.hasDue(14)).toBe(false);
+    expect(c.take(15, 1e9)).toBe('a2;a3;T;'); // a step is one event of every choice; the tail goes with the last
     expect(c.done).toBe(true);
   });
 });

@@ -31,6 +31,10 @@ export const BOUNDS = {
   bodyBytes: whole(1, 1024 * 1024 * 1024, 'bytes'),
   poolMinBodyBytes: whole(0, 1024 * 1024 * 1024, 'bytes'),
   timeoutMs: whole(1, 3_600_000, 'ms'),
+  /** How long a generated image's `url` answers (issue 13); 30 days is far beyond the service's hours. */
+  imageUrlTtlSeconds: whole(1, 30 * 86_400, 's'),
+  /** Entra ID token clock skew tolerance; a day is already far more than any real clock drifts. */
+  clockSkewSeconds: whole(0, 86_400, 's'),
 } as const satisfies Record<string, Bound>;
 
 /**

@@ -8,6 +8,7 @@ import { BOUNDS, describeBound, MAX_DEPLOYMENTS, MAX_WINDOW_MEMORY_BYTES, own, u
 import { limitBytes } from '../limits/sliding-window.js';
 import { findModel, knownModelNames } from '../models.js';
 import type { LatencySetting, Mode, Settings } from './settings.js';
+import { DEFAULT_AGENT_POLICY, type AgentPolicy } from '../generation/agent-policy.js';
 import { SimulatorError } from '../errors.js';
 import { isObject } from '../values.js';
 import { FaultConfigError, parseFaultConfig, type FaultConfig } from '../faults/config.js';
@@ -19,6 +20,8 @@ export interface RuntimeConfig {
   readonly deployments: Readonly<Record<string, DeploymentSettings>>;
   /** Faults on purpose (core/faults); null when none is configured anywhere. */
   readonly faults: FaultConfig | null;
+  /** Tools and structured outputs (issue 13); the defaults when absent. */
+  readonly agent?: AgentPolicy;
 }
 
 const LATENCY_KEYS = {
@@ -26,6 +29,7 @@ const LATENCY_KEYS = {
   open_ai_completions: 'completions',
   open_ai_chat_completions: 'chatCompletions',
   open_ai_translations: 'translations',
+  open_ai_images: 'images',
 } as const satisfies Record<string, keyof Settings['latency']>;
 
 export class ConfigPatchError extends SimulatorError {
@@ -56,7 +60,35 @@ export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<strin
     latency,
     openai_deployments: openaiDeployments,
     faults: config.faults?.wire ?? null,
+    agent: agentJson(config.agent ?? DEFAULT_AGENT_POLICY),
   });
+}
+
+// ---- The agent policy (issue 13): wire names ↔ AgentPolicy fields, and the allowed values ----
+const AGENT_FIELDS = {
+  tool_choice_auto: ['toolChoiceAuto', ['call', 'answer']],
+  named_tool_finish_reason: ['namedToolFinishReason', ['stop', 'tool_calls']],
+  required_tool_finish_reason: ['requiredToolFinishReason', ['tool_calls', 'stop']],
+  strict_schema_rules: ['strictSchemas', ['openai', 'azure-doc', 'off']],
+} as const satisfies Record<string, readonly [keyof AgentPolicy, readonly string[]]>;
+
+function agentJson(policy: AgentPolicy): Record<string, string> {
+  return Object.fromEntries(Object.entries(AGENT_FIELDS).map(([wire, [field]]) => [wire, policy[field]]));
+}
+
+function patchAgent(current: AgentPolicy, patch: unknown): AgentPolicy {
+  if (!isObject(patch)) throw new ConfigPatchError('agent must be an object like {"tool_choice_auto": "answer"}');
+  const next: Record<string, string> = { ...current };
+  for (const [wire, value] of Object.entries(patch)) {
+    // own(): `__proto__` or `toString` are unknown keys, as everywhere in a PATCH (bounds.ts).
+    const spec = own<readonly [keyof AgentPolicy, readonly string[]]>(AGENT_FIELDS, wire);
+    if (!spec) throw new ConfigPatchError(`agent.${named(wire)} is not a setting (known: ${Object.keys(AGENT_FIELDS).join(', ')})`);
+    if (typeof value !== 'string' || !spec[1].includes(value)) {
+      throw new ConfigPatchError(`agent.${wire} must be one of ${spec[1].join(', ')}, got ${shown(value)}`);
+    }
+    next[spec[0]] = value;
+  }
+  return Object.freeze(next) as unknown as AgentPolicy;
 }
 
 function bounded(value: unknown, bound: Bound, at: string): number {
@@ -76,7 +108,7 @@ function shown(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-const TOP_LEVEL_KEYS = ['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'faults'];
+const TOP_LEVEL_KEYS = ['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'agent', 'faults'];
 
 /** A key as a message names it (bounded: a client may send a megabyte-long one). */
 const named = (key: string): string =>
@@ -130,7 +162,8 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
       throw err;
     }
   }
-  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments, faults };
+  const agent = patch.agent === undefined ? config.agent : patchAgent(config.agent ?? DEFAULT_AGENT_POLICY, patch.agent);
+  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments, faults, ...(agent ? { agent } : {}) };
 }
 
 /** Many deployments at large limits would reserve more window memory than the process has. */

@@ -6,6 +6,8 @@
 import { SimulatorError } from '../errors.js';
 
 import { BOUNDS, describeBound, withinBound, type Bound } from './bounds.js';
+import type { AgentPolicy } from '../generation/agent-policy.js';
+import { DEFAULT_AUDIENCES, type EntraSettings } from '../auth/entra.js';
 
 export type Mode = 'generate' | 'record' | 'replay';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -55,7 +57,22 @@ export interface Settings {
     readonly completions: LatencySetting;
     readonly chatCompletions: LatencySetting;
     readonly translations: LatencySetting;
+    /** Per generated image (issue 13). */
+    readonly images: LatencySetting;
   };
+  // ---- Tools, structured outputs, Entra ID, images, replay matching (issue 13) -----------------
+  /** Where the model's behaviour is a choice or unconfirmed on the live service. */
+  readonly agent: AgentPolicy;
+  /** Entra ID bearer tokens (off unless SIMULATOR_ENTRA_AUTH is true). */
+  readonly entra: EntraSettings;
+  /** How long an image `url` answer stays valid (Azure: 24 hours). */
+  readonly imageUrlTtlSeconds: number;
+  /** Image prompts containing one of these words get the content-policy 400. */
+  readonly imageBlockedWords: readonly string[];
+  /** The simulator's address as clients reach it (image `url` answers); default: the request's Host. */
+  readonly publicUrl: string | undefined;
+  /** Replay: JSON body fields left out of the recording key (and key order ignored) when set. */
+  readonly recordingIgnoreBodyFields: readonly string[];
 }
 
 export class SettingsError extends SimulatorError {
@@ -125,6 +142,10 @@ function tokenLatency(env: Env, op: string, mean: number, stdDev: number): Laten
   };
 }
 
+function list(env: Env, name: string): string[] {
+  return (text(env, name) ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
 /** `cores` is the machine's parallelism (passed in so this stays pure). */
 export function parseSettings(env: Env, cores: number): Settings {
   const frontEndThreads = num(env, 'SIMULATOR_THREADS', Math.max(1, cores), BOUNDS.threads);
@@ -158,6 +179,24 @@ export function parseSettings(env: Env, cores: number): Settings {
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),
       chatCompletions: tokenLatency(env, 'CHAT_COMPLETIONS', 19, 6),
       translations: latency(env, 'TRANSLATIONS', 15000, 1000),
+      images: latency(env, 'IMAGES', 10000, 2000),
     },
+    // ---- issue 13 ----
+    agent: Object.freeze({
+      toolChoiceAuto: oneOf(env, 'SIMULATOR_TOOL_CHOICE_AUTO', ['call', 'answer'] as const, 'call'),
+      namedToolFinishReason: oneOf(env, 'SIMULATOR_NAMED_TOOL_FINISH_REASON', ['stop', 'tool_calls'] as const, 'stop'),
+      requiredToolFinishReason: oneOf(env, 'SIMULATOR_REQUIRED_TOOL_FINISH_REASON', ['tool_calls', 'stop'] as const, 'tool_calls'),
+      strictSchemas: oneOf(env, 'SIMULATOR_STRICT_SCHEMA_RULES', ['openai', 'azure-doc', 'off'] as const, 'openai'),
+    }),
+    entra: Object.freeze({
+      enabled: bool(env, 'SIMULATOR_ENTRA_AUTH', false),
+      audiences: Object.freeze(list(env, 'SIMULATOR_ENTRA_AUDIENCES').length > 0 ? list(env, 'SIMULATOR_ENTRA_AUDIENCES') : [...DEFAULT_AUDIENCES]),
+      tenants: Object.freeze(list(env, 'SIMULATOR_ENTRA_TENANTS')),
+      clockSkewSeconds: num(env, 'SIMULATOR_ENTRA_CLOCK_SKEW_SECONDS', 300, BOUNDS.clockSkewSeconds),
+    }),
+    imageUrlTtlSeconds: num(env, 'SIMULATOR_IMAGE_URL_TTL_SECONDS', 86_400, BOUNDS.imageUrlTtlSeconds),
+    imageBlockedWords: Object.freeze(list(env, 'SIMULATOR_IMAGE_BLOCKED_WORDS')),
+    publicUrl: httpUrl(env, 'SIMULATOR_PUBLIC_URL')?.replace(/\/+$/, ''),
+    recordingIgnoreBodyFields: Object.freeze(list(env, 'RECORDING_IGNORE_BODY_FIELDS')),
   });
 }

@@ -1,8 +1,9 @@
 /**
- * The configuration a request is answered under: the runtime settings (latency), the deployments
- * and their rate limiters. Immutable: a `PATCH /++/config` makes a new snapshot, and a request keeps
- * the one that was current when it arrived, so its limit check and its charge use the same window
- * even when a patch lands in between (a pool round trip, a latency wait).
+ * The configuration a request is answered under: the runtime settings (latency, the agent
+ * policy), the deployments and their rate limiters, and the generators' options made from them.
+ * Immutable: a `PATCH /++/config` makes a new snapshot, and a request keeps the one that was
+ * current when it arrived, so its limit check and its charge use the same window, and its tool
+ * behaviour one policy, even when a patch lands in between (a pool round trip, a latency wait).
  */
 import { DeploymentRegistry, deploymentsFrom } from './deployments.js';
 import type { RuntimeConfig } from './runtime-config.js';
@@ -15,6 +16,7 @@ export interface FaultPlan {
   readonly config: FaultConfig;
   readonly sequences: Sequences;
 }
+import { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from '../generation/options.js';
 
 export interface ConfigSnapshot {
   readonly runtime: RuntimeConfig;
@@ -23,13 +25,16 @@ export interface ConfigSnapshot {
   readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
   /** Null when no fault is configured anywhere: the request path's only fault test. */
   readonly faults: FaultPlan | null;
+  /** `base` (the settings' part: answer length) with the runtime's agent policy: built once per snapshot, not per request. */
+  readonly generateOptions: GenerateOptions;
 }
 
-export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>): ConfigSnapshot {
+export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>, base: GenerateOptions = DEFAULT_GENERATE_OPTIONS): ConfigSnapshot {
   return Object.freeze({
     runtime,
     deployments: new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments),
     limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec)])),
     faults: runtime.faults ? { config: runtime.faults, sequences: new SharedSequences(runtime.faults.cursors) } : null,
+    generateOptions: runtime.agent ? Object.freeze({ ...base, agent: runtime.agent }) : base,
   });
 }

@@ -12,6 +12,8 @@ export interface Metered {
   readonly completionTokens: number;
   /** Audio operations: the uploaded recording's size (their latency is per MiB). */
   readonly audioBytes?: number;
+  /** Image operations: the number of images made (their latency is per image). */
+  readonly images?: number;
 }
 
 /** A whole answer at once: JSON unless `contentType` says otherwise (audio's text formats). */

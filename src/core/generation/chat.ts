@@ -1,7 +1,7 @@
 /** Chat completions (`/chat/completions`): JSON and streamed answers in the live service's shape. */
 import { usageJson, type Answer } from './answer.js';
 import { checkAnswerBudget, generateChoices, totalTokens, type Choice } from './choices.js';
-import type { TokenEventsPlan } from './token-events.js';
+import { composedPlan, type TokenEventsPlan } from './token-events.js';
 import type { EncodingName } from '../models.js';
 import { CONTENT_FILTER_JSON, PROMPT_FILTER_EVENT, PROMPT_FILTER_JSON } from './content-filter.js';
 import type { Deployment } from '../config/deployments.js';
@@ -12,7 +12,11 @@ import { corpusFor } from './lorem.js';
 import { countChatPrompt, countTools } from './prompt-tokens.js';
 import { validateChat, type ChatRequest } from './requests.js';
 import { SSE_DONE, sseEvent } from './sse.js';
-import { getEncoding } from '../tokens/tokenizer.js';
+import { getEncoding, type Encoding } from '../tokens/tokenizer.js';
+import { DEFAULT_AGENT_POLICY } from './agent-policy.js';
+import { planToolTurn, toolChoiceJson, toolRequest, toolStreamEvents, type ToolTurn } from './tools.js';
+import { structuredSchema, structuredText } from './structured.js';
+import { tokenPieces } from './pieces.js';
 
 export const SYSTEM_FINGERPRINT = 'fp_aoaisim';
 
@@ -30,7 +34,12 @@ export function generateChat(body: unknown, deployment: Deployment, options: Gen
   const req = validateChat(body);
   const model = deployment.model;
   const encoding = getEncoding(model.encoding);
-  const promptTokens = countChatPrompt(req.messages, model, encoding) + countTools(req.tools, encoding);
+  // Tools and response_format are checked before anything is counted, as the service does.
+  const policy = options.agent ?? DEFAULT_AGENT_POLICY;
+  const tools = toolRequest(req as unknown as Record<string, unknown>, policy);
+  const format = structuredSchema(req as unknown as Record<string, unknown>, req.messages, policy);
+  const promptTokens =
+    countChatPrompt(req.messages, model, encoding) + countTools(req.tools, encoding) + countTools(req.functions, encoding) + (format ? countTools([format.schema], encoding) : 0);
   const { limit } = requestedLimit(req, deployment);
   if (promptTokens + (limit ?? 0) > model.contextWindow) {
     fail(errors.contextLengthExceeded(model.contextWindow, promptTokens, limit, 'messages'));
@@ -38,13 +47,20 @@ export function generateChat(body: unknown, deployment: Deployment, options: Gen
   const n = req.n ?? 1;
   checkAnswerBudget(n, limit ?? model.maxOutputTokens, 'n');
   const cap = Math.min(model.maxOutputTokens, model.contextWindow - promptTokens);
-  const choices = generateChoices(corpusFor(encoding), n, limit, cap, options.answerLength);
-  const completionTokens = totalTokens(choices);
   const id = randomId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
   const meta = { id, created, model: model.name };
+  const turn = planToolTurn(tools, req.messages, policy, encoding, Math.min(limit ?? cap, cap));
+  if (turn) {
+    const turns = [turn, ...Array.from({ length: n - 1 }, () => planToolTurn(tools, req.messages, policy, encoding, Math.min(limit ?? cap, cap))!)];
+    return toolAnswer(meta, turns, promptTokens, req.stream === true, req.stream_options?.include_usage === true);
+  }
+  const choices = format
+    ? Array.from({ length: n }, () => structuredChoice(structuredText(format), encoding, Math.min(limit ?? cap, cap)))
+    : generateChoices(corpusFor(encoding), n, limit, cap, options.answerLength);
+  const completionTokens = totalTokens(choices);
   if (req.stream) {
-    return { kind: 'stream', promptTokens, completionTokens, choices: choices.length, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true, model.encoding) };
+    return { kind: 'stream', promptTokens, completionTokens, choices: choices.length, ...chatStream(meta, choices, promptTokens, req.stream_options?.include_usage === true, model.encoding, format !== undefined) };
   }
   const body_ =
     `{"choices":[${choices.map(choiceJson).join(',')}],"created":${created},"id":"${id}","model":"${model.name}",` +
@@ -71,10 +87,22 @@ interface StreamMeta {
  * choice, one event per token, a finish event per choice, the usage event when asked for, [DONE].
  * Every chunk shares one id. Only the token text is serialised per event; the rest is a template.
  */
-function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean, encoding: EncodingName) {
+/** How every chunk of a stream is framed: one choice's JSON inside the stream's shared fields. */
+function streamFrame(meta: StreamMeta, includeUsage: boolean) {
   const usageNull = includeUsage ? ',"usage":null' : '';
   const suffix = `],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk","system_fingerprint":"${SYSTEM_FINGERPRINT}"${usageNull}}\n\n`;
   const chunk = (choice: string): string => `data: {"choices":[${choice}${suffix}`;
+  const usage = (promptTokens: number, completionTokens: number): string =>
+    sseEvent(
+      `{"choices":[],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk",` +
+        `"system_fingerprint":"${SYSTEM_FINGERPRINT}","usage":${usageJson(promptTokens, completionTokens)}}`,
+    );
+  return { suffix, chunk, usage };
+}
+
+/** `composed`: the choices are composed texts (a structured JSON answer), not corpus ranges — see ComposedPlan. */
+function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean, encoding: EncodingName, composed: boolean) {
+  const { suffix, chunk, usage } = streamFrame(meta, includeUsage);
   const head = [
     PROMPT_FILTER_EVENT,
     ...choices.map((_, i) =>
@@ -84,18 +112,40 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
   // Per token, only the token's JSON string changes: everything around it is made once per choice.
   const before = `data: {"choices":[{"content_filter_results":${CONTENT_FILTER_JSON},"delta":{"content":`;
   const after = choices.map((_, i) => `},"finish_reason":null,"index":${i},"logprobs":null}${suffix}`);
-  const tokens: TokenEventsPlan = { encoding, count: totalTokens(choices), before: choices.map(() => before), after, parts: choices.map((c) => c.parts) };
+  const tokens: TokenEventsPlan = composed
+    ? composedPlan(choices.map((c, i) => c.tokens.map((token) => before + JSON.stringify(token) + after[i]!)))
+    : { encoding, count: totalTokens(choices), before: choices.map(() => before), after, parts: choices.map((c) => c.parts) };
   const tail = choices.map((c, i) =>
     chunk(`{"content_filter_results":{},"delta":{},"finish_reason":"${c.finishReason}","index":${i},"logprobs":null}`),
   );
-  if (includeUsage) {
-    tail.push(
-      sseEvent(
-        `{"choices":[],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk",` +
-          `"system_fingerprint":"${SYSTEM_FINGERPRINT}","usage":${usageJson(promptTokens, totalTokens(choices))}}`,
-      ),
-    );
-  }
+  if (includeUsage) tail.push(usage(promptTokens, totalTokens(choices)));
   tail.push(SSE_DONE);
   return { head, tokens, tail };
+}
+
+// ---- Tools and structured outputs (tools.ts, structured.ts) ------------------------------------
+
+/** A structured answer as a choice: its tokens as the tokenizer splits them, cut at the limit. */
+function structuredChoice(json: string, encoding: Encoding, bound: number): Choice {
+  const pieces = tokenPieces(json, encoding, bound);
+  // No corpus ranges: a stream renders its tokens as a ComposedPlan (chatStream's `composed`).
+  return { text: pieces.text, count: pieces.count, get tokens() { return pieces.tokens; }, parts: [], finishReason: pieces.truncated ? 'length' : 'stop' };
+}
+
+function toolAnswer(meta: StreamMeta, turns: readonly ToolTurn[], promptTokens: number, stream: boolean, includeUsage: boolean): Answer {
+  const completionTokens = turns.reduce((sum, t) => sum + t.completionTokens, 0);
+  if (!stream) {
+    const body =
+      `{"choices":[${turns.map((t, i) => toolChoiceJson(t, i, CONTENT_FILTER_JSON)).join(',')}],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}",` +
+      `"object":"chat.completion","prompt_filter_results":${PROMPT_FILTER_JSON},"system_fingerprint":"${SYSTEM_FINGERPRINT}",` +
+      `"usage":${usageJson(promptTokens, completionTokens)}}`;
+    return { kind: 'json', body, promptTokens, completionTokens };
+  }
+  const { chunk, usage } = streamFrame(meta, includeUsage);
+  const events = turns.map((t, i) => toolStreamEvents(t, i, chunk));
+  const tokens = composedPlan(events.map((e) => e.rest));
+  const tail = events.map((e) => e.finish);
+  if (includeUsage) tail.push(usage(promptTokens, completionTokens));
+  tail.push(SSE_DONE);
+  return { kind: 'stream', promptTokens, completionTokens, choices: turns.length, head: [PROMPT_FILTER_EVENT, ...events.map((e) => e.first)], tokens, tail };
 }

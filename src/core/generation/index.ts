@@ -3,6 +3,7 @@
  * thread and inside a pool worker, so both paths answer identically.
  */
 import type { Answer } from './answer.js';
+import { generateImages } from './images.js';
 import { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from './options.js';
 import { generateTranscription, generateTranslation } from './audio.js';
 import { generateChat } from './chat.js';
@@ -24,6 +25,7 @@ export const generators: Partial<Record<Operation, OperationGenerator>> = {
   embeddings: generateEmbedding,
   transcriptions: generateTranscription,
   translations: generateTranslation,
+  images: generateImages,
 };
 
 /** Runs the operation's generator; API errors become error answers, anything else a 500. */

@@ -41,6 +41,12 @@ export interface ChatRequest {
   stream?: boolean | null;
   stream_options?: StreamOptions | null;
   tools?: unknown[];
+  // Tools and structured outputs: checked in detail by tools.ts and structured.ts.
+  functions?: unknown[];
+  tool_choice?: unknown;
+  function_call?: unknown;
+  parallel_tool_calls?: boolean | null;
+  response_format?: unknown;
 }
 
 export type PromptInput = string | string[] | number[] | number[][];

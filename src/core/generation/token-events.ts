@@ -11,7 +11,11 @@ import type { EncodingName } from '../models.js';
 import { getEncoding } from '../tokens/tokenizer.js';
 import { corpusFor, type LoremCorpus } from './lorem.js';
 
-export interface TokenEventsPlan {
+/** A stream's token events: generated text as a recipe, or a composed answer's events. */
+export type TokenEventsPlan = TextPlan | ComposedPlan;
+
+/** Generated text (lorem): per choice a template around corpus ranges — a few numbers for any length. */
+export interface TextPlan {
   readonly encoding: EncodingName;
   /** Token events in all (the sum of the choices' token counts). */
   readonly count: number;
@@ -20,6 +24,27 @@ export interface TokenEventsPlan {
   readonly after: readonly string[];
   /** Per choice: its tokens as corpus ranges and filler strings (Generated.parts). */
   readonly parts: readonly (readonly (number | string)[])[];
+}
+
+/**
+ * A text the simulator composed — tool-call deltas (tools.ts `toolStreamEvents`), a structured
+ * JSON answer (pieces.ts) — as its token events, already rendered and interleaved in stream order.
+ * Pre-rendered on purpose: these texts are not corpus ranges, and they are bounded by the
+ * request's completion limit (tool arguments, one JSON document), unlike a lorem answer's length.
+ */
+export interface ComposedPlan {
+  /** The number of token events (= events.length): pacing gives each one a token's latency. */
+  readonly count: number;
+  readonly events: readonly string[];
+}
+
+/** A composed plan from each choice's events: choices take turns, one event each, as text choices do. */
+export function composedPlan(perChoice: readonly (readonly string[])[]): ComposedPlan {
+  const events: string[] = [];
+  for (let k = 0, longest = Math.max(0, ...perChoice.map((e) => e.length)); k < longest; k++) {
+    for (const e of perChoice) if (k < e.length) events.push(e[k]!);
+  }
+  return { count: events.length, events };
 }
 
 /** The tokens of one choice, one at a time, from its parts. */
@@ -66,6 +91,10 @@ class PartsCursor {
  * skipped), each `before[i] + JSON string of the token + after[i]`.
  */
 export function* tokenEvents(plan: TokenEventsPlan): Generator<string, void, undefined> {
+  if ('events' in plan) {
+    yield* plan.events;
+    return;
+  }
   const corpus = corpusFor(getEncoding(plan.encoding));
   const cursors = plan.parts.map((parts) => new PartsCursor(parts, corpus));
   const { before, after } = plan;

@@ -8,7 +8,7 @@
  * without the pacing. Everything else a file holds (extra keys, `!!binary` bodies) is tolerated.
  */
 import yaml from 'js-yaml';
-import { bodyHash, requestKey } from './recording-key.js';
+import { bodyHash, bodyMatchingIsCanonical, requestKey } from './recording-key.js';
 import { SimulatorError } from '../errors.js';
 import { isObject } from '../values.js';
 
@@ -171,7 +171,9 @@ export function entryOf(item: unknown, where: string, file: string): ReplayEntry
   // A `!!binary` body (multipart audio) is hashed as its bytes: decoding it as text would not survive.
   const storedBody = request.body instanceof Uint8Array ? request.body : text(request.body);
   // Hand-edited files may drop the hash (recomputed from the body) but not both (python-compatibility.md §4.3).
-  let hash = typeof request.body_hash === 'string' ? request.body_hash : undefined;
+  // Matching that ignores fields hashes a JSON body's canonical form, so a text body is hashed
+  // again (binary bodies — uploads, and GETs, whose empty body js-yaml writes as `!!binary AAAA` — keep theirs).
+  let hash = typeof request.body_hash === 'string' && !(bodyMatchingIsCanonical() && typeof storedBody === 'string') ? request.body_hash : undefined;
   if (hash === undefined) {
     if (storedBody === null) throw new RecordingFileError(`${where}: no body or body_hash for ${uri}`);
     hash = bodyHash(storedBody, contentType);

@@ -16,8 +16,42 @@ function boundaryOf(contentType: string): string | undefined {
   return m?.[1] ?? m?.[2];
 }
 
+// ---- Matching that ignores volatile fields (issue 13) -----------------------------------------
+// Off by default, so keys stay the Python simulator's. With RECORDING_IGNORE_BODY_FIELDS set, a JSON
+// body is hashed as its canonical form: the named fields removed wherever they occur as keys (so
+// `tool_call_id` inside messages works as well as a top-level `user`), keys sorted at every level.
+// Each thread (and main, which indexes the files) sets it once at start.
+let ignoredFields: ReadonlySet<string> | undefined;
+
+export function useBodyMatching(fields: readonly string[]): void {
+  ignoredFields = fields.length > 0 ? new Set(fields) : undefined;
+}
+
+/** Whether keys are computed from the body (the stored `body_hash` of a file is then not used). */
+export const bodyMatchingIsCanonical = (): boolean => ignoredFields !== undefined;
+
+function canonical(value: unknown, ignored: ReadonlySet<string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => canonical(v, ignored));
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) if (!ignored.has(key)) out[key] = canonical((value as Record<string, unknown>)[key], ignored);
+  return out;
+}
+
+function canonicalJson(body: string | Uint8Array, ignored: ReadonlySet<string>): string | undefined {
+  try {
+    return JSON.stringify(canonical(JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8')), ignored));
+  } catch {
+    return undefined; // not JSON: hashed as it is
+  }
+}
+
 /** md5 hex of the body, with a multipart body's boundary normalised. */
 export function bodyHash(body: string | Uint8Array, contentType: string): string {
+  if (ignoredFields && !/^multipart\/form-data/i.test(contentType) && body.length > 0) {
+    const normal = canonicalJson(body, ignoredFields);
+    if (normal !== undefined) return md5(normal);
+  }
   if (!/^multipart\/form-data/i.test(contentType)) return md5(body);
   const boundary = boundaryOf(contentType);
   if (!boundary) return md5(body);

@@ -16,7 +16,54 @@ export type Route =
       readonly deploymentFrom: 'path' | 'body';
       readonly body: BodyKind;
     }
-  | { readonly kind: 'health'; readonly method: 'GET'; readonly pattern: string };
+  | { readonly kind: 'health'; readonly method: 'GET'; readonly pattern: string }
+  | ListingRoute
+  | ImageFileRoute;
+
+/** The routes answered from what the thread holds: no body, no deployment, no generation. */
+export type GetRoute = Exclude<Route, { kind: 'api' }>;
+
+// ---- Listings and generated images (issue 13) ---------------------------------------------------
+
+/** What a listing route answers (core/wire/models-listing.ts). */
+export type Listing = 'azure-models' | 'azure-model' | 'openai-models' | 'openai-model' | 'deployments' | 'deployment';
+
+/** `required`: dated routes, 404 without api-version; `legacy`: only the versions that had it; `optional`: v1. */
+export type ListingVersion = 'required' | 'legacy' | 'optional';
+
+export interface ListingRoute {
+  readonly kind: 'listing';
+  readonly method: 'GET';
+  readonly pattern: string;
+  readonly listing: Listing;
+  readonly apiVersion: ListingVersion;
+}
+
+const LISTING_PATHS: ReadonlyArray<[pattern: string, Listing, ListingVersion]> = [
+  ['/openai/models', 'azure-models', 'required'],
+  ['/openai/models/:id', 'azure-model', 'required'],
+  ['/openai/v1/models', 'openai-models', 'optional'],
+  ['/openai/v1/models/:id', 'openai-model', 'optional'],
+  ['/v1/models', 'openai-models', 'optional'],
+  ['/v1/models/:id', 'openai-model', 'optional'],
+  ['/openai/deployments', 'deployments', 'legacy'],
+  ['/openai/deployments/:id', 'deployment', 'legacy'],
+];
+
+export const listingRoutes: readonly ListingRoute[] = LISTING_PATHS.map(([pattern, listing, apiVersion]) => ({ kind: 'listing', method: 'GET', pattern, listing, apiVersion }));
+
+/** `url` image answers point here: no key, as the service's blob links. */
+export interface ImageFileRoute {
+  readonly kind: 'image-file';
+  readonly method: 'GET';
+  readonly pattern: string;
+}
+
+export const imageFileRoute: ImageFileRoute = { kind: 'image-file', method: 'GET', pattern: '/images/generated/:size/:file' };
+
+/** Generate mode's GET rows besides health (issue 13): the listings, and the generated images. */
+export const getRoutes: readonly GetRoute[] = [...listingRoutes, imageFileRoute];
+
 
 const OPERATION_PATHS: ReadonlyArray<[string, Operation, BodyKind]> = [
   ['chat/completions', 'chat', 'json'],
@@ -24,6 +71,7 @@ const OPERATION_PATHS: ReadonlyArray<[string, Operation, BodyKind]> = [
   ['embeddings', 'embeddings', 'json'],
   ['audio/transcriptions', 'transcriptions', 'multipart'],
   ['audio/translations', 'translations', 'multipart'],
+  ['images/generations', 'images', 'json'],
 ];
 
 export const healthRoute: Route = { kind: 'health', method: 'GET', pattern: '/' };
@@ -37,4 +85,4 @@ export const apiRoutes: readonly Route[] = [
   ]),
 ];
 
-export const routes: readonly Route[] = [healthRoute, ...apiRoutes];
+export const routes: readonly Route[] = [healthRoute, ...apiRoutes, ...getRoutes];

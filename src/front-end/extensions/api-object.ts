@@ -116,7 +116,7 @@ export function buildApi(runtime: Registry, context: ThreadContext): ExtensionAp
         const presented = headers[options.header.toLowerCase()] ?? '';
         return presented !== '' && constantTimeEqual(presented, context.apiKey);
       }
-      return context.auth.check({ apiKey: headers['api-key'] ?? '', authorization: headers.authorization ?? '', contentType: '', contentLength: '' });
+      return context.auth.check({ apiKey: headers['api-key'] ?? '', authorization: headers.authorization ?? '', contentType: '', contentLength: '', host: '' });
     },
     deployments: {
       get: (deploymentName: string): PublicDeployment | undefined => {

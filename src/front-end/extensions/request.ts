@@ -80,6 +80,7 @@ export class ExtensionRequest implements SimRequest {
       authorization: h.authorization ?? '',
       contentType: h['content-type'] ?? '',
       contentLength: h['content-length'] ?? '',
+      host: h.host ?? '',
       fault: h['x-simulator-fault'] ?? '',
       scenario: h['x-simulator-scenario'] ?? '',
     };

@@ -19,10 +19,11 @@ import type { Route } from '../../core/wire/routes.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard, reject } from '../http/fault.js';
-import { HEALTH_BODY, sendError, sendJson, type HeaderList } from '../http/respond.js';
+import { sendError, type HeaderList } from '../http/respond.js';
 import { readBodyBytes } from '../http/body.js';
 import type { RequestView } from '../http/server.js';
 import { produceGenerated } from '../pipeline/generate.js';
+import { answerGet } from '../pipeline/listing.js';
 import { chargeReplay, decide, forwardable } from '../pipeline/replay.js';
 import { forward, interactionOf } from '../pipeline/record.js';
 import { paramsOf, received, routed } from '../pipeline/spine.js';
@@ -58,7 +59,7 @@ export function handleWatched(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exc
 /** Authenticates (AOAI paths), reads the body, runs the request hooks; `next` takes it from there. */
 function receive(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, request: ExtensionRequest, next: () => void): void {
   if (isAoaiPath(ex.path)) {
-    if (!ctx.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+    if (!ctx.auth.check(ex.headers)) return reject(ex, ctx.auth.rejection(ex.headers));
     request.authenticated = true;
   }
   readBodyBytes(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (body: Buffer) => {
@@ -95,7 +96,9 @@ function respond(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reques
 export function handleExtended(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, req: RequestView): void {
   const request = extend(ext, ex, req);
   try {
-    if (ex.method === 'GET' && ctx.router.match('GET', ex.path).kind === 'match') return sendJson(ex, 200, HEALTH_BODY);
+    // The GET rows of the route table (health, listings, image files) answer before any hook runs.
+    const got = ex.method === 'GET' ? ctx.router.match('GET', ex.path) : undefined;
+    if (got?.kind === 'match' && got.match.route.kind !== 'api') return answerGet(ctx, ex, got.match.route, got.match.params);
     receive(ctx, ext, ex, request, () => generate(ctx, ext, ex, request));
   } catch (err) {
     fault(ctx.log, ex, err);
@@ -118,7 +121,7 @@ function generate(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reque
       if (answer === (BUILT_IN as unknown)) {
         const route = match!.route;
         if (route.kind !== 'api') return sendError(ex, errors.routeNotFound());
-        if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, errors.unauthorized());
+        if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, ctx.auth.rejection(ex.headers));
         return produceGenerated(ctx, ex, route, match!.params, request.body);
       }
       respond(ctx, ext, ex, request, ext.checkResponse(answer, `generator "${links[index]!.name}"`, request.id), true);
@@ -158,7 +161,7 @@ function recordOrReplay(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange,
       if (decision === undefined) return sendError(ex, errors.routeNotFound());
       if (decision === (BUILT_IN as unknown)) {
         if (!forwardable(request.path)) return sendError(ex, errors.routeNotFound());
-        if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, errors.unauthorized());
+        if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, ctx.auth.rejection(ex.headers));
         return forward(ex, forwarded, ctx.settings, record, (err) => fault(ctx.log, ex, err));
       }
       const what = `forwarder "${links[index]!.name}"`;

@@ -95,12 +95,14 @@ export class Exchange {
   }
 }
 
-/** The request headers the pipeline reads, copied out of the uWS request (valid only synchronously). */
+/** The request headers the pipeline reads , copied out of the uWS request (valid only synchronously). */
 export interface RequestHeaders {
   readonly apiKey: string;
   readonly authorization: string;
   readonly contentType: string;
   readonly contentLength: string;
+  /** The Host header: image `url` answers point back at it ('' when absent). */
+  readonly host: string;
   /** `x-simulator-fault` and `x-simulator-scenario`: read only while faults are configured. */
   readonly fault?: string;
   readonly scenario?: string;

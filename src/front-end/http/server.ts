@@ -13,12 +13,19 @@ import { PLAIN_SINK } from './respond.js';
 export function openExchange(res: uWS.HttpResponse, req: uWS.HttpRequest, config: ConfigSnapshot, startedAt: number, recordOverhead: (ms: number) => void): Exchange {
   const headers =
     config.faults === null
-      ? { apiKey: req.getHeader('api-key'), authorization: req.getHeader('authorization'), contentType: req.getHeader('content-type'), contentLength: req.getHeader('content-length') }
+      ? {
+          apiKey: req.getHeader('api-key'),
+          authorization: req.getHeader('authorization'),
+          contentType: req.getHeader('content-type'),
+          contentLength: req.getHeader('content-length'),
+          host: req.getHeader('host'),
+        }
       : {
           apiKey: req.getHeader('api-key'),
           authorization: req.getHeader('authorization'),
           contentType: req.getHeader('content-type'),
           contentLength: req.getHeader('content-length'),
+          host: req.getHeader('host'),
           fault: req.getHeader('x-simulator-fault'),
           scenario: req.getHeader('x-simulator-scenario'),
         };

@@ -5,7 +5,7 @@
  */
 import { formBody } from '../../core/generation/audio.js';
 import type { Answer } from '../../core/generation/answer.js';
-import { generate } from '../../core/generation/index.js';
+import { generate, type GenerateOptions } from '../../core/generation/index.js';
 import { isObject } from '../../core/generation/requests.js';
 import { errors } from '../../core/errors.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../../core/wire/json-depth.js';
@@ -89,14 +89,23 @@ function admit(ctx: ThreadContext, ex: Exchange, operation: Operation, found: De
     if (refused) return sendError(ex, refused);
   }
   const produced = (answer: Answer): void => chargeAndWrite(ctx, ex, answer, operation, limiter, cost);
+  // The snapshot's options (its agent policy); images also need the address the client used.
+  const options = operation === 'images' ? imageOptions(ctx, ex) : config.generateOptions;
   const where = ctx.pool ? placement(ctx.settings, text.length, body) : 'inline';
-  if (where === 'inline') return produced(generate(operation, body, found, ctx.generateOptions));
+  if (where === 'inline') return produced(generate(operation, body, found, options));
   if (where === 'try-inline') {
-    const answer = inlineIfCached(ctx.settings.poolMinBodyBytes, () => generate(operation, body, found, ctx.generateOptions));
+    const answer = inlineIfCached(ctx.settings.poolMinBodyBytes, () => generate(operation, body, found, options));
     if (answer) return produced(answer);
   }
   // Guard point: the pool's promise.
-  ctx.pool!.run({ operation, body: text, deployment: found, options: ctx.generateOptions }).then(guard(ctx.log, ex, produced), (err: unknown) => fault(ctx.log, ex, err));
+  ctx.pool!.run({ operation, body: text, deployment: found, options }).then(guard(ctx.log, ex, produced), (err: unknown) => fault(ctx.log, ex, err));
+}
+
+/** Image `url` answers point at the simulator as the client reached it (SIMULATOR_PUBLIC_URL, else the Host header). */
+function imageOptions(ctx: ThreadContext, ex: Exchange): GenerateOptions {
+  const { settings } = ctx;
+  const origin = settings.publicUrl ?? `http://${ex.headers.host || `localhost:${settings.port}`}`;
+  return { ...ex.config.generateOptions, images: { origin, urlTtlSeconds: settings.imageUrlTtlSeconds, blockedWords: settings.imageBlockedWords } };
 }
 
 /** The generator's answer if it needed to count at most `budget` uncached characters; else undefined. */

@@ -12,21 +12,31 @@
  */
 import { errors } from '../../core/errors.js';
 import { decodeSegment } from '../../core/wire/router.js';
-import type { Route } from '../../core/wire/routes.js';
+import type { GetRoute, Route } from '../../core/wire/routes.js';
 import type { ThreadContext } from '../context.js';
 import { readBody, readBodyBytes, type BodyResult } from '../http/body.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, reject } from '../http/fault.js';
-import { HEALTH_BODY, sendError, sendJson } from '../http/respond.js';
+import { sendError } from '../http/respond.js';
 import type { RequestView } from '../http/server.js';
 import { produceGenerated, type ApiRoute } from './generate.js';
+import { answerGet } from './listing.js';
 import { recordOrReplay } from './replay.js';
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** A natively routed request's parameters (the deployment segment, percent-decoded). */
+/** A natively routed request's parameters, percent-decoded: the deployment segment, or a GET row's. */
 export function paramsOf(route: Route, req: RequestView): Readonly<Record<string, string>> {
-  return route.kind === 'api' && route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
+  if (route.kind === 'api') return route.deploymentFrom === 'path' ? { deployment: decodeSegment(req.getParameter(0) ?? '') } : NO_PARAMS;
+  return route.kind === 'health' ? NO_PARAMS : patternParams(route, req);
+}
+
+/** uWS' parameters by the pattern's names (uWS numbers them in order). */
+function patternParams(route: GetRoute, req: RequestView): Readonly<Record<string, string>> {
+  const params: Record<string, string> = {};
+  let i = 0;
+  for (const segment of route.pattern.split('/')) if (segment.startsWith(':')) params[segment.slice(1)] = decodeSegment(req.getParameter(i++) ?? '');
+  return params;
 }
 
 /** Generate mode: a request uWebSockets.js' own router matched to a route of the table (the fast path). */
@@ -55,11 +65,12 @@ export type Produce = (ctx: ThreadContext, ex: Exchange, route: ApiRoute, params
 /** A routed request of generate mode, from authentication on (guard point: the uWS handler). */
 export function routed(ctx: ThreadContext, ex: Exchange, route: Route, params: Readonly<Record<string, string>>, produce: Produce = produceGenerated): void {
   try {
-    if (route.kind === 'health') return sendJson(ex, 200, HEALTH_BODY);
-    if (!ctx.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+    // The GET rows (health, listings, image files) answer from what the thread holds; no body.
+    if (route.kind !== 'api') return answerGet(ctx, ex, route, params);
+    if (!ctx.auth.check(ex.headers)) return reject(ex, ctx.auth.rejection(ex.headers));
     // JSON routes read text, form uploads bytes; what follows the read is the same.
     if (route.body === 'multipart') return readBodyBytes(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (bytes) => produce(ctx, ex, route, params, bytes)));
-    readBody(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (text) => produce(ctx, ex, route as ApiRoute, params, text)));
+    readBody(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (text) => produce(ctx, ex, route, params, text)));
   } catch (err) {
     fault(ctx.log, ex, err);
   }
@@ -87,7 +98,7 @@ export function handleRecordReplay(ctx: ThreadContext, ex: Exchange, req: Reques
   const headers: [string, string][] = [];
   if (ctx.settings.mode === 'record') req.forEach((name, value) => headers.push([name, value]));
   try {
-    if (!ctx.auth.check(ex.headers)) return reject(ex, errors.unauthorized());
+    if (!ctx.auth.check(ex.headers)) return reject(ex, ctx.auth.rejection(ex.headers));
     readBodyBytes(ex, ctx.settings.maxBodyBytes, received(ctx, ex, (body) => recordOrReplay(ctx, ex, { method: ex.method, path: ex.path, query: ex.query, headers, body, contentType: ex.headers.contentType })));
   } catch (err) {
     fault(ctx.log, ex, err);
