@@ -108,7 +108,7 @@ function shown(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-const TOP_LEVEL_KEYS = ['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'agent', 'faults'];
+const TOP_LEVEL_KEYS = ['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'faults', 'agent'];
 
 /** A key as a message names it (bounded: a client may send a megabyte-long one). */
 const named = (key: string): string =>
