@@ -24,6 +24,7 @@ import { mainHandlers, newWindowId, type MainState, type SharedState, type Threa
 import { loadRecordings, Recorder } from './process/recordings.js';
 import { loadEnvFile } from './process/env-file.js';
 import { createLog } from './log.js';
+import { FaultConfigError, parseFaultConfig, type FaultConfig } from './core/faults/config.js';
 import { processRankTables } from './process/tiktoken-cache.js';
 import { prepareExtension } from './process/extension-load.js';
 import { uwsProblem } from 'uWebSockets.js/build';
@@ -45,6 +46,31 @@ function readDeploymentConfig(settings: Settings): DeploymentConfig | undefined 
     throw new DeploymentConfigError(`OPENAI_DEPLOYMENT_CONFIG_PATH: cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return { text, source, deployments: parseDeploymentConfig(text, source) };
+}
+
+/** The fault configuration at start (SIMULATOR_FAULTS or SIMULATOR_FAULTS_FILE): a mistake stops the start. */
+function readFaultConfig(settings: Settings): FaultConfig | null {
+  if (settings.faults !== undefined && settings.faultsFile !== undefined) throw new FaultConfigError('set SIMULATOR_FAULTS or SIMULATOR_FAULTS_FILE, not both');
+  let text = settings.faults;
+  let at = 'SIMULATOR_FAULTS';
+  if (settings.faultsFile !== undefined) {
+    const source = resolve(settings.faultsFile);
+    at = `SIMULATOR_FAULTS_FILE (${source})`;
+    try {
+      text = readFileSync(source, 'utf8');
+    } catch (err) {
+      throw new FaultConfigError(`SIMULATOR_FAULTS_FILE: cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  let value: unknown = null;
+  if (text !== undefined) {
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new FaultConfigError(`${at} must be JSON: ${(err as Error).message}`);
+    }
+  }
+  return parseFaultConfig(value, at, settings.faultHeaders);
 }
 
 async function main(): Promise<void> {
@@ -82,6 +108,7 @@ async function main(): Promise<void> {
     latency: settings.latency,
     allowUndefinedDeployments: settings.allowUndefinedDeployments,
     deployments: deploymentSettings(deployments),
+    faults: readFaultConfig(settings),
     agent: settings.agent,
   };
   // One window per rate-limited deployment, in shared memory: every thread charges the same budget.

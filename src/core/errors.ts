@@ -208,6 +208,14 @@ export const errors = {
     param: null,
     message: `Invalid configuration change: ${detail}.`,
   }),
+  /** A fault asked for by a request header that cannot be injected (core/faults). */
+  badFault: (detail: string): ApiError => ({
+    status: 400,
+    code: 'invalid_value',
+    type: INVALID_REQUEST,
+    param: detail.startsWith('x-simulator-scenario') ? 'x-simulator-scenario' : 'x-simulator-fault',
+    message: `Invalid fault: ${detail}.`,
+  }),
   notRecording: (): ApiError => ({
     status: 400,
     code: 'NotRecording',

@@ -18,8 +18,14 @@ export const newHistogram = (): hdr.Histogram => hdr.build(HISTOGRAM);
 const MEASURES = ['overhead_ms', 'scheduler_lateness_ms'] as const;
 type Measure = (typeof MEASURES)[number];
 
-/** A thread's histograms, encoded to cross threads. */
-export type StatsSnapshot = Readonly<Record<Measure, string>>;
+/** A thread's histograms, encoded to cross threads, and its counts of injected faults. */
+export type StatsSnapshot = Readonly<Record<Measure, string>> & { readonly faults?: Readonly<Record<string, number>> };
+
+/**
+ * Injected faults are counted by `deployment \t fault \t source` (the labels of
+ * `aoai_sim_faults_injected_total{deployment,fault,source}`), per thread; `/++/stats` sums them.
+ */
+const faultKey = (deployment: string, fault: string, source: string): string => `${deployment}\t${fault}\t${source}`;
 
 /** Values are kept in microseconds: a histogram holds integers. */
 const micros = (ms: number): number => Math.max(0, Math.round(ms * 1000));
@@ -37,6 +43,19 @@ export class ThreadStats {
     this.#histograms.scheduler_lateness_ms.recordValue(micros(ms));
   }
 
+  readonly #faults = new Map<string, number>();
+
+  /** One injected fault. */
+  recordFault(deployment: string, fault: string, source: string): void {
+    const key = faultKey(deployment, fault, source);
+    this.#faults.set(key, (this.#faults.get(key) ?? 0) + 1);
+  }
+
+  /** The fault counts so far (what a metrics exporter reads). */
+  faults(): ReadonlyMap<string, number> {
+    return this.#faults;
+  }
+
   /** `reset` starts a new measurement. */
   snapshot(reset: boolean): StatsSnapshot {
     const encoded = {} as Record<Measure, string>;
@@ -44,7 +63,9 @@ export class ThreadStats {
       encoded[name] = hdr.encodeIntoCompressedBase64(this.#histograms[name]);
       if (reset) this.#histograms[name].reset();
     }
-    return encoded;
+    const faults = Object.fromEntries(this.#faults);
+    if (reset) this.#faults.clear();
+    return { ...encoded, faults };
   }
 }
 
@@ -57,5 +78,11 @@ export function statsJson(snapshots: readonly StatsSnapshot[]): string {
     const ms = (p: number): number => merged.getValueAtPercentile(p) / 1000;
     answer[name] = { count: merged.totalCount, p50: ms(50), p99: ms(99), p999: ms(99.9), max: merged.maxValue / 1000 };
   }
+  const faults = new Map<string, number>();
+  for (const s of snapshots) for (const [key, n] of Object.entries(s.faults ?? {})) faults.set(key, (faults.get(key) ?? 0) + n);
+  answer.faults_injected = [...faults].map(([key, count]) => {
+    const [deployment, fault, source] = key.split('\t');
+    return { deployment, fault, source, count };
+  });
   return JSON.stringify(answer);
 }

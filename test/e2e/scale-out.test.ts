@@ -130,6 +130,13 @@ describe('several replicas on one Redis', () => {
   });
 
   it('Redis stopped: answers keep coming (local: budget ÷ live replicas, marked degraded); back: exact again', async () => {
+    // The precondition: every replica's last heartbeat saw all three (on a loaded machine a late
+    // beat can briefly leave one out, and the fallback would then divide by two).
+    for (let seen = false; !seen; ) {
+      const all = await Promise.all(sims.map(stats));
+      seen = all.every((st) => (st.shared_state as { live_replicas: number }).live_replicas === 3);
+      if (!seen) await new Promise((r) => setTimeout(r, 200));
+    }
     await redis.stop();
     // 'later' is untouched so far: 10k TPM → ÷ 3 replicas = 3,333 tokens, 4 requests / 10 s per replica.
     const answers = await storm(sims, 'later', 30, 1_000);

@@ -10,7 +10,7 @@ export const STREAM_GAP_MS = 60;
 
 export interface FakeUpstream {
   readonly url: string;
-  readonly seen: { path: string; apiKey: string | undefined; authorization: string | undefined; cookie: string | undefined }[];
+  readonly seen: { path: string; apiKey: string | undefined; authorization: string | undefined; cookie: string | undefined; simulatorHeaders: string[] }[];
   close(): Promise<void>;
 }
 
@@ -27,7 +27,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   let counter = 0;
   const server: Server = createServer(async (req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
-    seen.push({ path, apiKey: req.headers['api-key'] as string | undefined, authorization: req.headers.authorization, cookie: req.headers.cookie });
+    seen.push({ path, apiKey: req.headers['api-key'] as string | undefined, authorization: req.headers.authorization, cookie: req.headers.cookie, simulatorHeaders: Object.keys(req.headers).filter((h) => h.startsWith('x-simulator-')) });
     const body = JSON.parse((await read(req)) || '{}') as { stream?: boolean; messages?: { content: string }[]; input?: unknown };
     const n = ++counter;
     if (path.endsWith('/hang')) return; // never answers

@@ -11,12 +11,15 @@ import type { LatencySetting, Mode, Settings } from './settings.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from '../generation/agent-policy.js';
 import { SimulatorError } from '../errors.js';
 import { isObject } from '../values.js';
+import { FaultConfigError, parseFaultConfig, type FaultConfig } from '../faults/config.js';
 
 export interface RuntimeConfig {
   readonly mode: Mode;
   readonly latency: Settings['latency'];
   readonly allowUndefinedDeployments: boolean;
   readonly deployments: Readonly<Record<string, DeploymentSettings>>;
+  /** Faults on purpose (core/faults); null when none is configured anywhere. */
+  readonly faults: FaultConfig | null;
   /** Tools and structured outputs (issue 13); the defaults when absent. */
   readonly agent?: AgentPolicy;
 }
@@ -56,6 +59,7 @@ export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<strin
     allow_undefined_openai_deployments: config.allowUndefinedDeployments,
     latency,
     openai_deployments: openaiDeployments,
+    faults: config.faults?.wire ?? null,
     agent: agentJson(config.agent ?? DEFAULT_AGENT_POLICY),
   });
 }
@@ -104,7 +108,7 @@ function shown(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-const TOP_LEVEL_KEYS = ['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'agent'];
+const TOP_LEVEL_KEYS = ['latency', 'simulator_mode', 'allow_undefined_openai_deployments', 'openai_deployments', 'faults', 'agent'];
 
 /** A key as a message names it (bounded: a client may send a megabyte-long one). */
 const named = (key: string): string =>
@@ -148,8 +152,18 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown): Runtime
     if (typeof patch.allow_undefined_openai_deployments !== 'boolean') throw new ConfigPatchError('allow_undefined_openai_deployments must be true or false');
     allow = patch.allow_undefined_openai_deployments;
   }
+  // `faults` is replaced whole (null clears it); a change restarts every sequence and schedule.
+  let faults = config.faults;
+  if (patch.faults !== undefined) {
+    try {
+      faults = parseFaultConfig(patch.faults);
+    } catch (err) {
+      if (err instanceof FaultConfigError) throw new ConfigPatchError(err.message);
+      throw err;
+    }
+  }
   const agent = patch.agent === undefined ? config.agent : patchAgent(config.agent ?? DEFAULT_AGENT_POLICY, patch.agent);
-  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments, ...(agent ? { agent } : {}) };
+  return { mode: config.mode, latency, allowUndefinedDeployments: allow, deployments, faults, ...(agent ? { agent } : {}) };
 }
 
 /** Many deployments at large limits would reserve more window memory than the process has. */

@@ -59,6 +59,11 @@ export interface Settings {
   readonly replicaName: string | undefined;
   /** SIMULATOR_REPLICAS: how many replicas the deployment runs (a hint for the start-up warning). */
   readonly replicasHint: number | undefined;
+  /** SIMULATOR_FAULT_HEADERS: honour `x-simulator-fault` request headers (off by default). */
+  readonly faultHeaders: boolean;
+  /** SIMULATOR_FAULTS (JSON) or SIMULATOR_FAULTS_FILE (a JSON file): the fault configuration at start. */
+  readonly faults: string | undefined;
+  readonly faultsFile: string | undefined;
   readonly latency: {
     readonly embeddings: LatencySetting;
     readonly completions: LatencySetting;
@@ -222,6 +227,9 @@ export function parseSettings(env: Env, cores: number): Settings {
     redis: redisSettings(env),
     replicaName: text(env, 'CONTAINER_APP_REPLICA_NAME') ?? text(env, 'SIMULATOR_REPLICA_NAME'),
     replicasHint: text(env, 'SIMULATOR_REPLICAS') === undefined ? undefined : num(env, 'SIMULATOR_REPLICAS', 1, { min: 1, max: 1000, integer: true }),
+    faultHeaders: bool(env, 'SIMULATOR_FAULT_HEADERS', false),
+    faults: text(env, 'SIMULATOR_FAULTS'),
+    faultsFile: text(env, 'SIMULATOR_FAULTS_FILE'),
     latency: {
       embeddings: latency(env, 'EMBEDDINGS', 100, 30),
       completions: tokenLatency(env, 'COMPLETIONS', 15, 2),

@@ -9,6 +9,14 @@ import { DeploymentRegistry, deploymentsFrom } from './deployments.js';
 import type { RuntimeConfig } from './runtime-config.js';
 import { DeploymentLimiter, type LimitSpec } from '../limits/rate-limits.js';
 import type { RemoteWindows } from '../limits/shared-window.js';
+import type { FaultConfig } from '../faults/config.js';
+import { SharedSequences, type Sequences } from '../faults/select.js';
+
+/** The faults a request may get, with the sequences their scopes draw from. */
+export interface FaultPlan {
+  readonly config: FaultConfig;
+  readonly sequences: Sequences;
+}
 import { DEFAULT_GENERATE_OPTIONS, type GenerateOptions } from '../generation/options.js';
 
 export interface ConfigSnapshot {
@@ -16,6 +24,8 @@ export interface ConfigSnapshot {
   readonly deployments: DeploymentRegistry;
   /** Rate limiters by deployment name, over windows shared by every thread. */
   readonly limiters: ReadonlyMap<string, DeploymentLimiter>;
+  /** Null when no fault is configured anywhere: the request path's only fault test. */
+  readonly faults: FaultPlan | null;
   /** `base` (the settings' part: answer length) with the runtime's agent policy: built once per snapshot, not per request. */
   readonly generateOptions: GenerateOptions;
 }
@@ -26,6 +36,7 @@ export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<s
     runtime,
     deployments: new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments),
     limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec, remote)])),
+    faults: runtime.faults ? { config: runtime.faults, sequences: new SharedSequences(runtime.faults.cursors) } : null,
     generateOptions: runtime.agent ? Object.freeze({ ...base, agent: runtime.agent }) : base,
   });
 }

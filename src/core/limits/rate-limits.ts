@@ -77,7 +77,7 @@ export function deploymentOperation(path: string): { deployment: string; operati
 }
 
 /** How AOAI names operations in its 429 messages. */
-const OPERATION_NAME: Readonly<Record<Operation, string>> = {
+export const OPERATION_NAME: Readonly<Record<Operation, string>> = {
   chat: 'ChatCompletions_Create',
   completions: 'Completions_Create',
   embeddings: 'Embeddings_Create',

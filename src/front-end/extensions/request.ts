@@ -72,10 +72,18 @@ export class ExtensionRequest implements SimRequest {
     return new URLSearchParams(this.query);
   }
 
-  /** The five headers the built-in code reads, from the (possibly rewritten) header map. */
+  /** The headers the built-in code reads, from the (possibly rewritten) header map; a hook may set a fault. */
   get requestHeaders(): RequestHeaders {
     const h = this.headers;
-    return { apiKey: h['api-key'] ?? '', authorization: h.authorization ?? '', contentType: h['content-type'] ?? '', contentLength: h['content-length'] ?? '', host: h.host ?? '' };
+    return {
+      apiKey: h['api-key'] ?? '',
+      authorization: h.authorization ?? '',
+      contentType: h['content-type'] ?? '',
+      contentLength: h['content-length'] ?? '',
+      host: h.host ?? '',
+      fault: h['x-simulator-fault'] ?? '',
+      scenario: h['x-simulator-scenario'] ?? '',
+    };
   }
 }
 

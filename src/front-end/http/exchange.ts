@@ -34,6 +34,8 @@ export class Exchange {
   firstTokenAt = NaN;
   /** An event stream's head was written. */
   streamed = false;
+  /** The fault injected into this request (core/faults), if any: record mode then records nothing. */
+  fault: string | undefined = undefined;
 
   constructor(
     readonly res: HttpResponse,
@@ -153,6 +155,9 @@ export interface RequestHeaders {
   readonly contentLength: string;
   /** The Host header: image `url` answers point back at it ('' when absent). */
   readonly host: string;
+  /** `x-simulator-fault` and `x-simulator-scenario`: read only while faults are configured. */
+  readonly fault?: string;
+  readonly scenario?: string;
 }
 
 /** A response about to be written, as response hooks see it (lower-case header names). */

@@ -117,6 +117,14 @@ export const PLAIN_SINK: ResponseSink = {
   },
 };
 
+/** Closes the connection without an answer, before or after the head (a `drop` or `disconnect` fault). */
+export function dropConnection(ex: Exchange): void {
+  if (ex.state !== 'open' && ex.state !== 'streaming') return;
+  ex.ready();
+  ex.res.close();
+  ex.ended();
+}
+
 export function sendJson(ex: Exchange, status: number, body: string, headers?: HeaderRecord, closeConnection = false): void {
   ex.sink.whole(ex, status, 'application/json', body, headers, closeConnection);
 }

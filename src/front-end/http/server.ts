@@ -11,13 +11,24 @@ import { PLAIN_SINK } from './respond.js';
 
 /** Copies what the pipeline needs out of `req`, which is only valid during the handler call. */
 export function openExchange(res: uWS.HttpResponse, req: uWS.HttpRequest, config: ConfigSnapshot, startedAt: number, meter: Meter): Exchange {
-  const headers = {
-    apiKey: req.getHeader('api-key'),
-    authorization: req.getHeader('authorization'),
-    contentType: req.getHeader('content-type'),
-    contentLength: req.getHeader('content-length'),
-    host: req.getHeader('host'),
-  };
+  const headers =
+    config.faults === null
+      ? {
+          apiKey: req.getHeader('api-key'),
+          authorization: req.getHeader('authorization'),
+          contentType: req.getHeader('content-type'),
+          contentLength: req.getHeader('content-length'),
+          host: req.getHeader('host'),
+        }
+      : {
+          apiKey: req.getHeader('api-key'),
+          authorization: req.getHeader('authorization'),
+          contentType: req.getHeader('content-type'),
+          contentLength: req.getHeader('content-length'),
+          host: req.getHeader('host'),
+          fault: req.getHeader('x-simulator-fault'),
+          scenario: req.getHeader('x-simulator-scenario'),
+        };
   return new Exchange(res, req.getMethod().toUpperCase(), req.getUrl(), req.getQuery() ?? '', headers, config, startedAt, meter, PLAIN_SINK);
 }
 

@@ -7,6 +7,9 @@ import { formBody } from '../../core/generation/audio.js';
 import type { Answer } from '../../core/generation/answer.js';
 import { generate, type GenerateOptions } from '../../core/generation/index.js';
 import { errors } from '../../core/errors.js';
+import type { Operation } from '../../core/models.js';
+import type { Deployment } from '../../core/config/deployments.js';
+import type { DeploymentLimiter } from '../../core/limits/rate-limits.js';
 import { countInline, HeavyCount } from '../../core/tokens/counting-policy.js';
 import { boundaryOf, parseMultipart } from '../../core/wire/multipart.js';
 import type { ThreadContext } from '../context.js';
@@ -14,6 +17,7 @@ import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
 import { sendError } from '../http/respond.js';
 import { placement } from './offload.js';
+import { faultStep } from './faults.js';
 import { chargeAndWrite } from './pace.js';
 import { produceResponse } from './responses.js';
 import { parseJsonBody, resolveTarget, type ApiRoute } from './target.js';
@@ -46,6 +50,15 @@ function deployment(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: R
   if (!target) return;
   const { found, limiter, cost } = target;
   const { operation } = route;
+  // The fault step: one field tested when no fault is configured anywhere. (A certain 429 of the
+  // deployment's own limiter, resolveTarget's precheck, comes first.)
+  const faults = ex.config.faults;
+  if (faults !== null) return faultStep(ctx, ex, faults, found.name, operation, body.stream === true, () => admit(ctx, ex, operation, found, limiter, cost, body, text));
+  admit(ctx, ex, operation, found, limiter, cost, body, text);
+}
+
+/** The answer, inline or on the pool, then charge, pace and write. */
+function admit(ctx: ThreadContext, ex: Exchange, operation: Operation, found: Deployment, limiter: DeploymentLimiter | undefined, cost: number, body: Record<string, unknown>, text: string): void {
   const produced = (answer: Answer): void => chargeAndWrite(ctx, ex, answer, operation, limiter, cost);
   // The snapshot's options (its agent policy); images also need the address the client used.
   const options = operation === 'images' ? imageOptions(ctx, ex) : ex.config.generateOptions;

@@ -54,7 +54,8 @@ export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?
     // Guard point: a scheduler task.
     return ctx.scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
   }
-  if (timing.totalMs <= 0) {
+  // A stream with a fault goes event by event through the fault sink (paced, at zero delay).
+  if (timing.totalMs <= 0 && ex.fault === undefined) {
     ex.firstToken();
     return streamEvents(ex, new StreamCursor(answer).chunks(STREAM_CHUNK_CHARS), (err) => fault(ctx.log, ex, err), headers);
   }

@@ -29,6 +29,8 @@ export interface ForwardRequest {
 const DROP_UPSTREAM = new Set([
   'host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'expect', 'proxy-connection',
   'accept-encoding', 'authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'ocp-apim-subscription-key', 'cookie',
+  // The simulator's own fault selection: never sent to the real service.
+  'x-simulator-fault', 'x-simulator-scenario',
 ]);
 /** Query parameters that can carry credentials: kept out of the recorded URI. */
 const SECRET_QUERY = /(^|&)(api-key|subscription-key|sig|code)=[^&]*/gi;

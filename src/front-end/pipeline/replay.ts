@@ -26,6 +26,8 @@ import { forward, type ForwardRequest } from './record.js';
 import { answerStored } from './responses.js';
 import { storedFromRecorded } from '../../core/responses/recorded.js';
 import type { StoredResponseRoute } from '../../core/wire/routes.js';
+import { faultStep } from './faults.js';
+import type { Operation } from '../../core/models.js';
 
 /** A request as record and replay modes key it (after any request hooks rewrote it). */
 export interface KeyedRequest {
@@ -63,6 +65,35 @@ export const forwardable = (path: string): boolean => path.startsWith('/openai/'
 
 /** The plain path's producer in record and replay modes. */
 export function recordOrReplay(ctx: ThreadContext, ex: Exchange, request: KeyedRequest): void {
+  const faults = ex.config.faults;
+  if (faults !== null) {
+    const target = faultTarget(request);
+    return faultStep(ctx, ex, faults, target.deployment, target.operation, target.streamed, () => recordedOrReplayed(ctx, ex, request));
+  }
+  recordedOrReplayed(ctx, ex, request);
+}
+
+/**
+ * The deployment, operation and stream flag a fault is chosen and shaped for: from the path
+ * (`/openai/deployments/{d}/…`) or the body's `model` (v1 routes). Only when faults are configured.
+ */
+function faultTarget(request: KeyedRequest): { deployment: string; operation: Operation; streamed: boolean } {
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(request.body.toString('utf8'));
+    if (isObject(parsed)) body = parsed;
+  } catch {
+    // not JSON (an audio upload)
+  }
+  const fromPath = deploymentOperation(request.path);
+  const operation = fromPath?.operation ?? operationOfV1(request.path);
+  return { deployment: fromPath?.deployment ?? (typeof body.model === 'string' ? body.model : ''), operation, streamed: body.stream === true };
+}
+
+const operationOfV1 = (path: string): Operation =>
+  /\/completions$/.test(path) ? (/chat\/completions$/.test(path) ? 'chat' : 'completions') : /embeddings$/.test(path) ? 'embeddings' : /images\//.test(path) ? 'images' : /translations$/.test(path) ? 'translations' : /audio\//.test(path) ? 'transcriptions' : 'chat';
+
+function recordedOrReplayed(ctx: ThreadContext, ex: Exchange, request: KeyedRequest): void {
   const decision = decide(ctx, request);
   if (decision.kind === 'replay') return storeReplayed(ctx, ex, decision.entry, request, () => chargeReplay(ctx, ex, decision.entry, request.body));
   if (decision.kind === 'missing') {
@@ -72,7 +103,8 @@ export function recordOrReplay(ctx: ThreadContext, ex: Exchange, request: KeyedR
     return sendError(ex, decision.error);
   }
   if (!forwardable(request.path)) return sendError(ex, errors.routeNotFound());
-  forward(ex, decision.forwarded, ctx.settings, (interaction) => ctx.recorded(decision.file, interaction), (err) => fault(ctx.log, ex, err));
+  // An answer a fault changed is not the service's: it is never recorded.
+  forward(ex, decision.forwarded, ctx.settings, (interaction) => (ex.fault === undefined ? ctx.recorded(decision.file, interaction) : undefined), (err) => fault(ctx.log, ex, err));
 }
 
 /**
