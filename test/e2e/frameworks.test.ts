@@ -11,11 +11,11 @@ import OpenAI from 'openai';
 import { generateObject, generateText, tool as aiTool } from 'ai';
 import { createAzure } from '@ai-sdk/azure';
 import { AzureChatOpenAI } from '@langchain/openai';
-import { Agent, OpenAIChatCompletionsModel, run, setTracingDisabled, tool as agentTool } from '@openai/agents';
+import { Agent, OpenAIChatCompletionsModel, run, setTracingDisabled } from '@openai/agents';
 import { API_VERSION } from '../helpers/clients.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
+import { Weather, weatherAgentTool } from '../helpers/weather-tool.js';
 
-const Weather = z.object({ city: z.string(), unit: z.enum(['celsius', 'fahrenheit']) });
 const Recipe = z.object({
   title: z.string(),
   servings: z.number().int(),
@@ -81,15 +81,7 @@ describe('framework clients', () => {
   describe('OpenAI Agents SDK (chat completions model)', () => {
     it('runs an agent loop: tool call, tool result, final answer', async () => {
       const calls: unknown[] = [];
-      const weather = agentTool({
-        name: 'get_weather',
-        description: 'Weather for a city',
-        parameters: Weather,
-        execute: async (input) => {
-          calls.push(input);
-          return `It is 18 degrees in ${input.city}.`;
-        },
-      });
+      const weather = weatherAgentTool(calls);
       const client = new OpenAI({ baseURL: `${sim.url}/openai/v1`, apiKey: sim.apiKey, maxRetries: 0 });
       const agent = new Agent({ name: 'forecaster', instructions: 'Answer with the weather.', tools: [weather], model: new OpenAIChatCompletionsModel(client, 'gpt-4o') });
       const result = await run(agent, 'What is the weather in Lisbon?', { maxTurns: 4 });

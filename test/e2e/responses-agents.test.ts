@@ -8,14 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Ajv from 'ajv';
-import { z } from 'zod';
 import OpenAI from 'openai';
 import { generateText, streamText, tool as aiTool } from 'ai';
 import { createAzure } from '@ai-sdk/azure';
-import { Agent, run, setDefaultOpenAIClient, setTracingDisabled, tool as agentTool } from '@openai/agents';
+import { Agent, run, setDefaultOpenAIClient, setTracingDisabled } from '@openai/agents';
 import { openaiClient } from '../helpers/clients.js';
 import { checkEventSequence, parseEventStream } from '../helpers/response-events.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
+import { Weather, weatherAgentTool } from '../helpers/weather-tool.js';
 
 const WEATHER_PARAMETERS = {
   type: 'object',
@@ -23,7 +23,6 @@ const WEATHER_PARAMETERS = {
   required: ['city', 'unit'],
   additionalProperties: false,
 };
-const Weather = z.object({ city: z.string(), unit: z.enum(['celsius', 'fahrenheit']) });
 
 describe('Responses with tools and structured outputs', () => {
   let sim: Simulator;
@@ -89,15 +88,7 @@ describe('Responses with tools and structured outputs', () => {
   it('runs an OpenAI Agents SDK agent (default Responses model) with one function tool to its final output', async () => {
     setDefaultOpenAIClient(new OpenAI({ baseURL: `${sim.url}/openai/v1`, apiKey: sim.apiKey, maxRetries: 0 }));
     const calls: unknown[] = [];
-    const weather = agentTool({
-      name: 'get_weather',
-      description: 'Weather for a city',
-      parameters: Weather,
-      execute: async (input) => {
-        calls.push(input);
-        return `It is 18 degrees in ${input.city}.`;
-      },
-    });
+    const weather = weatherAgentTool(calls);
     const agent = new Agent({ name: 'forecaster', instructions: 'Answer with the weather.', tools: [weather], model: 'gpt-4o' });
     const result = await run(agent, 'What is the weather in get_weather Lisbon?', { maxTurns: 4 });
     expect(calls).toHaveLength(1);
