@@ -67,6 +67,11 @@ export class RedisWindows implements RemoteWindows {
     Atomics.add(this.#status, STATUS.degraded, 1);
   }
 
+  /** The thread's one connection, shared with its other uses of the store (stored responses). */
+  get client(): Redis {
+    return this.#client;
+  }
+
   admit(key: string, cost: number, rule: WindowRule): Promise<Admission> {
     const run = runScript(this.#client, LIMIT_SCRIPT, HASH, [`${key}:log`, `${key}:agg`], [String(cost), String(rule.tokens), String(rule.requests), String(rule.tokenWindowMs), String(rule.requestWindowMs)]);
     return within(run, this.#timeoutMs, 'rate-limit script').then(
