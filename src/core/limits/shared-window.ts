@@ -13,71 +13,98 @@
 import type { Admission } from './sliding-window.js';
 
 /**
- * KEYS: the log (ZSET), the aggregate (HASH: tok, seq). ARGV: cost, tokens per window (-1: no
+ * `admit`: one request's decision, the body of both scripts below.
+ * LIMIT_SCRIPT — KEYS: the log (ZSET), the aggregate (HASH: tok, seq). ARGV: cost, tokens per window (-1: no
  * token rule), requests per request window, token window ms, request window ms, and — only in
  * tests, which compare the script with the embedded windows at chosen times — the time in ms
  * (otherwise the store's clock, `TIME`, the one clock every replica shares).
  * Returns {1, '', '', remainingTokens, remainingRequests} or {0, waitMs, reason, remainingTokens,
  * remainingRequests} (numbers as strings: Lua numbers become truncated integers in replies).
  */
-export const LIMIT_SCRIPT = `
-local log, agg = KEYS[1], KEYS[2]
-local cost, tpm, rlim = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local twin, rwin = tonumber(ARGV[4]), tonumber(ARGV[5])
+const ADMIT_FUNCTION = `
+local function admit(log, agg, cost, tpm, rlim, twin, rwin, now)
+  local longest = math.max(twin, rwin)
+  local tok = tonumber(redis.call('HGET', agg, 'tok') or '0')
+  local old = redis.call('ZRANGEBYSCORE', log, '-inf', now - longest)
+  if #old > 0 then
+    for i = 1, #old do tok = tok - tonumber(string.match(old[i], ':(.+)$')) end
+    redis.call('ZREMRANGEBYSCORE', log, '-inf', now - longest)
+    if redis.call('ZCARD', log) == 0 then tok = 0 end
+    redis.call('HSET', agg, 'tok', tostring(tok))
+  end
+  local count = redis.call('ZCARD', log)
+  local reqs = 1 + redis.call('ZCOUNT', log, '(' .. tostring(now - rwin), '+inf')
+  local tokens = cost + tok
+  if (tpm >= 0 and tokens > tpm) or reqs > rlim then
+    local ttrR, ttrT = -1e18, -1e18
+    if count >= rlim then
+      local e = redis.call('ZREVRANGE', log, rlim - 1, rlim - 1, 'WITHSCORES')
+      ttrR = rwin - (now - tonumber(e[2]))
+    end
+    if tpm >= 0 then
+      local acc, start, full = cost, 0, nil
+      while full == nil and start < count do
+        local batch = redis.call('ZREVRANGE', log, start, start + 99, 'WITHSCORES')
+        for i = 1, #batch, 2 do
+          acc = acc + tonumber(string.match(batch[i], ':(.+)$'))
+          if acc > tpm then full = tonumber(batch[i + 1]); break end
+        end
+        start = start + 100
+      end
+      if full == nil and cost == tpm and count > 0 and ttrR == -1e18 then
+        full = tonumber(redis.call('ZREVRANGE', log, 0, 0, 'WITHSCORES')[2])
+      end
+      if full ~= nil then ttrT = twin - (now - full) end
+    end
+    local reason = 'tokens'
+    local wait = ttrT
+    if ttrR > ttrT then reason = 'requests'; wait = ttrR end
+    if wait < 1 then wait = 1 end
+    local remTok = 0
+    if tpm >= 0 then remTok = math.max(0, tpm - tok) end
+    return {0, tostring(wait), reason, tostring(remTok), tostring(math.max(0, rlim - reqs + 1))}
+  end
+  local seq = redis.call('HINCRBY', agg, 'seq', 1)
+  redis.call('ZADD', log, now, seq .. ':' .. cost)
+  redis.call('HSET', agg, 'tok', tostring(tok + cost))
+  redis.call('PEXPIRE', log, longest + 1000)
+  redis.call('PEXPIRE', agg, longest + 1000)
+  local remTok = 0
+  if tpm >= 0 then remTok = tpm - tokens end
+  return {1, '', '', tostring(remTok), tostring(rlim - reqs)}
+end
+`;
+
+export const LIMIT_SCRIPT = `${ADMIT_FUNCTION}
 local now
 if ARGV[6] then now = tonumber(ARGV[6]) else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 end
-local longest = math.max(twin, rwin)
-local tok = tonumber(redis.call('HGET', agg, 'tok') or '0')
-local old = redis.call('ZRANGEBYSCORE', log, '-inf', now - longest)
-if #old > 0 then
-  for i = 1, #old do tok = tok - tonumber(string.match(old[i], ':(.+)$')) end
-  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - longest)
-  if redis.call('ZCARD', log) == 0 then tok = 0 end
-  redis.call('HSET', agg, 'tok', tostring(tok))
+return admit(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), now)
+`;
+
+/**
+ * Several requests to one window in one call: ARGV = tokens per window, requests per request
+ * window, the two window lengths, the time ('' for the store's clock), then each request's cost.
+ * Each is decided by `admit` in order, atomically, at one reading of the clock — as consecutive
+ * calls of LIMIT_SCRIPT would decide them — and the replies follow each other (5 per request).
+ * A thread sends the requests of one turn of its event loop this way: one round trip and one
+ * script run per window and turn, not per request.
+ */
+export const LIMIT_BATCH_SCRIPT = `${ADMIT_FUNCTION}
+local tpm, rlim, twin, rwin = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now
+if ARGV[5] ~= '' then now = tonumber(ARGV[5]) else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 end
-local count = redis.call('ZCARD', log)
-local reqs = 1 + redis.call('ZCOUNT', log, '(' .. tostring(now - rwin), '+inf')
-local tokens = cost + tok
-if (tpm >= 0 and tokens > tpm) or reqs > rlim then
-  local ttrR, ttrT = -1e18, -1e18
-  if count >= rlim then
-    local e = redis.call('ZREVRANGE', log, rlim - 1, rlim - 1, 'WITHSCORES')
-    ttrR = rwin - (now - tonumber(e[2]))
-  end
-  if tpm >= 0 then
-    local acc, start, full = cost, 0, nil
-    while full == nil and start < count do
-      local batch = redis.call('ZREVRANGE', log, start, start + 99, 'WITHSCORES')
-      for i = 1, #batch, 2 do
-        acc = acc + tonumber(string.match(batch[i], ':(.+)$'))
-        if acc > tpm then full = tonumber(batch[i + 1]); break end
-      end
-      start = start + 100
-    end
-    if full == nil and cost == tpm and count > 0 and ttrR == -1e18 then
-      full = tonumber(redis.call('ZREVRANGE', log, 0, 0, 'WITHSCORES')[2])
-    end
-    if full ~= nil then ttrT = twin - (now - full) end
-  end
-  local reason = 'tokens'
-  local wait = ttrT
-  if ttrR > ttrT then reason = 'requests'; wait = ttrR end
-  if wait < 1 then wait = 1 end
-  local remTok = 0
-  if tpm >= 0 then remTok = math.max(0, tpm - tok) end
-  return {0, tostring(wait), reason, tostring(remTok), tostring(math.max(0, rlim - reqs + 1))}
+local out = {}
+for i = 6, #ARGV do
+  local r = admit(KEYS[1], KEYS[2], tonumber(ARGV[i]), tpm, rlim, twin, rwin, now)
+  for j = 1, 5 do out[#out + 1] = r[j] end
 end
-local seq = redis.call('HINCRBY', agg, 'seq', 1)
-redis.call('ZADD', log, now, seq .. ':' .. cost)
-redis.call('HSET', agg, 'tok', tostring(tok + cost))
-redis.call('PEXPIRE', log, longest + 1000)
-redis.call('PEXPIRE', agg, longest + 1000)
-local remTok = 0
-if tpm >= 0 then remTok = tpm - tokens end
-return {1, '', '', tostring(remTok), tostring(rlim - reqs)}
+return out
 `;
 
 /** The script's arguments after the cost: a limit kind's rule. */
