@@ -14,6 +14,7 @@ import type { ConfigSnapshot } from '../core/config/snapshot.js';
 import type { Settings } from '../core/config/settings.js';
 import type { GenerateOptions } from '../core/generation/index.js';
 import type { Pace } from '../core/latency.js';
+import type { RemoteWindows } from '../core/limits/shared-window.js';
 import type { Operation } from '../core/models.js';
 import type { RecordedInteraction, ReplayEntry } from '../core/recording/recording-file.js';
 import { entryOf } from '../core/recording/recording-file.js';
@@ -60,6 +61,8 @@ export interface ThreadContext {
   readonly windowPort: MessagePort | undefined;
   /** The Responses API's stored responses, seen by every thread (main's store, or a shared one). */
   readonly responses: ResponseStore;
+  /** Several replicas on Redis: the thread's shared windows (extension limiters charge them too). */
+  readonly remote: RemoteWindows | undefined;
   /** Replaced (one assignment) by every `config` message; requests keep theirs. */
   config: ConfigSnapshot;
   /** Set once, when the extension is loaded, before any route is registered. */
@@ -80,6 +83,7 @@ export interface ThreadParts {
   readonly clock?: Clock;
   /** Where responses are stored; a store in this thread's memory when not given (tests). */
   readonly responses?: ResponseStore;
+  readonly remote?: RemoteWindows;
   /** The thread's index (0 …): its label in the metrics. */
   readonly thread?: number;
 }
@@ -118,6 +122,7 @@ export function createThreadContext(parts: ThreadParts): ThreadContext {
     },
     windowPort: parts.windowPort,
     responses: parts.responses ?? new LocalResponseStore(new MemoryResponseStore(settings.responses.storeBytes)),
+    remote: parts.remote,
     config: parts.config,
     stages: NO_STAGES,
   };

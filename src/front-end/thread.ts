@@ -16,6 +16,7 @@ import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type 
 import { PoolClient } from './pool-client.js';
 import { AskingResponseStore } from './responses-store.js';
 import { RedisWindows } from '../state/thread-windows.js';
+import { RedisResponseStore } from '../state/responses.js';
 import { Asks, MAIN } from '../protocol/ask.js';
 import { apiRoutes, getRoutes, healthRoute, storedResponseRoutes } from '../core/wire/routes.js';
 import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
@@ -34,12 +35,18 @@ const remote = data.shared ? new RedisWindows(data.shared, log) : undefined;
 
 /** The response store's questions to main: answered in one turn of main's loop; the timeout only bounds a stuck main. */
 const STORE_ANSWER_TIMEOUT_MS = 10_000;
-const responses = new AskingResponseStore(new Asks<StoreResult>(STORE_ANSWER_TIMEOUT_MS), post);
+const asking = new AskingResponseStore(new Asks<StoreResult>(STORE_ANSWER_TIMEOUT_MS), post);
+/** Several replicas: stored responses in Redis, on the thread's connection; one process: main's store. */
+const responses =
+  remote && data.shared && data.settings.redis
+    ? new RedisResponseStore(remote.client, data.settings.redis.prefix, data.settings.responses.storeBytes, data.shared.timeoutMs)
+    : asking;
 
 /** The settings' part of every snapshot's generator options (the runtime adds its agent policy). */
 const base = generateBase(data.settings);
 const ctx = createThreadContext({
   responses,
+  remote,
   thread: data.index,
   settings: data.settings,
   apiKey: data.apiKey,
@@ -121,7 +128,7 @@ function shutdown(): void {
   stats.close('the thread is shutting down');
   saves.close('the thread is shutting down');
   patches.close('the thread is shutting down');
-  responses.asks.close('the thread is shutting down');
+  asking.asks.close('the thread is shutting down');
   metrics.close('the thread is shutting down');
   void remote?.close();
   parentPort!.close();
@@ -153,7 +160,7 @@ const onMain = {
   },
   saved: (message) =>
     message.unavailable !== undefined ? saves.fail(message.id, message.unavailable) : saves.answer(message.id, MAIN, { files: message.files, error: message.error }),
-  'responses-result': (message) => responses.answered(message.id, message.result),
+  'responses-result': (message) => asking.answered(message.id, message.result),
   shutdown,
 } satisfies Handlers<MainMessage>;
 

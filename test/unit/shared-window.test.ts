@@ -1,11 +1,11 @@
 /**
  * The Redis rate-limit script against the embedded windows (sliding-window.ts) on the same random
  * traffic at the same times: every admission, refusal, reason, retry time and remaining budget is
- * the same. A real redis-server (test/helpers/redis.ts). Also the refusal cache's rule: it only
- * refuses what the store would refuse.
+ * the same; the batch script decides as consecutive calls of the single one. A real redis-server
+ * (test/helpers/redis.ts). Also the refusal cache's rule: it only refuses what the store would refuse.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIMIT_SCRIPT, RefusalCache, admissionOfReply, requestRule, tokenRule, type WindowRule } from '../../src/core/limits/shared-window.js';
+import { LIMIT_BATCH_SCRIPT, LIMIT_SCRIPT, RefusalCache, admissionOfReply, requestRule, tokenRule, type WindowRule } from '../../src/core/limits/shared-window.js';
 import { RequestWindow, TokenWindow, allocateWindow, type Admission } from '../../src/core/limits/sliding-window.js';
 import { redisClient, runScript, sha1, type Redis } from '../../src/state/redis.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
@@ -89,6 +89,35 @@ describe('the Redis limit script', () => {
     // Idle windows expire: nothing is left a second after the longest window.
     expect(await client.pTTL(`${key}:log`)).toBeGreaterThan(60_000);
   });
+});
+
+describe('the batch script (one call for the requests of one event-loop turn)', () => {
+  const batchHash = sha1(LIMIT_BATCH_SCRIPT);
+  const batchAt = async (key: string, costs: readonly number[], rule: WindowRule, nowMs: number): Promise<Admission[]> => {
+    const args = [String(rule.tokens), String(rule.requests), String(rule.tokenWindowMs), String(rule.requestWindowMs), String(nowMs), ...costs.map(String)];
+    const flat = (await runScript(client, LIMIT_BATCH_SCRIPT, batchHash, [`${key}:log`, `${key}:agg`], args)) as unknown[];
+    return costs.map((_, i) => admissionOfReply(flat.slice(i * 5, i * 5 + 5)));
+  };
+  for (const [rule, seed] of [[tokenRule(10_000), 5], [tokenRule(2_000), 6], [requestRule(7, 1_000), 7]] as const) {
+    it(`decides each request as consecutive single calls would (${rule.tokens} tokens / ${rule.requests} requests, seed ${seed})`, async () => {
+      const single = `bs${keys++}`;
+      const batched = `bb${keys++}`;
+      const random = rng(seed);
+      let now = 1_700_000_000_000;
+      let refused = 0;
+      for (let turn = 0; turn < 120; turn++) {
+        now += Math.floor(random() * 900);
+        const costs = Array.from({ length: 1 + Math.floor(random() * 6) }, () => 1 + Math.floor(random() * 1_500));
+        const fromBatch = await batchAt(batched, costs, rule, now);
+        for (let i = 0; i < costs.length; i++) {
+          const one = await admitAt(single, costs[i]!, rule, now);
+          if (!one.allowed) refused++;
+          expect(fromBatch[i], `turn ${turn}, request ${i}, cost ${costs[i]}`).toEqual(one);
+        }
+      }
+      expect(refused).toBeGreaterThan(20); // the traffic reached the limits
+    });
+  }
 });
 
 describe('the refusal cache', () => {

@@ -18,7 +18,15 @@ import { RefusalCache, requestRule, tokenRule, type RemoteWindows, type WindowRu
  */
 export type LimitSpec =
   | { readonly kind: 'tokens'; readonly tokensPerMinute: number; readonly buffer: SharedArrayBuffer | ArrayBuffer; readonly key?: string }
-  | { readonly kind: 'requests'; readonly requestsPerMinute: number; readonly buffer: SharedArrayBuffer | ArrayBuffer; readonly key?: string };
+  | {
+      readonly kind: 'requests';
+      /** Requests per window: per minute for a deployment, per `windowSeconds` for an extension's limiter. */
+      readonly requestsPerMinute: number;
+      readonly buffer: SharedArrayBuffer | ArrayBuffer;
+      readonly key?: string;
+      /** The window's length; 60 unless an extension's limiter says otherwise. */
+      readonly windowSeconds?: number;
+    };
 
 /**
  * A limiter's answer: a window's admission, marked `degraded` when it was decided without the
@@ -98,9 +106,9 @@ export class DeploymentLimiter {
   #divided: { replicas: number; window: TokenWindow | RequestWindow } | undefined;
 
   constructor(readonly spec: LimitSpec, remote?: RemoteWindows) {
-    this.#window = spec.kind === 'tokens' ? new TokenWindow(spec.buffer, spec.tokensPerMinute) : new RequestWindow(spec.buffer, spec.requestsPerMinute);
+    this.#window = spec.kind === 'tokens' ? new TokenWindow(spec.buffer, spec.tokensPerMinute) : new RequestWindow(spec.buffer, spec.requestsPerMinute, spec.windowSeconds);
     this.#limit = spec.kind === 'tokens' ? spec.tokensPerMinute : spec.requestsPerMinute;
-    this.#rule = spec.kind === 'tokens' ? tokenRule(spec.tokensPerMinute) : requestRule(spec.requestsPerMinute);
+    this.#rule = spec.kind === 'tokens' ? tokenRule(spec.tokensPerMinute) : requestRule(spec.requestsPerMinute, (spec.windowSeconds ?? 60) * 1000);
     this.#remote = spec.key === undefined ? undefined : remote;
   }
 
@@ -143,7 +151,7 @@ export class DeploymentLimiter {
     const replicas = Math.max(1, remote.replicas());
     if (this.#divided?.replicas !== replicas) {
       const share = Math.floor(this.#limit / replicas);
-      const window = this.spec.kind === 'tokens' ? new TokenWindow(this.spec.buffer, share) : new RequestWindow(this.spec.buffer, share);
+      const window = this.spec.kind === 'tokens' ? new TokenWindow(this.spec.buffer, share) : new RequestWindow(this.spec.buffer, share, this.spec.windowSeconds);
       this.#divided = { replicas, window };
     }
     return { ...this.#local(this.#divided.window, cost, undefined, commit), degraded: true };

@@ -13,35 +13,17 @@
 import type { Admission } from './sliding-window.js';
 
 /**
- * KEYS: the log (ZSET), the aggregate (HASH: tok, seq). ARGV: cost, tokens per window (-1: no
+ * `admit`: one request's decision (`purge` the entries that left the longest window, then admit
+ * or `refuse`), shared by both scripts below.
+ * LIMIT_SCRIPT — KEYS: the log (ZSET), the aggregate (HASH: tok, seq). ARGV: cost, tokens per window (-1: no
  * token rule), requests per request window, token window ms, request window ms, and — only in
  * tests, which compare the script with the embedded windows at chosen times — the time in ms
  * (otherwise the store's clock, `TIME`, the one clock every replica shares).
  * Returns {1, '', '', remainingTokens, remainingRequests} or {0, waitMs, reason, remainingTokens,
  * remainingRequests} (numbers as strings: Lua numbers become truncated integers in replies).
  */
-export const LIMIT_SCRIPT = `
-local log, agg = KEYS[1], KEYS[2]
-local cost, tpm, rlim = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local twin, rwin = tonumber(ARGV[4]), tonumber(ARGV[5])
-local now
-if ARGV[6] then now = tonumber(ARGV[6]) else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
-local longest = math.max(twin, rwin)
-local tok = tonumber(redis.call('HGET', agg, 'tok') or '0')
-local old = redis.call('ZRANGEBYSCORE', log, '-inf', now - longest)
-if #old > 0 then
-  for i = 1, #old do tok = tok - tonumber(string.match(old[i], ':(.+)$')) end
-  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - longest)
-  if redis.call('ZCARD', log) == 0 then tok = 0 end
-  redis.call('HSET', agg, 'tok', tostring(tok))
-end
-local count = redis.call('ZCARD', log)
-local reqs = 1 + redis.call('ZCOUNT', log, '(' .. tostring(now - rwin), '+inf')
-local tokens = cost + tok
-if (tpm >= 0 and tokens > tpm) or reqs > rlim then
+const ADMIT_FUNCTION = `
+local function refuse(log, cost, tpm, rlim, twin, rwin, now, count, tok, reqs)
   local ttrR, ttrT = -1e18, -1e18
   if count >= rlim then
     local e = redis.call('ZREVRANGE', log, rlim - 1, rlim - 1, 'WITHSCORES')
@@ -70,14 +52,102 @@ if (tpm >= 0 and tokens > tpm) or reqs > rlim then
   if tpm >= 0 then remTok = math.max(0, tpm - tok) end
   return {0, tostring(wait), reason, tostring(remTok), tostring(math.max(0, rlim - reqs + 1))}
 end
-local seq = redis.call('HINCRBY', agg, 'seq', 1)
-redis.call('ZADD', log, now, seq .. ':' .. cost)
-redis.call('HSET', agg, 'tok', tostring(tok + cost))
-redis.call('PEXPIRE', log, longest + 1000)
-redis.call('PEXPIRE', agg, longest + 1000)
-local remTok = 0
-if tpm >= 0 then remTok = tpm - tokens end
-return {1, '', '', tostring(remTok), tostring(rlim - reqs)}
+
+local function purge(log, agg, now, longest)
+  local tok = tonumber(redis.call('HGET', agg, 'tok') or '0')
+  local old = redis.call('ZRANGEBYSCORE', log, '-inf', now - longest)
+  if #old > 0 then
+    for i = 1, #old do tok = tok - tonumber(string.match(old[i], ':(.+)$')) end
+    redis.call('ZREMRANGEBYSCORE', log, '-inf', now - longest)
+    if redis.call('ZCARD', log) == 0 then tok = 0 end
+    redis.call('HSET', agg, 'tok', tostring(tok))
+  end
+  return tok
+end
+
+local function admit(log, agg, cost, tpm, rlim, twin, rwin, now)
+  local longest = math.max(twin, rwin)
+  local tok = purge(log, agg, now, longest)
+  local count = redis.call('ZCARD', log)
+  local reqs = 1 + redis.call('ZCOUNT', log, '(' .. tostring(now - rwin), '+inf')
+  local tokens = cost + tok
+  if (tpm >= 0 and tokens > tpm) or reqs > rlim then return refuse(log, cost, tpm, rlim, twin, rwin, now, count, tok, reqs) end
+  local seq = redis.call('HINCRBY', agg, 'seq', 1)
+  redis.call('ZADD', log, now, seq .. ':' .. cost)
+  redis.call('HSET', agg, 'tok', tostring(tok + cost))
+  redis.call('PEXPIRE', log, longest + 1000)
+  redis.call('PEXPIRE', agg, longest + 1000)
+  local remTok = 0
+  if tpm >= 0 then remTok = tpm - tokens end
+  return {1, '', '', tostring(remTok), tostring(rlim - reqs)}
+end
+`;
+
+export const LIMIT_SCRIPT = `${ADMIT_FUNCTION}
+local now
+if ARGV[6] then now = tonumber(ARGV[6]) else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+return admit(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), now)
+`;
+
+/**
+ * Several requests to one window in one call: ARGV = tokens per window, requests per request
+ * window, the two window lengths, the time ('' for the store's clock), then each request's cost.
+ * They are decided in order, atomically, at one reading of the clock — as consecutive calls of
+ * LIMIT_SCRIPT would decide them (test/unit/shared-window.test.ts) — and the replies follow each
+ * other (5 per request). The window is read and purged once; admissions then only add to what is
+ * known (tokens, the count, those in the request window, the sequence), so an admitted request
+ * costs Lua arithmetic and its share of one ZADD; pending entries are written before a refusal
+ * reads the log. A thread sends the requests of one turn of its event loop this way: one round
+ * trip and one script run per window and turn, not per request.
+ */
+export const LIMIT_BATCH_SCRIPT = `${ADMIT_FUNCTION}
+local log, agg = KEYS[1], KEYS[2]
+local tpm, rlim, twin, rwin = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now
+if ARGV[5] ~= '' then now = tonumber(ARGV[5]) else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+local longest = math.max(twin, rwin)
+local tok = purge(log, agg, now, longest)
+local count = redis.call('ZCARD', log)
+local inRequestWindow = redis.call('ZCOUNT', log, '(' .. tostring(now - rwin), '+inf')
+local seq = tonumber(redis.call('HGET', agg, 'seq') or '0')
+local first = seq
+local out, adds = {}, {}
+local function write()
+  if #adds > 0 then redis.call('ZADD', log, unpack(adds)); adds = {} end
+end
+for i = 6, #ARGV do
+  local cost = tonumber(ARGV[i])
+  local reqs = 1 + inRequestWindow
+  local tokens = cost + tok
+  local r
+  if (tpm >= 0 and tokens > tpm) or reqs > rlim then
+    write()
+    r = refuse(log, cost, tpm, rlim, twin, rwin, now, count, tok, reqs)
+  else
+    seq = seq + 1
+    adds[#adds + 1] = now
+    adds[#adds + 1] = seq .. ':' .. cost
+    if #adds >= 200 then write() end
+    tok, count, inRequestWindow = tokens, count + 1, inRequestWindow + 1
+    local remTok = 0
+    if tpm >= 0 then remTok = tpm - tokens end
+    r = {1, '', '', tostring(remTok), tostring(rlim - reqs)}
+  end
+  for j = 1, 5 do out[#out + 1] = r[j] end
+end
+if seq > first then
+  write()
+  redis.call('HSET', agg, 'tok', tostring(tok), 'seq', seq)
+  redis.call('PEXPIRE', log, longest + 1000)
+  redis.call('PEXPIRE', agg, longest + 1000)
+end
+return out
 `;
 
 /** The script's arguments after the cost: a limit kind's rule. */

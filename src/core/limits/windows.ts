@@ -78,6 +78,8 @@ export function windowIdsAfterChange(
 
 /** A deployment's window in the store: hash-tagged, so its log and aggregate share a cluster slot. */
 export const windowKey = (prefix: string, deployment: string, id: string): string => `${prefix}{w:${encodeURIComponent(deployment)}:${id}}`;
+/** An extension's `requestsPerSecond` window in the store: by extension, name and n (another n is another window). */
+export const extensionWindowKey = (prefix: string, name: string, n: number): string => `${prefix}{x:${encodeURIComponent(name)}:${n}}`;
 
 /**
  * The limit specs for a shared configuration: each deployment's store key from its window id, and

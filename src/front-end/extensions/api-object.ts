@@ -10,7 +10,8 @@ import { errors, type ApiError } from '../../core/errors.js';
 import { corpusFor } from '../../core/generation/lorem.js';
 import type { EncodingName } from '../../core/models.js';
 import { charge, type Charged } from '../../core/limits/charge.js';
-import { deploymentOperation, requestCost } from '../../core/limits/rate-limits.js';
+import { DEGRADED_HEADER, DeploymentLimiter, deploymentOperation, requestCost, type Decision } from '../../core/limits/rate-limits.js';
+import { extensionWindowKey } from '../../core/limits/windows.js';
 import { isObject } from '../../core/generation/requests.js';
 import { compilePathPattern } from '../../core/wire/route-pattern.js';
 import { allocateWindow, RequestWindow } from '../../core/limits/sliding-window.js';
@@ -96,12 +97,24 @@ export function buildApi(runtime: Registry, context: ThreadContext): ExtensionAp
         if (n === 0) return (_request, response) => response; // as the Python example: ≤ 0 is no limit
         const capacity = RequestWindow.capacityFor(n);
         const buffer = context.windowPort ? sharedWindow(context.windowPort, `${name}/${windowName}`, capacity) : allocateWindow(capacity, false);
-        const window = new RequestWindow(buffer, n, 1);
+        // Several replicas on Redis: the window is charged there, as a deployment's (one budget for
+        // every replica, the same fallback when Redis is gone); the memory is then the local fallback.
+        const redis = context.remote ? context.settings.redis : undefined;
+        const key = redis ? extensionWindowKey(redis.prefix, `${name}/${windowName}`, n) : undefined;
+        const limiter = new DeploymentLimiter({ kind: 'requests', requestsPerMinute: n, windowSeconds: 1, buffer, key }, context.remote);
+        const answer = (decision: Decision, response: SimResponse): SimResponse => {
+          const degraded = 'degraded' in decision && decision.degraded === true;
+          if (decision.allowed) return degraded ? { ...response, headers: { ...response.headers, [DEGRADED_HEADER]: 'degraded' } } : response;
+          if (decision.reason === 'unavailable') return toResponse(limiter.rejection(decision, 'chat', '', 0));
+          const seconds = decision.reason === 'too-large' ? 1 : decision.retryAfterSeconds;
+          const refused = tooManyRequests(seconds, options.message?.replaceAll('{seconds}', String(seconds)));
+          return degraded ? { ...refused, headers: { ...refused.headers, [DEGRADED_HEADER]: 'degraded' } } : refused;
+        };
         return (_request, response) => {
-          const admission = window.add(Date.now() / 1000);
-          if (admission.allowed) return response;
-          const seconds = admission.reason === 'too-large' ? 1 : admission.retryAfterSeconds;
-          return tooManyRequests(seconds, options.message?.replaceAll('{seconds}', String(seconds)));
+          const decision = limiter.admit(1);
+          // With Redis the decision is a promise, which the runtime awaits (docs/extending.md).
+          if (decision instanceof Promise) return decision.then((d) => answer(d, response)) as unknown as SimResponse;
+          return answer(decision, response);
         };
       },
     },

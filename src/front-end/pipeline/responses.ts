@@ -45,7 +45,7 @@ const notBackground = (): ApiError => ({
   message: 'Only responses created with background=true can be cancelled.',
 });
 
-/** The store did not answer (main stuck or gone): 503, as any unanswered question between threads. */
+/** The store did not answer (main stuck or gone, Redis late or gone): 503, as any unanswered question between threads. */
 const storeFailed = (ex: Exchange, err: unknown): void => sendError(ex, errors.unavailable((err as Error)?.message ?? String(err)));
 
 export function produceResponse(ctx: ThreadContext, ex: Exchange, route: ApiRoute, params: Readonly<Record<string, string>>, text: string): void {
@@ -132,6 +132,6 @@ export function answerStored(ctx: ThreadContext, ex: Exchange, route: StoredResp
       const cancelled = ({ ...record, cancelledAt: now });
       store.put(cancelled).then(guard(ctx.log, ex, () => sendJson(ex, 200, JSON.stringify(responseAt(cancelled, now)))), fail);
     }),
-    (err: unknown) => fault(ctx.log, ex, err),
+    fail,
   );
 }
