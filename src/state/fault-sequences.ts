@@ -13,7 +13,7 @@
  */
 import type { FaultConfig } from '../core/faults/config.js';
 import { SharedSequences, type Sequences } from '../core/faults/select.js';
-import { redisClient, runScript, sha1, within, type Redis } from './redis.js';
+import { connectRetrying, redisClient, runScript, sha1, within, type Redis } from './redis.js';
 
 /** Returns the cursor before the increment (a scope's first request gets ordinal 0). */
 const NEXT = `
@@ -48,16 +48,7 @@ export class RedisFaultSequences {
 
   /** Connects, waiting at most `ms` (draws are local until it does); a failed first connection is retried every second. */
   connect(ms: number): Promise<void> {
-    const attempt = (): Promise<void> =>
-      this.#client.connect().then(
-        () => undefined,
-        (err: Error) => {
-          this.#failed(err);
-          if (!this.#closed && !this.#client.isOpen) setTimeout(() => void attempt(), BREAK_MS).unref();
-        },
-      );
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+    return connectRetrying(this.#client, ms, (err) => this.#failed(err), () => this.#closed);
   }
 
   /** The sequences of one fault configuration (one per configuration snapshot, not per request). */

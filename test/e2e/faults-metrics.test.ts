@@ -6,31 +6,11 @@
  * exactly, per label. A fault that does not apply (no_done on embeddings) is not counted; names
  * nobody configured are folded into `other` as every series' deployment label is.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '../helpers/clients.js';
 import { parsePrometheusText, samples, type Family } from '../helpers/prometheus-text.js';
+import { send, type Answer } from '../helpers/one-connection.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-/** One request on a connection of its own, so the kernel spreads the mix over both threads. */
-function send(url: string, path: string, body: object | undefined, headers: Record<string, string>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method: body ? 'POST' : 'GET', agent: false, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
 
 let sim: Simulator;
 /** deployment|fault|source → count, from the `x-simulator-fault-injected` header the client saw. */
