@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     extension,
     onMessage: (message, thread, reply) => dispatch(handlers, message, { thread, reply }),
     onThreadExit: threadGone,
-    shared: replica && settings.redis ? { url: settings.redis.url, mode: settings.redis.onStoreError, timeoutMs: settings.redis.timeoutMs, status: replica.status } : undefined,
+    shared: replica && settings.redis ? { url: settings.redis.url, mode: settings.redis.onStoreError, timeoutMs: settings.redis.timeoutMs, prefix: settings.redis.prefix, status: replica.status } : undefined,
   });
   await cluster.start();
   replica?.onChange(sharedChanged);

@@ -8,6 +8,8 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { configSnapshot } from '../core/config/snapshot.js';
+import type { FaultConfig } from '../core/faults/config.js';
+import type { Sequences } from '../core/faults/select.js';
 import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
 import { useBodyMatching } from '../core/recording/recording-key.js';
@@ -17,6 +19,7 @@ import { PoolClient } from './pool-client.js';
 import { AskingResponseStore } from './responses-store.js';
 import { RedisWindows } from '../state/thread-windows.js';
 import { RedisResponseStore } from '../state/responses.js';
+import { RedisFaultSequences } from '../state/fault-sequences.js';
 import { Asks, MAIN } from '../protocol/ask.js';
 import { apiRoutes, getRoutes, healthRoute, storedResponseRoutes } from '../core/wire/routes.js';
 import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
@@ -32,6 +35,9 @@ const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
 /** Several replicas on Redis: this thread's connection to the shared windows. */
 const remote = data.shared ? new RedisWindows(data.shared, log) : undefined;
+/** …and to the fault scopes' cursors, so schedules and seeded draws hold across replicas. */
+const faultSequences = data.shared ? new RedisFaultSequences(data.shared, log) : undefined;
+const sequencesOf = faultSequences ? (faults: FaultConfig): Sequences => faultSequences.of(faults) : undefined;
 
 /** The response store's questions to main: answered in one turn of main's loop; the timeout only bounds a stuck main. */
 const STORE_ANSWER_TIMEOUT_MS = 10_000;
@@ -52,7 +58,7 @@ const ctx = createThreadContext({
   apiKey: data.apiKey,
   log,
   pool,
-  config: configSnapshot(data.runtime, data.limits, base, remote),
+  config: configSnapshot(data.runtime, data.limits, base, remote, sequencesOf),
   replayEntries: data.replayEntries,
   windowPort: data.windowPort,
   post: (file, interaction) => post({ type: 'recorded', file, interaction }),
@@ -82,7 +88,7 @@ async function loadTheExtension(prepared: PreparedExtension): Promise<ExtensionR
   }
 }
 // Connected before listening (2 s at most), so the first requests are the store's to decide.
-await remote?.connect(2_000);
+await Promise.all([remote?.connect(2_000), faultSequences?.connect(2_000)]);
 const ext = data.extension ? await loadTheExtension(data.extension) : undefined;
 const extensionLoaded = data.extension === undefined || ext !== undefined;
 if (ext) ctx.stages = ext.stages();
@@ -131,6 +137,7 @@ function shutdown(): void {
   asking.asks.close('the thread is shutting down');
   metrics.close('the thread is shutting down');
   void remote?.close();
+  void faultSequences?.close();
   parentPort!.close();
 }
 
@@ -145,7 +152,7 @@ const EXIT_ON_FOREIGN_CONFIG = process.env.SIMULATOR_TEST_EXIT_ON_FOREIGN_CONFIG
 const onMain = {
   config: (message) => {
     if (EXIT_ON_FOREIGN_CONFIG && patches.pending === 0) return shutdown();
-    ctx.config = configSnapshot(message.config, message.limits, base, remote);
+    ctx.config = configSnapshot(message.config, message.limits, base, remote, sequencesOf);
     post({ type: 'config-applied', version: message.version });
   },
   stats: (message) => post({ type: 'stats-snapshot', id: message.id, snapshot: ctx.stats.snapshot(message.reset) }),

@@ -5,7 +5,7 @@
  * thread (has it applied a configuration, its statistics, has it sent every recording) go
  * through `Asks`, which settles when every thread has answered, one has exited, or time is up.
  */
-import { applyConfigPatch, ConfigPatchError, type RuntimeConfig } from '../core/config/runtime-config.js';
+import { applyConfigPatch, ConfigPatchError, keepFaultCursors, type RuntimeConfig } from '../core/config/runtime-config.js';
 import { randomId } from '../core/ids.js';
 import { limitSpecsAfterChange, limitSpecsForWindows, windowIdsAfterChange, type LimitSpecs, type WindowIds } from '../core/limits/windows.js';
 import { entryOf, type ReplayEntry } from '../core/recording/recording-file.js';
@@ -101,7 +101,8 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
     shared.store.seen(config.version);
     if (config.version <= shared.version) return done?.(true, ''); // a newer one, built on this, is already running
     state.limits = limitSpecsForWindows(config.runtime.deployments, state.limits, config.windows, shared.prefix);
-    state.runtime = config.runtime;
+    // The same fault configuration (a patch of something else): this replica's local cursors go on.
+    state.runtime = keepFaultCursors(config.runtime, state.runtime);
     shared.version = config.version;
     shared.windows = config.windows;
     const version = applied.ask(threads.ids(), (outcome) => {

@@ -53,6 +53,8 @@ export interface SharedWindowsData {
   readonly url: string;
   readonly mode: 'local' | 'open' | 'closed';
   readonly timeoutMs: number;
+  /** The keys' prefix (SIMULATOR_REDIS_PREFIX): the fault sequences' keys start with it. */
+  readonly prefix: string;
   /** The replica's status, written by main: live replicas, store down, decisions without it. */
   readonly status: SharedArrayBuffer;
 }

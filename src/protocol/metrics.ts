@@ -122,6 +122,7 @@ export class ThreadMetrics {
   readonly #limited = new Family('aoai_sim_rate_limited_total', 'Requests refused with 429 by a deployment’s rate limit, by the limit that refused them.', 'counter', ['deployment', 'limit']);
   readonly #firstToken = new Family('gen_ai_server_time_to_first_token_seconds', 'Streams: time from arrival to the first token event.', 'histogram', ['deployment', 'operation'], BUCKETS.firstToken);
   readonly #perToken = new Family('gen_ai_server_time_per_output_token_seconds', 'Streams: time per output token after the first.', 'histogram', ['deployment', 'operation'], BUCKETS.perToken);
+  readonly #faults = new Family('aoai_sim_faults_injected_total', 'Faults injected on purpose, by deployment, fault and what chose it (header, scenario, deployment, global).', 'counter', ['deployment', 'fault', 'source']);
   readonly #overhead = new Family('aoai_sim_overhead_seconds', 'The simulator’s own time per request, from arrival to its answer being ready, simulated latency excluded (as /++/stats overhead_ms).', 'histogram', ['operation'], BUCKETS.overhead);
   #inflight = 0;
   #streams = 0;
@@ -169,6 +170,11 @@ export class ThreadMetrics {
     this.#limited.add(1, `${deployment}\u0001${limit}`, deployment, limit);
   }
 
+  /** One injected fault (counted when it is chosen, so a hang is counted before the client gives up). */
+  fault(deployment: string, fault: string, source: string): void {
+    this.#faults.add(1, `${deployment}\u0001${fault}\u0001${source}`, deployment, fault, source);
+  }
+
   overhead(operation: string, seconds: number): void {
     this.#overhead.observe(seconds, operation, operation);
   }
@@ -190,6 +196,7 @@ export class ThreadMetrics {
       this.#prompt.json(),
       this.#completion.json(),
       this.#limited.json(),
+      this.#faults.json(),
       this.#firstToken.json(),
       this.#perToken.json(),
       this.#overhead.json(),

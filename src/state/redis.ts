@@ -32,6 +32,24 @@ export async function connectWithin(client: Redis, ms: number): Promise<boolean>
   }
 }
 
+/**
+ * A thread's connection: connects, resolving once connected or after `ms` (the caller decides
+ * locally meanwhile); a failed first connection is retried every second until `closed()`; once
+ * connected, the client reconnects by itself. `failed` sees each failed attempt.
+ */
+export function connectRetrying(client: Redis, ms: number, failed: (err: Error) => void, closed: () => boolean): Promise<void> {
+  const attempt = (): Promise<void> =>
+    client.connect().then(
+      () => undefined,
+      (err: Error) => {
+        failed(err);
+        if (!closed() && !client.isOpen) setTimeout(() => void attempt(), 1_000).unref();
+      },
+    );
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
+
 export const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');
 
 /** Runs a script by its hash, sending it once if the server answers NOSCRIPT. */

@@ -8,7 +8,7 @@
  * `config:acks` (HASH name → version applied), channel `config`. The configuration keys live as
  * long as some replica beats (30 s after the last one), so a new fleet starts from its own files.
  */
-import type { RuntimeConfig } from '../core/config/runtime-config.js';
+import { runtimeFromStore, runtimeToStore, type RuntimeConfig, type StoredRuntime } from '../core/config/runtime-config.js';
 import type { RedisSettings } from '../core/config/settings.js';
 import type { WindowIds } from '../core/limits/windows.js';
 import { STATUS, connectWithin, newStatus, redisClient, runScript, sha1, within, type Redis } from './redis.js';
@@ -108,8 +108,8 @@ export class ReplicaState {
   async read(): Promise<SharedConfig | undefined> {
     const hash = await within(this.#client.hGetAll(this.#keys.config), 2_000, 'reading the shared configuration');
     if (!hash.version || !hash.doc) return undefined;
-    const doc = JSON.parse(hash.doc) as Omit<SharedConfig, 'version'>;
-    return { version: Number(hash.version), runtime: doc.runtime, windows: doc.windows };
+    const doc = JSON.parse(hash.doc) as { runtime: StoredRuntime; windows: SharedConfig['windows'] };
+    return { version: Number(hash.version), runtime: runtimeFromStore(doc.runtime), windows: doc.windows };
   }
 
   /**
@@ -128,7 +128,7 @@ export class ReplicaState {
   }
 
   async #set(expected: number, doc: Omit<SharedConfig, 'version'>): Promise<number> {
-    const reply = await within(runScript(this.#client, SET_CONFIG, SET_SHA, [this.#keys.config], [String(expected), JSON.stringify(doc), String(CONFIG_TTL_MS), this.#keys.channel]), 2_000, 'storing the configuration');
+    const reply = await within(runScript(this.#client, SET_CONFIG, SET_SHA, [this.#keys.config], [String(expected), JSON.stringify({ ...doc, runtime: runtimeToStore(doc.runtime) }), String(CONFIG_TTL_MS), this.#keys.channel]), 2_000, 'storing the configuration');
     return Number(reply);
   }
 

@@ -6,7 +6,7 @@
  */
 import { LIMIT_BATCH_SCRIPT, admissionOfReply, type RemoteWindows, type StoreFailureMode, type WindowRule } from '../core/limits/shared-window.js';
 import type { Admission } from '../core/limits/sliding-window.js';
-import { STATUS, redisClient, runScript, sha1, within, type Redis } from './redis.js';
+import { STATUS, connectRetrying, redisClient, runScript, sha1, within, type Redis } from './redis.js';
 
 export interface SharedStateOptions {
   readonly url: string;
@@ -43,16 +43,7 @@ export class RedisWindows implements RemoteWindows {
    * client reconnects by itself.
    */
   connect(ms: number): Promise<void> {
-    const attempt = (): Promise<void> =>
-      this.#client.connect().then(
-        () => undefined,
-        (err: Error) => {
-          this.#failed(err);
-          if (!this.#closed && !this.#client.isOpen) setTimeout(() => void attempt(), BREAK_MS).unref();
-        },
-      );
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+    return connectRetrying(this.#client, ms, (err) => this.#failed(err), () => this.#closed);
   }
 
   down(): boolean {

@@ -7,7 +7,6 @@
  * with an independent parser (parse-prometheus-text-format). Access: the key by default, public
  * when set; SIMULATOR_METRICS=false turns it off.
  */
-import { request } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,27 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKETS } from '../../src/protocol/metrics.js';
 import { API_VERSION } from '../helpers/clients.js';
 import { parsePrometheusText, samples, type Family } from '../helpers/prometheus-text.js';
+import { send, type Answer } from '../helpers/one-connection.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-/** One request on a connection of its own (no keep-alive pool), so the threads share the mix. */
-function send(url: string, path: string, body: object | undefined, headers: Record<string, string>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method: body ? 'POST' : 'GET', agent: false, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
 
 /** What the client saw, in the metrics' terms. */
 class Tally {

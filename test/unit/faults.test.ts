@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { faultAnswer, filteredFinishEvent, filteredWholeBody } from '../../src/core/faults/catalogue.js';
-import { FaultConfigError, parseFaultConfig, parseFaultSpec, type FaultConfig } from '../../src/core/faults/config.js';
+import { FaultConfigError, faultsFromStore, faultsToStore, parseFaultConfig, parseFaultSpec, type FaultConfig } from '../../src/core/faults/config.js';
+import { streamShape } from '../../src/core/faults/streams.js';
 import { decider, pick, SharedSequences, unitDraw } from '../../src/core/faults/select.js';
 import { applyConfigPatch, configJson, ConfigPatchError, type RuntimeConfig } from '../../src/core/config/runtime-config.js';
 import { parseSettings } from '../../src/core/config/settings.js';
@@ -185,5 +186,47 @@ describe('names from the configuration and headers are data, never the prototype
     expect(decider(config({}), '', 'toString', 'x')).toEqual({ kind: 'unknown-scenario', name: 'toString' });
     expect(decider(config({ global: { '500': 1 } }), '', '', 'constructor')).toMatchObject({ source: 'global' });
     expect(() => parseFaultSpec('429;constructor=1', 'h')).toThrow('fault 429 has no parameter "constructor"');
+  });
+});
+
+describe('the shared store form and the Responses stream shape', () => {
+  it('a fault configuration survives JSON (the shared store) with its epoch and working cursors', () => {
+    const original = config({ seed: 3, scenarios: { s: { schedule: ['500', 'ok'], on_exhausted: 'loop' } } });
+    const revived = faultsFromStore(JSON.parse(JSON.stringify(faultsToStore(original))))!;
+    expect(revived.epoch).toBe(original.epoch);
+    expect(revived.wire).toEqual(original.wire);
+    expect(draws(revived, 's', 4)).toEqual(['500', 'ok', '500', 'ok']);
+    // Parsing anew (a PATCH) is a new configuration: a new epoch.
+    expect(config(original.wire).epoch).not.toBe(original.epoch);
+  });
+
+  it('ResponsesTrace rebuilds the partial output for the filtered end, sequence numbers continued', () => {
+    const shape = streamShape('responses');
+    const frame = (data: Record<string, unknown>): string => `event: ${String(data.type)}\ndata: ${JSON.stringify(data)}\n\n`;
+    const events = [
+      frame({ type: 'response.created', sequence_number: 0, response: { id: 'resp_1', object: 'response', status: 'in_progress', output: [] } }),
+      frame({ type: 'response.output_item.added', sequence_number: 1, output_index: 0, item: { id: 'msg_1', type: 'message', status: 'in_progress', content: [], role: 'assistant' } }),
+      frame({ type: 'response.content_part.added', sequence_number: 2, item_id: 'msg_1', output_index: 0, content_index: 0, part: { type: 'output_text', text: '' } }),
+      frame({ type: 'response.output_text.delta', sequence_number: 3, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'Hel' }),
+      frame({ type: 'response.output_text.delta', sequence_number: 4, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'lo' }),
+    ];
+    for (const e of events) shape.see(e);
+    expect(shape.isEnd(frame({ type: 'response.completed', sequence_number: 9, response: {} }))).toBe(true);
+    expect(shape.isEnd(events[3]!)).toBe(false);
+    const end = shape.filteredEnd(parseFaultSpec('content_filter_completion;category=sexual', 'h'), 5, 12);
+    const data = JSON.parse(end.split('\ndata: ')[1]!) as { type: string; sequence_number: number; response: Record<string, unknown> };
+    expect(data.type).toBe('response.incomplete');
+    expect(data.sequence_number).toBe(5);
+    expect(data.response).toMatchObject({ id: 'resp_1', status: 'incomplete', incomplete_details: { reason: 'content_filter' }, usage: { input_tokens: 12, output_tokens: 2, total_tokens: 14 } });
+    expect(data.response.output).toEqual([{ id: 'msg_1', type: 'message', status: 'incomplete', content: [{ type: 'output_text', text: 'Hello' }], role: 'assistant' }]);
+    const failed = shape.errorEnd('req-1', 5).split('\n\n').filter(Boolean).map((f) => JSON.parse(f.split('\ndata: ')[1]!) as { type: string; sequence_number: number });
+    expect(failed.map((f) => [f.type, f.sequence_number])).toEqual([['error', 5], ['response.failed', 6]]);
+  });
+
+  it('a whole Responses answer the output filter stopped is incomplete, its text withheld', () => {
+    const body = JSON.stringify({ id: 'resp_1', object: 'response', status: 'completed', incomplete_details: null, output: [{ id: 'msg_1', type: 'message', status: 'completed', content: [{ type: 'output_text', text: 'Hello' }] }] });
+    const out = JSON.parse(filteredWholeBody('responses', body, parseFaultSpec('content_filter_completion', 'h'))!) as Record<string, unknown>;
+    expect(out).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'content_filter' }, output: [{ status: 'incomplete', content: [{ text: '' }] }] });
+    expect((out.content_filters as { source_type: string; blocked: boolean }[]).map((f) => [f.source_type, f.blocked])).toEqual([['prompt', false], ['completion', true]]);
   });
 });

@@ -11,7 +11,7 @@ import type { LatencySetting, Mode, Settings } from './settings.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from '../generation/agent-policy.js';
 import { SimulatorError } from '../errors.js';
 import { isObject } from '../values.js';
-import { FaultConfigError, parseFaultConfig, type FaultConfig } from '../faults/config.js';
+import { FaultConfigError, faultsFromStore, faultsToStore, parseFaultConfig, type FaultConfig, type StoredFaults } from '../faults/config.js';
 
 export interface RuntimeConfig {
   readonly mode: Mode;
@@ -208,3 +208,17 @@ function patchDeployments(current: Readonly<Record<string, DeploymentSettings>>,
   checkDeploymentTotals(next);
   return next;
 }
+
+/**
+ * The runtime configuration as the shared store (Redis) keeps it: JSON, so the fault
+ * configuration (which holds shared memory) goes as written and is parsed again on reading.
+ */
+export type StoredRuntime = Omit<RuntimeConfig, 'faults'> & { readonly faults: StoredFaults | null };
+
+export const runtimeToStore = (config: RuntimeConfig): StoredRuntime => ({ ...config, faults: faultsToStore(config.faults) });
+
+export const runtimeFromStore = (stored: StoredRuntime): RuntimeConfig => ({ ...stored, faults: faultsFromStore(stored.faults) });
+
+/** `next`, with `current`'s fault configuration object when both are the same one (same epoch): its cursors go on. */
+export const keepFaultCursors = (next: RuntimeConfig, current: RuntimeConfig): RuntimeConfig =>
+  next.faults && current.faults && next.faults.epoch === current.faults.epoch ? { ...next, faults: current.faults } : next;

@@ -30,13 +30,26 @@ export interface ConfigSnapshot {
   readonly generateOptions: GenerateOptions;
 }
 
-/** `remote`: the shared store (Redis) the limiters charge, for specs that name a key there. */
-export function configSnapshot(runtime: RuntimeConfig, limits: Readonly<Record<string, LimitSpec>>, base: GenerateOptions = DEFAULT_GENERATE_OPTIONS, remote?: RemoteWindows): ConfigSnapshot {
+/** Where a fault configuration's scopes keep their cursors: shared memory, or a shared store (Redis). */
+export type SequencesOf = (faults: FaultConfig) => Sequences;
+const inSharedMemory: SequencesOf = (faults) => new SharedSequences(faults.cursors);
+
+/**
+ * `remote`: the shared store (Redis) the limiters charge, for specs that name a key there;
+ * `sequences`: where the fault scopes' cursors live (the process's shared memory unless given).
+ */
+export function configSnapshot(
+  runtime: RuntimeConfig,
+  limits: Readonly<Record<string, LimitSpec>>,
+  base: GenerateOptions = DEFAULT_GENERATE_OPTIONS,
+  remote?: RemoteWindows,
+  sequences: SequencesOf = inSharedMemory,
+): ConfigSnapshot {
   return Object.freeze({
     runtime,
     deployments: new DeploymentRegistry(deploymentsFrom(runtime.deployments), runtime.allowUndefinedDeployments),
     limiters: new Map(Object.entries(limits).map(([name, spec]) => [name, new DeploymentLimiter(spec, remote)])),
-    faults: runtime.faults ? { config: runtime.faults, sequences: new SharedSequences(runtime.faults.cursors) } : null,
+    faults: runtime.faults ? { config: runtime.faults, sequences: sequences(runtime.faults) } : null,
     generateOptions: runtime.agent ? Object.freeze({ ...base, agent: runtime.agent }) : base,
   });
 }

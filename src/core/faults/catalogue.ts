@@ -5,9 +5,9 @@
  * §3.2). Nothing here touches a socket: the front end's fault step (front-end/pipeline/faults.ts)
  * and fault sink (front-end/pipeline/fault-sink.ts) read this table.
  *
- * Operations: the table is keyed by `Operation`, so a new API (the Responses API of issue 14) adds
- * its own entries — its `error_event` is `event: error` then `event: response.failed` rather than
- * chat's `data: {"error":…}` — by adding a row to `STREAM_ERROR_EVENT` and to the `streams` set.
+ * Operations: `applies` says which operations a fault means something for (the sets below); how a
+ * stream fault ends a stream of each operation — chat's `data: {"error":…}` or the Responses API's
+ * `event: error` then `event: response.failed` — is faults/streams.ts.
  */
 import { BOUNDS } from '../config/bounds.js';
 import { OPERATION_NAME } from '../limits/rate-limits.js';
@@ -54,9 +54,9 @@ const category: ParamSpec = { kind: 'enum', default: 'violence', values: CATEGOR
 const severity: ParamSpec = { kind: 'enum', default: 'medium', values: ['low', 'medium', 'high'] };
 
 /** Operations whose answers can be streams (server-sent events). */
-const STREAMING: ReadonlySet<Operation> = new Set<Operation>(['chat', 'completions']);
+const STREAMING: ReadonlySet<Operation> = new Set<Operation>(['chat', 'completions', 'responses']);
 /** Operations the content filter judges (embeddings and audio are not filtered). */
-const FILTERED: ReadonlySet<Operation> = new Set<Operation>(['chat', 'completions', 'images']);
+const FILTERED: ReadonlySet<Operation> = new Set<Operation>(['chat', 'completions', 'images', 'responses']);
 const ALL = (): boolean => true;
 
 export interface FaultEntry {
@@ -108,19 +108,20 @@ const supportTail = (requestId: string): string =>
 
 const envelope = (fields: Record<string, unknown>): string => JSON.stringify({ error: fields });
 
-/** The service's 500 body (also what a chat stream's error event carries). */
-const serverError = (requestId: string): string =>
-  envelope({ message: `The server had an error while processing your request. Sorry about that! ${supportTail(requestId)}`, type: 'server_error', param: null, code: null });
+/** The service's 500 message (also what a stream's error event carries). */
+export const serverErrorMessage = (requestId: string): string => `The server had an error while processing your request. Sorry about that! ${supportTail(requestId)}`;
+const serverError = (requestId: string): string => envelope({ message: serverErrorMessage(requestId), type: 'server_error', param: null, code: null });
 
 function retryHeaders(retryAfterMs: number): Record<string, string> {
   return { 'retry-after': String(Math.ceil(retryAfterMs / 1000)), 'retry-after-ms': String(retryAfterMs) };
 }
 
-/** The content filter's per-category results with one category filtered. */
-export function filterResults(filteredCategory: string, level: string, withJailbreak: boolean): Record<string, unknown> {
+/** The content filter's per-category results with one category filtered (none when `filteredCategory` is null). */
+export function filterResults(filteredCategory: string | null, level: string, withJailbreak: boolean): Record<string, unknown> {
   const safe = { filtered: false, severity: 'safe' };
   const results: Record<string, unknown> = { hate: safe, self_harm: safe, sexual: safe, violence: safe };
   if (withJailbreak) results.jailbreak = { filtered: false, detected: false };
+  if (filteredCategory === null) return results;
   if (filteredCategory === 'jailbreak' || filteredCategory === 'profanity') results[filteredCategory] = { filtered: true, detected: true };
   else results[filteredCategory] = { filtered: true, severity: level };
   return results;
@@ -188,13 +189,14 @@ export function faultAnswer(spec: FaultSpec, operation: Operation, apiVersion: s
   }
 }
 
-/**
- * The event an `error_event` fault sends mid-stream, per operation. Chat and completions: a
- * `data:` event holding the error envelope, which the SDKs raise as an APIError. (Responses API:
- * `event: error` then `event: response.failed`, to be added with that API.)
- */
-const dataErrorEvent = (id: string): string => `data: ${serverError(id)}\n\n`;
-export const STREAM_ERROR_EVENT: Partial<Record<Operation, (requestId: string) => string>> = { chat: dataErrorEvent, completions: dataErrorEvent };
+/** Azure's `content_filters` of a response the output filter stopped: the prompt block safe, the completion block blocked. */
+export function responsesContentFilters(spec: FaultSpec): Record<string, unknown>[] {
+  const completion = { ...filterResults(str(spec, 'category'), str(spec, 'severity'), false), protected_material_code: { filtered: false, detected: false }, protected_material_text: { filtered: false, detected: false } };
+  return [
+    { blocked: false, source_type: 'prompt', content_filter_raw: null, content_filter_results: filterResults(null, 'safe', true) },
+    { blocked: true, source_type: 'completion', content_filter_raw: null, content_filter_results: completion },
+  ];
+}
 
 /** A chunk JSON's identity fields, read from the last event before a content-filter cut. */
 export interface ChunkMeta {
@@ -223,15 +225,24 @@ export function filteredFinishEvent(operation: Operation, meta: ChunkMeta, spec:
 
 /**
  * A whole (non-streamed) 200 answer the output filter stopped: chat's message content null,
- * completions' text empty, `finish_reason: content_filter`, the category marked filtered.
+ * completions' text empty, `finish_reason: content_filter`, the category marked filtered; a
+ * Responses API response `incomplete` with `incomplete_details.reason: content_filter`, its
+ * messages' text withheld and the completion block of `content_filters` blocked.
  * Undefined when the body is not an answer of that shape (then it is left alone).
  */
 export function filteredWholeBody(operation: Operation, body: string, spec: FaultSpec): string | undefined {
-  let answer: { choices?: Record<string, unknown>[] };
+  let answer: { choices?: Record<string, unknown>[]; object?: unknown; output?: Record<string, unknown>[] };
   try {
     answer = JSON.parse(body) as typeof answer;
   } catch {
     return undefined;
+  }
+  if (operation === 'responses') {
+    if (answer.object !== 'response' || !Array.isArray(answer.output)) return undefined;
+    const output = answer.output.map((item) =>
+      item.type === 'message' ? { ...item, status: 'incomplete', content: [{ type: 'output_text', annotations: [], logprobs: [], text: '' }] } : item,
+    );
+    return JSON.stringify({ ...answer, status: 'incomplete', incomplete_details: { reason: 'content_filter' }, output, content_filters: responsesContentFilters(spec) });
   }
   if (!Array.isArray(answer.choices)) return undefined;
   const results = filterResults(str(spec, 'category'), str(spec, 'severity'), false);

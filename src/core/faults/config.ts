@@ -14,6 +14,7 @@
  * list of fault specs and `ok`.
  */
 import { own, unknownKeys } from '../config/bounds.js';
+import { randomId } from '../ids.js';
 import { SimulatorError } from '../errors.js';
 import { isObject } from '../values.js';
 import { FAULT_NAMES, FAULTS, type FaultName, type FaultSpec } from './catalogue.js';
@@ -50,6 +51,12 @@ export interface FaultConfig {
   readonly scenarios: Readonly<Record<string, Scope>>;
   /** One cursor per scope (Uint32, by slot), shared by every front-end thread (front-end/pipeline/faults.ts). */
   readonly cursors: SharedArrayBuffer;
+  /**
+   * Names this configuration (random, made when it is parsed): on Redis the scopes' cursors are
+   * keys under it, so a new fault configuration starts every sequence and schedule afresh on
+   * every replica. Kept when the configuration goes through the shared store (`faultsFromStore`).
+   */
+  readonly epoch: string;
   /** The configuration as given, for GET /++/config. */
   readonly wire: Readonly<Record<string, unknown>>;
 }
@@ -113,8 +120,8 @@ const KNOWN = ['allow_headers', 'seed', 'global', 'deployments', 'scenarios'];
  * Parses a fault configuration (`null` clears it). `allowHeadersDefault`: SIMULATOR_FAULT_HEADERS.
  * Returns null when nothing is configured at all, so the request path tests one field.
  */
-export function parseFaultConfig(value: unknown, at = 'faults', allowHeadersDefault = false): FaultConfig | null {
-  if (value === null || value === undefined) return allowHeadersDefault ? parseFaultConfig({}, at, true) : null;
+export function parseFaultConfig(value: unknown, at = 'faults', allowHeadersDefault = false, epoch = randomId('', 12)): FaultConfig | null {
+  if (value === null || value === undefined) return allowHeadersDefault ? parseFaultConfig({}, at, true, epoch) : null;
   if (!isObject(value)) throw new FaultConfigError(`${at} must be an object (or null to clear every fault)`);
   const unknown = unknownKeys(value, KNOWN);
   if (unknown.length > 0) throw new FaultConfigError(`${at}.${unknown[0]} is not a fault setting (known: ${KNOWN.join(', ')})`);
@@ -159,6 +166,21 @@ export function parseFaultConfig(value: unknown, at = 'faults', allowHeadersDefa
     deployments,
     scenarios,
     cursors: new SharedArrayBuffer(Math.max(1, slots) * Uint32Array.BYTES_PER_ELEMENT),
+    epoch,
     wire: Object.freeze({ ...value, allow_headers: allowHeaders, seed }),
   });
+}
+
+/** A fault configuration as the shared store (Redis) keeps it, in JSON: as written, and its epoch. */
+export interface StoredFaults {
+  readonly wire: Readonly<Record<string, unknown>>;
+  readonly epoch: string;
+}
+
+export const faultsToStore = (config: FaultConfig | null): StoredFaults | null => (config ? { wire: config.wire, epoch: config.epoch } : null);
+
+/** Parsed again (it was valid when stored), with the same epoch: every replica shares the scopes' cursors. */
+export function faultsFromStore(stored: StoredFaults | null | undefined): FaultConfig | null {
+  if (!stored || typeof stored !== 'object' || !('wire' in stored)) return null;
+  return parseFaultConfig(stored.wire, 'faults', false, String(stored.epoch));
 }

@@ -10,15 +10,18 @@
  * - `disconnect`: the connection is cut before event k, or at `after_ms` after arrival (the
  *   stream's end and `[DONE]` are held back until then); a whole answer is cut before its head;
  * - `malformed_chunk`: event k becomes half of itself (invalid JSON); a whole 200 body is cut in two;
- * - `no_done`: `data: [DONE]` is left out, the stream ends cleanly;
- * - `error_event`: event k is the operation's error event, then the stream ends;
+ * - `no_done`: the stream's end is left out (`data: [DONE]`; the Responses API's terminal
+ *   `response.completed`), the stream ends cleanly;
+ * - `error_event`: event k is the operation's error event(s), then the stream ends;
  * - `content_filter_completion`: the stream stops at event k (or at the answer's own finish, if
- *   sooner) with a `finish_reason: content_filter` event and `[DONE]`; a whole 200 answer is filtered.
+ *   sooner) with the operation's filtered end (chat: a `finish_reason: content_filter` event and
+ *   `[DONE]`; Responses: `response.incomplete`); a whole 200 answer is filtered.
+ * What each operation's stream looks like is core/faults/streams.ts.
  */
-import { FAULTS, filteredFinishEvent, filteredWholeBody, num, STREAM_ERROR_EVENT, type ChunkMeta, type FaultSpec } from '../../core/faults/catalogue.js';
+import { FAULTS, filteredWholeBody, num, type FaultSpec } from '../../core/faults/catalogue.js';
+import { streamShape, type StreamShape } from '../../core/faults/streams.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { Operation } from '../../core/models.js';
-import { SSE_DONE } from '../../core/generation/sse.js';
 import type { Log } from '../../log.js';
 import type { Exchange, HeaderList, HeaderRecord, ResponseSink } from '../http/exchange.js';
 import { guard } from '../http/fault.js';
@@ -33,8 +36,11 @@ export function withFaultHeader(name: string, type: string | undefined, headers:
   return { ...((headers ?? {}) as HeaderRecord), [FAULT_HEADER]: name };
 }
 
-const DONE = SSE_DONE;
-const isFinish = (event: string): boolean => /"finish_reason":"/.test(event);
+/** Event k made invalid: its data cut in half (an `event:` line, if any, kept whole). */
+function malformed(event: string): string {
+  const data = Math.max(0, event.indexOf('data: ')) + 6;
+  return event.slice(0, data + Math.max(1, Math.floor((event.length - 2 - data) / 2))) + '\n\n';
+}
 
 export class FaultSink implements ResponseSink {
   #events = 0;
@@ -45,7 +51,8 @@ export class FaultSink implements ResponseSink {
   #holdUntil = 0;
   #queue: (() => void)[] = [];
   #flushing = false;
-  #meta: ChunkMeta | undefined;
+  /** What the operation's stream looks like (its end, its error and filtered endings). */
+  readonly #shape: StreamShape;
   /** disconnect by time: the stream's end waits for the cut. */
   readonly #cutAt: number | undefined;
 
@@ -57,6 +64,7 @@ export class FaultSink implements ResponseSink {
     readonly log: Log,
     ex: Exchange,
   ) {
+    this.#shape = streamShape(operation);
     if (fault.name === 'ttft') this.#holdUntil = ex.startedAt + num(fault, 'ms');
     if (fault.name === 'disconnect' && num(fault, 'after_ms') > 0) {
       this.#cutAt = ex.startedAt + num(fault, 'after_ms');
@@ -156,19 +164,20 @@ export class FaultSink implements ResponseSink {
           this.#emit(() => this.#cut(ex));
           return '';
         }
-        if (this.#cutAt !== undefined && event === DONE) return out;
+        if (this.#cutAt !== undefined && this.#shape.isEnd(event)) return out;
         return out + event;
       case 'malformed_chunk':
-        return i === num(fault, 'at_chunk') ? out + event.slice(0, Math.max(7, Math.floor(event.length / 2))) + '\n\n' : out + event;
+        return i === num(fault, 'at_chunk') ? out + malformed(event) : out + event;
       case 'no_done':
-        return event === DONE ? out : out + event;
+        return this.#shape.isEnd(event) ? out : out + event;
       case 'error_event':
-        if (i === num(fault, 'after_chunks') || event === DONE) return this.#finish(ex, out + (STREAM_ERROR_EVENT[this.operation]?.(ex.requestId) ?? ''));
+        if (i === num(fault, 'after_chunks') || this.#shape.isEnd(event)) return this.#finish(ex, out + this.#shape.errorEnd(ex.requestId, i));
+        this.#shape.see(event);
         return out + event;
       case 'content_filter_completion':
-        if (i >= num(fault, 'after_chunks') && i >= 2) return this.#finish(ex, out + filteredFinishEvent(this.operation, this.#metaOf(event), fault) + DONE);
-        if (isFinish(event) || event === DONE) return this.#finish(ex, out + filteredFinishEvent(this.operation, this.#metaOf(event), fault) + DONE);
-        this.#remember(event);
+        // Not before chat's first content chunk (0: the prompt filter's event, 1: the role's).
+        if ((i >= num(fault, 'after_chunks') && i >= 2) || this.#shape.isFinish(event)) return this.#finish(ex, out + this.#shape.filteredEnd(fault, i, ex.promptTokens));
+        this.#shape.see(event);
         return out + event;
       default:
         return out + event;
@@ -183,24 +192,6 @@ export class FaultSink implements ResponseSink {
       this.inner.end(ex);
     });
     return '';
-  }
-
-  /** The chunk identity (id, created, model) from a content event, for the filtered finish. */
-  #remember(event: string): void {
-    if (!event.startsWith('data: {')) return;
-    try {
-      const chunk = JSON.parse(event.slice(6)) as { id?: unknown; created?: unknown; model?: unknown; system_fingerprint?: unknown };
-      if (typeof chunk.id === 'string' && chunk.id !== '') {
-        this.#meta = { id: chunk.id, created: Number(chunk.created) || 0, model: String(chunk.model ?? ''), systemFingerprint: typeof chunk.system_fingerprint === 'string' ? chunk.system_fingerprint : undefined };
-      }
-    } catch {
-      // not JSON: nothing to learn from it
-    }
-  }
-
-  #metaOf(event: string): ChunkMeta {
-    this.#remember(event);
-    return this.#meta ?? { id: '', created: 0, model: '' };
   }
 
   /**

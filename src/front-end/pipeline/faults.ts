@@ -8,8 +8,8 @@
  * - `hang` never answers, `drop` closes the connection before the status line;
  * - a `write` fault puts the fault sink (fault-sink.ts) in front of the exchange's sink and lets the
  *   request go on, so the answer is made as usual and changed as it is written.
- * Every injected fault sets `x-simulator-fault-injected`, is counted in the thread's stats
- * (`deployment`, `fault`, `source`) and logged at debug level; `ex.fault` names it, so record mode
+ * Every injected fault sets `x-simulator-fault-injected`, is counted in the thread's stats and
+ * metrics (`aoai_sim_faults_injected_total{deployment,fault,source}`) and logged at debug level; `ex.fault` names it, so record mode
  * records nothing for it.
  */
 import type { FaultPlan } from '../../core/config/snapshot.js';
@@ -57,6 +57,8 @@ function apply(ctx: ThreadContext, ex: Exchange, chosen: FaultSpec, source: Faul
   if (!entry.applies(operation, streamed)) return next();
   ex.fault = chosen.name;
   ctx.stats.recordFault(deployment, chosen.name, source);
+  // The metric's deployment label is folded as every series' is (protocol/metrics.ts).
+  ctx.metrics?.fault(ctx.metrics.deploymentLabel(deployment, ex.config.deployments.configured.has(deployment)), chosen.name, source);
   ctx.log.debug(`request ${ex.requestId} ${ex.method} ${ex.path}: fault ${chosen.text} injected (${source}, deployment ${deployment})`);
   if (entry.kind === 'answer') {
     const answer = faultAnswer(chosen, operation, ex.apiVersion, ex.requestId);

@@ -1,6 +1,6 @@
 /**
  * The Responses API's producers. Creating one: parse → deployment (target.ts) → validate →
- * the previous response, if one is continued (a question to the store) → generate (core) →
+ * the fault step (faults.ts; an injected error answers here, uncharged) → the previous response, if one is continued (a question to the store) → generate (core) →
  * charge → store (the client's answer waits until any thread would find it) → pace and write,
  * as chat. A background response answers `queued` at once; its stored record carries the
  * timeline along which `GET` sees it move to in_progress and completed.
@@ -17,6 +17,7 @@ import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
 import { sendError, sendJson } from '../http/respond.js';
+import { faultStep } from './faults.js';
 import { write } from './pace.js';
 import { parseJsonBody, resolveTarget, type ApiRoute, type Target } from './target.js';
 
@@ -60,6 +61,14 @@ export function produceResponse(ctx: ThreadContext, ex: Exchange, route: ApiRout
     if (err instanceof ApiErrorResponse) return sendError(ex, err.apiError);
     throw err;
   }
+  // The fault step (faults.ts), as chat's: one field tested when no fault is configured anywhere.
+  const faults = ex.config.faults;
+  if (faults !== null) return faultStep(ctx, ex, faults, target.found.name, 'responses', req.stream, () => continued(ctx, ex, req, target));
+  continued(ctx, ex, req, target);
+}
+
+/** The previous response, when one is continued, then the new one. */
+function continued(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, target: Target): void {
   const previousId = req.previousResponseId;
   if (previousId === undefined) return create(ctx, ex, req, target, undefined);
   // Guard point: the store's promise.
@@ -104,7 +113,8 @@ function charged(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, answer
   const headers = c?.headers;
   // A background response is answered at once (queued); the others after their latency.
   const send = (): void => (req.background && answer.kind === 'json' ? ex.sink.whole(ex, 200, 'application/json', answer.body, headers) : write(ctx, ex, answer, headers, 'responses'));
-  if (!record) return send();
+  // A response a fault changes (cut, failed, filtered, delayed) is not stored: the client never saw it complete.
+  if (!record || ex.fault !== undefined) return send();
   // Guard point: the store's promise.
   ctx.responses.put(record).then(guard(ctx.log, ex, send), (err: unknown) => storeFailed(ex, err));
 }
