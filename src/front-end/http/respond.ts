@@ -150,6 +150,15 @@ export function sendError(ex: Exchange, error: ApiError, closeConnection = false
   ex.sink.whole(ex, error.status, 'application/json', errorBody(error), error.headers, closeConnection);
 }
 
+/**
+ * Runs `write` with the socket corked, if the exchange is still live: what the sink writes inside
+ * (a stream's due events and its end) leaves in one send. (Inside a uWS callback the socket is
+ * corked already and this just calls `write`.) Exceptions are `write`'s to catch.
+ */
+export function corked(ex: Exchange, write: () => void): void {
+  if (ex.state === 'streaming' || ex.state === 'open') ex.res.cork(write);
+}
+
 /** Calls `drained` once the socket takes data again (after `data` returned false). */
 export function whenWritable(ex: Exchange, drained: () => void): void {
   ex.res.onWritable(() => {

@@ -15,7 +15,7 @@ import type { Operation } from '../../core/models.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
-import { sendError, startEventStream, whenWritable, type HeaderRecord } from '../http/respond.js';
+import { corked, sendError, startEventStream, whenWritable, type HeaderRecord } from '../http/respond.js';
 import type { Task } from '../scheduler.js';
 
 /**
@@ -77,6 +77,15 @@ class PacedStream implements Task {
   #blocked = false;
   #scheduled = false;
   #watching = false;
+  #failure: unknown = undefined;
+  /** The step inside one cork: the due events and the stream's end leave in one send. */
+  readonly #corkedStep = (): void => {
+    try {
+      this.#step();
+    } catch (err) {
+      this.#failure = err ?? new Error(String(err));
+    }
+  };
 
   constructor(
     readonly ctx: ThreadContext,
@@ -91,11 +100,8 @@ class PacedStream implements Task {
   /** Guard point: a scheduler task (and the first step, and onWritable). */
   run(): void {
     this.#scheduled = false;
-    try {
-      this.#step();
-    } catch (err) {
-      fault(this.ctx.log, this.ex, err);
-    }
+    corked(this.ex, this.#corkedStep);
+    if (this.#failure !== undefined) fault(this.ctx.log, this.ex, this.#failure);
   }
 
   #step(): void {
