@@ -16,10 +16,15 @@ export const REAL_CLOCK: Clock = {
   clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
 
-interface Task {
-  readonly due: number;
-  readonly seq: number;
-  readonly run: () => void;
+/**
+ * What the scheduler runs. `due` and `seq` are the scheduler's to set: a long-lived owner (a paced
+ * stream) is its own task and is scheduled again and again without allocating anything.
+ */
+export interface Task {
+  due: number;
+  /** Order among tasks due at the same time: first scheduled, first run. */
+  seq: number;
+  run(): void;
 }
 
 export class Scheduler {
@@ -27,6 +32,7 @@ export class Scheduler {
   #seq = 0;
   #timer: unknown;
   #armedFor = Infinity;
+  readonly #onTimer = (): void => this.#drain();
 
   constructor(
     readonly onError: (err: unknown) => void,
@@ -45,7 +51,14 @@ export class Scheduler {
    * exchange is wrapped in that exchange's guard by its caller, so what throws reaches its client.
    */
   at(due: number, run: () => void): void {
-    this.#push({ due, seq: this.#seq++, run });
+    this.schedule({ due, seq: 0, run }, due);
+  }
+
+  /** Runs `task.run()` at `due`; the task must not be scheduled already. Guarding is the task's. */
+  schedule(task: Task, due: number): void {
+    task.due = due;
+    task.seq = this.#seq++;
+    this.#push(task);
     if (due < this.#armedFor) this.#arm();
   }
 
@@ -62,14 +75,15 @@ export class Scheduler {
       return;
     }
     this.#armedFor = head.due;
-    this.#timer = this.clock.setTimer(() => this.#drain(), Math.max(0, head.due - this.clock.now()));
+    this.#timer = this.clock.setTimer(this.#onTimer, Math.max(0, head.due - this.clock.now()));
   }
 
   #drain(): void {
     // Everything due within the next millisecond runs now: a timer cannot do better than that.
     this.#timer = undefined;
     const horizon = this.clock.now() + 1;
-    while (this.#heap.length > 0 && this.#heap[0]!.due <= horizon) {
+    const heap = this.#heap;
+    while (heap.length > 0 && heap[0]!.due <= horizon) {
       const task = this.#pop();
       this.onLateness(this.clock.now() - task.due);
       try {
@@ -81,38 +95,46 @@ export class Scheduler {
     this.#arm();
   }
 
-  #before(a: Task, b: Task): boolean {
-    return a.due < b.due || (a.due === b.due && a.seq < b.seq);
-  }
-
+  // A binary heap ordered by (due, seq), sifted with a hole rather than swaps.
   #push(task: Task): void {
     const h = this.#heap;
+    let i = h.length;
     h.push(task);
-    for (let i = h.length - 1; i > 0; ) {
+    while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.#before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      const p = h[parent]!;
+      if (p.due < task.due || (p.due === task.due && p.seq < task.seq)) break;
+      h[i] = p;
       i = parent;
     }
+    h[i] = task;
   }
 
   #pop(): Task {
     const h = this.#heap;
     const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.#before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.#before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
+    const n = h.length;
+    if (n === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      let child = h[l]!;
+      if (r < n) {
+        const right = h[r]!;
+        if (right.due < child.due || (right.due === child.due && right.seq < child.seq)) {
+          c = r;
+          child = right;
+        }
       }
+      if (last.due < child.due || (last.due === child.due && last.seq < child.seq)) break;
+      h[i] = child;
+      i = c;
     }
+    h[i] = last;
     return top;
   }
 }

@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { errors } from '../../src/core/errors.js';
 import type { ReplayEntry } from '../../src/core/recording/recording-file.js';
-import { PLAIN_SINK, sendError, sendJson, streamEvents } from '../../src/front-end/http/respond.js';
+import { PLAIN_SINK, sendError, sendJson } from '../../src/front-end/http/respond.js';
+import type { StreamAnswer } from '../../src/core/generation/answer.js';
+import { composedPlan } from '../../src/core/generation/token-events.js';
+import { write } from '../../src/front-end/pipeline/pace.js';
 import { replay } from '../../src/front-end/pipeline/replay.js';
 import { fakeExchange } from '../helpers/fake-uws.js';
 import { testThread } from '../helpers/front-end.js';
@@ -83,21 +86,18 @@ describe('the response sink', () => {
 
   it('pulls events only while the socket takes them, and resumes when it drains', () => {
     const { ex, res, ctx } = open();
-    let pulled = 0;
-    const source = (function* () {
-      for (let i = 0; i < 5; i++) {
-        pulled++;
-        yield `data: ${i}\n\n`;
-      }
-    })();
+    // 100 events of ~1 KB: about seven chunks of 16 KiB.
+    const events = Array.from({ length: 100 }, (_, i) => `data: ${String(i).padEnd(1000, '.')}\n\n`);
+    const answer: StreamAnswer = { kind: 'stream', head: [], tokens: composedPlan([events]), tail: ['data: [DONE]\n\n'], choices: 1, promptTokens: 1, completionTokens: 100 };
     res.writable = false; // full after the first write
-    streamEvents(ex, source, (err) => ctx.log.error(String(err)));
-    expect(pulled).toBe(1);
+    write(ctx, ex, answer);
+    expect(res.chunks).toHaveLength(1);
+    expect(res.chunks[0]!.length).toBeLessThan(20_000);
     expect(res.header('cache-control')).toBe('no-cache');
     res.drain();
-    expect(pulled).toBe(5);
     expect(res.ended).toBe(true);
-    expect(res.body).toBe([0, 1, 2, 3, 4].map((i) => `data: ${i}\n\n`).join(''));
+    expect(res.chunks.length).toBeGreaterThan(5);
+    expect(res.body).toBe(events.join('') + 'data: [DONE]\n\n');
   });
 });
 

@@ -73,9 +73,32 @@ describe('StreamCursor', () => {
     expect(c.take(99_999, 1e9)).toBe('');
   });
 
-  it('a chunk stops once it has maxChars, never inside an event', () => {
+  it('a chunk stops once it has maxBytes, never inside an event', () => {
     const c = new StreamCursor(answer);
-    expect([...c.chunks(8)]).toEqual(['H;a"x";b"u";', 'a" y";b" v";', 'a" z";b" w";', 'T;D;']);
+    const chunks: string[] = [];
+    while (!c.done) chunks.push(c.take(Infinity, 8));
+    expect(chunks).toEqual(['H;a"x";b"u";', 'a" y";b" v";', 'a" z";b" w";', 'T;D;']);
+  });
+
+  it('renders UTF-8 bytes: multi-byte tokens and templates, and an event larger than the scratch buffer', () => {
+    const big = 'é'.repeat(100_000); // 200,000 bytes: more than the thread's scratch buffer
+    const tokens: TokenEventsPlan = { encoding: 'cl100k_base', count: 3, before: ['«'], after: ['»;'], parts: [[' ü', ' 日本', ' x']] };
+    const c = new StreamCursor({ head: [big], tail: ['✓'], choices: 1, tokens });
+    const first = c.chunk(Infinity);
+    expect(first.byteLength).toBe(200_000); // the head alone: nothing else fits behind it
+    expect(Buffer.from(first).toString('utf8')).toBe(big);
+    expect(c.take(Infinity)).toBe('«"ü"»;«" 日本"»;«" x"»;✓');
+    expect(c.done).toBe(true);
+  });
+
+  it('renders the same events as the string renderer for a real answer', () => {
+    const deployment = makeDeployment('gpt-4o', findModel('gpt-4o')!);
+    const answer = generate('chat', { messages: [{ role: 'user', content: 'x' }], max_tokens: 300, n: 2, stream: true }, deployment, { answerLength: 'fill' });
+    if (answer.kind !== 'stream') throw new Error(answer.kind);
+    const c = new StreamCursor(answer);
+    let text = '';
+    while (!c.done) text += c.take(Infinity, 1000);
+    expect(text).toBe(answer.head.join('') + [...tokenEvents(answer.tokens)].join('') + answer.tail.join(''));
   });
 
   it('no tokens: the tail goes when the first token would have', () => {

@@ -2,14 +2,19 @@
 export const sseEvent = (json: string): string => `data: ${json}\n\n`;
 export const SSE_DONE = 'data: [DONE]\n\n';
 
-/** ~16 KiB per socket write: few syscalls, and a slow reader holds little in the server. */
-export const STREAM_CHUNK_CHARS = 16 * 1024;
+/**
+ * ~14 KiB per socket write (characters of text, or bytes of rendered events): few syscalls, and a
+ * slow reader holds little in the server. Under uWS' 16 KiB cork buffer with room for the response
+ * head, so that a stream's first chunk leaves with its head: a write that does not fit is sent
+ * apart from what is corked, and uncorks what follows (strace: 4 → 3 sendto per 50-event stream).
+ */
+export const STREAM_CHUNK_SIZE = 14 * 1024;
 
 /**
  * The events of a stream, in order, joined into chunks of about `chunkChars` characters (an event
  * is never split). Lazy: a chunk is built when the socket asks for it.
  */
-export function* eventChunks(groups: readonly Iterable<string>[], chunkChars = STREAM_CHUNK_CHARS): Generator<string, void, undefined> {
+export function* eventChunks(groups: readonly Iterable<string>[], chunkChars = STREAM_CHUNK_SIZE): Generator<string, void, undefined> {
   let chunk = '';
   for (const events of groups) {
     for (const event of events) {

@@ -10,6 +10,7 @@
 import type { EncodingName } from '../models.js';
 import { getEncoding } from '../tokens/tokenizer.js';
 import { corpusFor, type LoremCorpus } from './lorem.js';
+import { STREAM_CHUNK_SIZE } from './sse.js';
 
 /** A stream's token events: generated text as a recipe, or a composed answer's events. */
 export type TokenEventsPlan = TextPlan | ComposedPlan;
@@ -119,16 +120,121 @@ export interface StreamParts {
 }
 
 /**
+ * The bytes every cursor of the thread renders into: a chunk is written to the socket (which
+ * copies it) before the next one is rendered, so one buffer serves every stream, and rendering
+ * allocates nothing but the view it returns. Grown only for an event larger than itself.
+ */
+let scratch = Buffer.allocUnsafeSlow(4 * STREAM_CHUNK_SIZE);
+const NOTHING = new Uint8Array(0);
+
+/**
+ * JSON strings of the tokens, as UTF-8, made once per distinct token: a corpus has a few hundred
+ * distinct tokens, so a stream's event costs two copies of its templates and one of these. Bounded
+ * anyway (a plan's filler strings are the simulator's, but nothing here depends on that).
+ */
+const tokenJson = new Map<string, Buffer>();
+function jsonBytes(token: string): Buffer {
+  let bytes = tokenJson.get(token);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(token));
+    if (tokenJson.size < 4096) tokenJson.set(token, bytes);
+  }
+  return bytes;
+}
+
+/** A plan's events one at a time, as bytes: how big the next is, then write it. */
+interface EventBytes {
+  /** The next event's size in bytes; -1 when there is none. */
+  peek(): number;
+  /** Writes the event `peek` measured at `at`; returns where it ends. */
+  write(out: Buffer, at: number): number;
+}
+
+/** Generated text: `before[i]`, the token's JSON string, `after[i]`, choices in turn (an ended one skipped). */
+class TextEventBytes implements EventBytes {
+  readonly #cursors: PartsCursor[];
+  readonly #before: Buffer[];
+  readonly #after: Buffer[];
+  #choice = -1;
+  #pending: Buffer | undefined;
+
+  constructor(plan: TextPlan) {
+    const corpus = corpusFor(getEncoding(plan.encoding));
+    this.#cursors = plan.parts.map((parts) => new PartsCursor(parts, corpus));
+    this.#before = plan.before.map((t) => Buffer.from(t));
+    this.#after = plan.after.map((t) => Buffer.from(t));
+  }
+
+  peek(): number {
+    if (this.#pending === undefined) {
+      const n = this.#cursors.length;
+      for (let tries = 0; tries < n && this.#pending === undefined; tries++) {
+        this.#choice = this.#choice + 1 === n ? 0 : this.#choice + 1;
+        const token = this.#cursors[this.#choice]!.next();
+        if (token !== undefined) this.#pending = jsonBytes(token);
+      }
+      if (this.#pending === undefined) return -1;
+    }
+    return this.#before[this.#choice]!.length + this.#pending.length + this.#after[this.#choice]!.length;
+  }
+
+  write(out: Buffer, at: number): number {
+    const before = this.#before[this.#choice]!;
+    const token = this.#pending!;
+    out.set(before, at);
+    out.set(token, (at += before.length));
+    out.set(this.#after[this.#choice]!, (at += token.length));
+    this.#pending = undefined;
+    return at + this.#after[this.#choice]!.length;
+  }
+}
+
+/** A composed plan's events (already strings). */
+class ComposedEventBytes implements EventBytes {
+  #next = 0;
+  constructor(private readonly events: readonly string[]) {}
+
+  peek(): number {
+    return this.#next < this.events.length ? Buffer.byteLength(this.events[this.#next]!) : -1;
+  }
+
+  write(out: Buffer, at: number): number {
+    return at + out.write(this.events[this.#next++]!, at);
+  }
+}
+
+/** The byte length of strings written one after another. */
+const byteLength = (texts: readonly string[]): number => texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+
+/** `texts` written at `at` (the caller checked they fit); where they end. */
+function writeAll(out: Buffer, at: number, texts: readonly string[]): number {
+  for (const t of texts) at += out.write(t, at);
+  return at;
+}
+
+/** Room for `bytes` at `at` in the scratch buffer, which grows only for a chunk's first event. */
+function room(at: number, bytes: number): boolean {
+  if (at + bytes <= scratch.length) return true;
+  if (at > 0) return false;
+  scratch = Buffer.allocUnsafeSlow(bytes);
+  return true;
+}
+
+/**
  * A stream being written, as a pull cursor: the writer asks for what is due by `now`, at most
- * about `maxChars` at a time, and writes it only while the socket takes it. State: the plan, a
- * generator over it and an index — the same few hundred bytes for 10 or 100,000 tokens, so a
- * paused reader costs what uWS has buffered for it, not the rest of its stream.
+ * about `maxBytes` at a time, and writes it only while the socket takes it. State: the plan, a
+ * position in it and an index — the same few hundred bytes for 10 or 100,000 tokens, so a paused
+ * reader costs what uWS has buffered for it, not the rest of its stream.
+ *
+ * Events are rendered as bytes, never as strings: each event is its two templates (encoded once
+ * per stream) around the token's JSON string (encoded once per distinct token), copied into the
+ * thread's scratch buffer — no string concatenation, no UTF-8 conversion in uWS.
  *
  * Timing: the head is due at once, token event k (counting one position of every choice as one
  * step) at `startMs + firstTokenMs + perTokenMs × floor(k / choices)`, the tail with the last token.
  */
 export class StreamCursor {
-  readonly #events: Generator<string, void, undefined>;
+  readonly #events: EventBytes;
   readonly #count: number;
   readonly #choices: number;
   #next = 0;
@@ -141,8 +247,9 @@ export class StreamCursor {
     private readonly firstTokenMs = 0,
     private readonly perTokenMs = 0,
   ) {
-    this.#events = tokenEvents(answer.tokens);
-    this.#count = answer.tokens.count;
+    const plan = answer.tokens;
+    this.#events = 'events' in plan ? new ComposedEventBytes(plan.events) : new TextEventBytes(plan);
+    this.#count = plan.count;
     this.#choices = Math.max(1, answer.choices);
   }
 
@@ -161,43 +268,53 @@ export class StreamCursor {
   }
 
   /**
-   * The events due by `nowMs`, joined, up to about `maxChars` (an event is never split); '' when
-   * nothing is due yet. After the chunk that holds the tail, `done` is true.
+   * The events due by `nowMs`, as UTF-8 bytes, up to about `maxBytes` (an event is never split);
+   * empty when nothing is due yet. After the chunk that holds the tail, `done` is true.
+   *
+   * The bytes are a view of the thread's scratch buffer, valid until the next `chunk` of any
+   * stream: write them (uWS copies) or copy them before asking again.
    */
-  take(nowMs: number, maxChars: number): string {
-    if (this.#done) return '';
-    let chunk = '';
+  chunk(nowMs: number, maxBytes = STREAM_CHUNK_SIZE): Uint8Array {
+    if (this.#done) return NOTHING;
+    let at = 0;
     if (!this.#headSent) {
+      const head = this.answer.head;
+      if (!room(0, byteLength(head))) return NOTHING;
+      at = writeAll(scratch, 0, head);
       this.#headSent = true;
-      chunk = this.answer.head.join('');
     }
-    while (this.#next < this.#count && chunk.length < maxChars && this.nextDueMs() <= nowMs) {
-      const event = this.#events.next();
-      if (event.done) {
+    while (this.#next < this.#count && at < maxBytes && this.nextDueMs() <= nowMs) {
+      const bytes = this.#events.peek();
+      if (bytes < 0) {
         this.#next = this.#count; // (a plan whose count overstates its parts still ends)
         break;
       }
-      chunk += event.value;
+      if (!room(at, bytes)) break;
+      at = this.#events.write(scratch, at);
       this.#next++;
     }
     // The tail goes with the last token event (or, with no tokens, when the first would have).
-    if (this.#next >= this.#count && chunk.length < maxChars && (this.#count > 0 || this.nextDueMs() <= nowMs)) {
-      chunk += this.answer.tail.join('');
-      this.#done = true;
+    if (this.#next >= this.#count && at < maxBytes && (this.#count > 0 || this.nextDueMs() <= nowMs)) {
+      const tail = this.answer.tail;
+      if (room(at, byteLength(tail))) {
+        at = writeAll(scratch, at, tail);
+        this.#done = true;
+      }
     }
-    return chunk;
+    return at === 0 ? NOTHING : new Uint8Array(scratch.buffer, scratch.byteOffset, at);
   }
 
-  /** More is due by `nowMs` than the last `take` returned. */
+  /** `chunk` as text (tests, and writers that keep what they are given). */
+  take(nowMs: number, maxBytes = STREAM_CHUNK_SIZE): string {
+    const bytes = this.chunk(nowMs, maxBytes);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  }
+
+  /** More is due by `nowMs` than the last `chunk` returned. */
   hasDue(nowMs: number): boolean {
     if (this.#done) return false;
     if (!this.#headSent) return true;
     if (this.#next >= this.#count) return this.#count > 0 || this.nextDueMs() <= nowMs;
     return this.nextDueMs() <= nowMs;
-  }
-
-  /** Everything, in chunks of about `maxChars`, as fast as it is pulled (streams without latency). */
-  *chunks(maxChars: number): Generator<string, void, undefined> {
-    while (!this.#done) yield this.take(Infinity, maxChars);
   }
 }

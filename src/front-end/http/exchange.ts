@@ -185,7 +185,11 @@ export interface ResponseSink {
   whole(ex: Exchange, status: number, type: string | undefined, body: string | Uint8Array, headers?: HeaderRecord | HeaderList, closeConnection?: boolean): void;
   /** False when there is no body to continue (the client left, or a hook answered whole). */
   start(ex: Exchange, status: number, type: string | undefined, headers?: HeaderRecord | HeaderList): boolean;
-  /** False when the socket is full (wait with respond.ts `whenWritable`). */
+  /**
+   * False when the socket is full (wait with respond.ts `whenWritable`). The chunk is valid only
+   * during the call (a stream's events are a view of a buffer the next one reuses): a decorator
+   * that keeps it must copy it.
+   */
   data(ex: Exchange, chunk: string | Uint8Array): boolean;
   end(ex: Exchange): void;
   abandon(ex: Exchange): void;

@@ -79,6 +79,18 @@ function writeHead(ex: Exchange, status: number, type: string | undefined, heade
   ex.started(status);
 }
 
+// A stream's writes, corked without a closure per call: the cork's callback is one function, and
+// what it writes passes through these (it runs synchronously, inside the call that set them).
+let corkedRes: Exchange['res'] | undefined;
+let corkedChunk: string | Uint8Array = '';
+let corkedOk = true;
+function corkedWrite(): void {
+  corkedOk = corkedRes!.write(corkedChunk);
+}
+function corkedEnd(): void {
+  corkedRes!.end();
+}
+
 /** The sink that writes to the socket. */
 export const PLAIN_SINK: ResponseSink = {
   whole(ex, status, type, body, headers, closeConnection = false) {
@@ -99,15 +111,18 @@ export const PLAIN_SINK: ResponseSink = {
   },
   data(ex, chunk) {
     if (ex.state !== 'streaming') return true;
-    let ok = true;
-    ex.res.cork(() => {
-      ok = ex.res.write(chunk);
-    });
-    return ok;
+    corkedRes = ex.res;
+    corkedChunk = chunk;
+    ex.res.cork(corkedWrite);
+    corkedRes = undefined;
+    corkedChunk = '';
+    return corkedOk;
   },
   end(ex) {
     if (ex.state !== 'streaming') return;
-    ex.res.cork(() => ex.res.end());
+    corkedRes = ex.res;
+    ex.res.cork(corkedEnd);
+    corkedRes = undefined;
     ex.ended();
   },
   abandon(ex) {
@@ -135,6 +150,15 @@ export function sendError(ex: Exchange, error: ApiError, closeConnection = false
   ex.sink.whole(ex, error.status, 'application/json', errorBody(error), error.headers, closeConnection);
 }
 
+/**
+ * Runs `write` with the socket corked, if the exchange is still live: what the sink writes inside
+ * (a stream's due events and its end) leaves in one send. (Inside a uWS callback the socket is
+ * corked already and this just calls `write`.) Exceptions are `write`'s to catch.
+ */
+export function corked(ex: Exchange, write: () => void): void {
+  if (ex.state === 'streaming' || ex.state === 'open') ex.res.cork(write);
+}
+
 /** Calls `drained` once the socket takes data again (after `data` returned false). */
 export function whenWritable(ex: Exchange, drained: () => void): void {
   ex.res.onWritable(() => {
@@ -149,40 +173,4 @@ const NO_CACHE = { 'cache-control': 'no-cache' } as const;
 /** Starts an event stream (the simulator's own); false when there is no stream to continue. */
 export function startEventStream(ex: Exchange, headers: HeaderRecord | undefined): boolean {
   return ex.sink.start(ex, 200, EVENT_STREAM_TYPE, headers ? { ...headers, ...NO_CACHE } : NO_CACHE);
-}
-
-/**
- * Streams server-sent events from a source with back-pressure: chunks are pulled from the source
- * only while the socket takes them; when uWS reports its buffer full, pulling stops until the
- * socket is writable again. A slow reader therefore holds one chunk in the server, not the stream.
- * (The plain sink's own loop, one cork per batch; the head goes through `ex.sink`.)
- */
-export function streamEvents(ex: Exchange, source: Iterator<string>, fail: (err: unknown) => void, headers?: HeaderRecord): void {
-  if (!startEventStream(ex, headers)) return;
-  const pump = (): boolean => {
-    let writable = true;
-    let done = false;
-    ex.res.cork(() => {
-      while (writable) {
-        const next = source.next();
-        if (next.done) {
-          done = true;
-          break;
-        }
-        writable = ex.res.write(next.value);
-      }
-      if (done) ex.res.end();
-    });
-    if (done) ex.ended();
-    return done;
-  };
-  if (pump()) return;
-  // Guard point: uWS' onWritable. The chunk that filled the buffer is already queued inside uWS.
-  whenWritable(ex, () => {
-    try {
-      pump();
-    } catch (err) {
-      fail(err);
-    }
-  });
 }

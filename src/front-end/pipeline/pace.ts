@@ -7,7 +7,6 @@
  * closed connection (after), not silence.
  */
 import type { Answer, StreamAnswer } from '../../core/generation/answer.js';
-import { STREAM_CHUNK_CHARS } from '../../core/generation/sse.js';
 import { StreamCursor } from '../../core/generation/token-events.js';
 import { charge, type Charged } from '../../core/limits/charge.js';
 import type { DeploymentLimiter } from '../../core/limits/rate-limits.js';
@@ -16,7 +15,8 @@ import type { Operation } from '../../core/models.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
 import { fault, guard } from '../http/fault.js';
-import { sendError, startEventStream, streamEvents, whenWritable, type HeaderRecord } from '../http/respond.js';
+import { corked, sendError, startEventStream, whenWritable, type HeaderRecord } from '../http/respond.js';
+import type { Task } from '../scheduler.js';
 
 /**
  * Charges the answer (errors are not charged, as the Python simulator does) with the limiter and
@@ -54,44 +54,76 @@ export function write(ctx: ThreadContext, ex: Exchange, answer: Answer, headers?
     // Guard point: a scheduler task.
     return ctx.scheduler.at(due, guard(ctx.log, ex, () => ex.sink.whole(ex, 200, answer.contentType ?? 'application/json', answer.body, headers)));
   }
-  // A stream with a fault goes event by event through the fault sink (paced, at zero delay).
-  if (timing.totalMs <= 0 && ex.fault === undefined) {
-    ex.firstToken();
-    return streamEvents(ex, new StreamCursor(answer).chunks(STREAM_CHUNK_CHARS), (err) => fault(ctx.log, ex, err), headers);
-  }
-  pacedStream(ctx, ex, answer, timing.firstTokenMs, timing.perTokenMs, headers);
+  // Zero latency: every event is due at once, written in chunks while the socket takes them. A
+  // stream with a fault goes event by event through the fault sink the same way.
+  if (!startEventStream(ex, headers)) return;
+  new PacedStream(ctx, ex, answer, timing.totalMs <= 0 ? 0 : timing.firstTokenMs, timing.totalMs <= 0 ? 0 : timing.perTokenMs).run();
 }
 
 /**
- * Token events at their due times (all due ones in one write, up to a chunk), on the thread's
- * scheduler — pulled from the answer's cursor only while the socket takes them: when uWS reports
- * its buffer full, pacing stops until the socket is writable again and then catches up. A paused
- * reader holds what uWS buffered plus the cursor, never the rest of its stream.
+ * A stream's token events at their due times (all due ones in one write, up to a chunk), on the
+ * thread's scheduler — pulled from the answer's cursor only while the socket takes them: when uWS
+ * reports its buffer full, pacing stops until the socket is writable again and then catches up.
+ * A paused reader holds what uWS buffered plus the cursor, never the rest of its stream.
+ *
+ * The stream is its own scheduler task, scheduled again for each due group of events: a token
+ * event costs a heap entry and the bytes' copy, no allocation and no closure (measured in
+ * docs/architecture.md, Performance).
  */
-function pacedStream(ctx: ThreadContext, ex: Exchange, answer: StreamAnswer, firstTokenMs: number, perTokenMs: number, headers?: HeaderRecord): void {
-  if (!startEventStream(ex, headers)) return;
-  const { sink } = ex;
-  const { scheduler } = ctx;
-  const cursor = new StreamCursor(answer, ex.startedAt, firstTokenMs, perTokenMs);
-  let blocked = false;
-  let scheduled = false;
-  // One guarded task for the whole stream, scheduled again for each due group of events.
-  const step = guard(ctx.log, ex, (): void => {
-    scheduled = false;
+class PacedStream implements Task {
+  due = 0;
+  seq = 0;
+  readonly #cursor: StreamCursor;
+  #blocked = false;
+  #scheduled = false;
+  #watching = false;
+  #failure: unknown = undefined;
+  /** The step inside one cork: the due events and the stream's end leave in one send. */
+  readonly #corkedStep = (): void => {
+    try {
+      this.#step();
+    } catch (err) {
+      this.#failure = err ?? new Error(String(err));
+    }
+  };
+
+  constructor(
+    readonly ctx: ThreadContext,
+    readonly ex: Exchange,
+    answer: StreamAnswer,
+    firstTokenMs: number,
+    perTokenMs: number,
+  ) {
+    this.#cursor = new StreamCursor(answer, ex.startedAt, firstTokenMs, perTokenMs);
+  }
+
+  /** Guard point: a scheduler task (and the first step, and onWritable). */
+  run(): void {
+    this.#scheduled = false;
+    corked(this.ex, this.#corkedStep);
+    if (this.#failure !== undefined) fault(this.ctx.log, this.ex, this.#failure);
+  }
+
+  #step(): void {
+    const { ex } = this;
     if (ex.state !== 'streaming') return;
-    const now = scheduler.now() + 1;
-    while (!blocked && cursor.hasDue(now)) blocked = !sink.data(ex, cursor.take(now, STREAM_CHUNK_CHARS));
+    const { sink } = ex;
+    const cursor = this.#cursor;
+    const now = this.ctx.scheduler.now() + 1;
+    while (!this.#blocked && cursor.hasDue(now)) this.#blocked = !sink.data(ex, cursor.chunk(now));
     if (cursor.tokensTaken > 0) ex.firstToken(); // time to first token (only the first call counts)
     if (cursor.done) return sink.end(ex);
-    if (!blocked) {
-      scheduled = true;
-      scheduler.at(cursor.nextDueMs(), step);
+    if (this.#blocked && !this.#watching) {
+      this.#watching = true;
+      // Guard point: uWS' onWritable (run is guarded). Set once, at the first full buffer.
+      whenWritable(ex, () => {
+        this.#blocked = false;
+        if (!this.#scheduled) this.run();
+      });
     }
-  });
-  // Guard point: uWS' onWritable (step is guarded).
-  whenWritable(ex, () => {
-    blocked = false;
-    if (!scheduled) step();
-  });
-  step();
+    if (!this.#blocked) {
+      this.#scheduled = true;
+      this.ctx.scheduler.schedule(this, cursor.nextDueMs());
+    }
+  }
 }
