@@ -70,6 +70,8 @@ export class Cluster {
   /** Running (or starting) front-end threads, with their `threadId`. */
   readonly #threads = new Map<Worker, number>();
   #pool: Piscina | undefined;
+  /** Tasks refused because the pool's queue was full (pool-host.ts). */
+  #poolRefused = 0;
   #port = 0;
   #stopping = false;
   /** Extensions' shared rate-limit windows by name, one per process (see shared-windows.ts). */
@@ -126,7 +128,7 @@ export class Cluster {
       shared: this.#options.shared,
     };
     const worker = new Worker(FRONT_END, { workerData: data, transferList: windows ? [channel.port2, windows.port2] : [channel.port2] });
-    servePool(channel.port1, () => this.#pool!, log);
+    servePool(channel.port1, () => this.#pool!, { maxQueue: settings.poolMaxQueue, refused: () => this.#poolRefused++ }, log);
     if (windows) serveSharedWindows(windows.port1, this.#sharedWindows);
     // Read now: a Worker's threadId reads -1 once the thread has stopped.
     const thread = worker.threadId;
@@ -188,7 +190,7 @@ export class Cluster {
   /** The worker pool's own figures, for `/metrics` (undefined before start). */
   poolFigures(): PoolFigures | undefined {
     const pool = this.#pool;
-    return pool ? { queueSize: pool.queueSize, threads: pool.threads.length, completed: pool.completed } : undefined;
+    return pool ? { queueSize: pool.queueSize, threads: pool.threads.length, completed: pool.completed, refused: this.#poolRefused } : undefined;
   }
 
   /** A thread's name for the log and for errors ("front-end thread 2"). */
