@@ -204,7 +204,7 @@ export function parseSettings(env: Env, cores: number): Settings {
     port: num(env, 'PORT', 8000, BOUNDS.port),
     frontEndThreads,
     poolThreads: num(env, 'SIMULATOR_POOL_THREADS', Math.max(1, cores), BOUNDS.threads),
-    poolMinBodyBytes: num(env, 'SIMULATOR_POOL_MIN_BODY_BYTES', 8 * 1024, BOUNDS.poolMinBodyBytes),
+    poolMinBodyBytes: num(env, 'SIMULATOR_POOL_MIN_BODY_BYTES', 64 * 1024, BOUNDS.poolMinBodyBytes),
     poolMaxQueue: num(env, 'SIMULATOR_POOL_MAX_QUEUE', 64, BOUNDS.poolMaxQueue),
     maxBodyBytes: num(env, 'SIMULATOR_MAX_BODY_BYTES', 32 * 1024 * 1024, BOUNDS.bodyBytes),
     answerLength: oneOf(env, 'SIMULATOR_ANSWER_LENGTH', ['natural', 'fill'] as const, 'natural'),
