@@ -7,10 +7,16 @@
  *   node dist/bench/bench.js [--seconds 5] [--warm-up 2] [--connections 64] [--rounds 1]
  *                            [--only chat,chat-threads,slow-streams,idle-memory,…] [--tool wrk|autocannon]
  *                            [--max-streams 16000] [--out DIR] [--metrics-off]
+ *                            [--pin-client CPUS --pin-server CPUS]
  *
  * `--metrics-off`: each scenario runs a second time with SIMULATOR_METRICS=false, next to it in
  * the same run: what recording the metrics costs.
+ *
+ * `--pin-client 0-3 --pin-server 4-15` (taskset's CPU lists, util-linux): the load generator (this
+ * process, its threads and the wrk it starts) on some cores, the servers on others — on a machine
+ * with cores to spare, so that the figures are the server's and not the client's share of the cores.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +26,7 @@ import { captureResponse, writeCannedResponse, type CannedResponse } from './can
 import { writeFixtures } from './fixtures.js';
 import { load, UNIQUE_ID, type LoadResult, type LoadSpec, type LoadTool } from './load.js';
 import { PACED_STREAM_SETTINGS, pacedStreams, PER_TOKEN_MS, quantile, TOKENS } from './paced-streams.js';
-import { startBareServer, startSimulator } from './processes.js';
+import { pinServers, startBareServer, startSimulator } from './processes.js';
 import { machine, markdown, progress, SCENARIO_HEADER, scenarioRow, STREAM_HEADER, streamRow, type BenchResults, type Comparison, type StreamStep } from './report.js';
 import { OVERHEAD_P99_TARGET_MS, scenarios, STREAM_RAMP, VARIATIONS, type Scenario } from './scenarios.js';
 import { readStats } from './simulator-stats.js';
@@ -37,8 +43,21 @@ const { values } = parseArgs({
     'max-streams': { type: 'string', default: String(STREAM_RAMP.steps.at(-1)) },
     out: { type: 'string' },
     'metrics-off': { type: 'boolean', default: false },
+    'pin-client': { type: 'string' },
+    'pin-server': { type: 'string' },
   },
 });
+const pinning = { client: values['pin-client'], server: values['pin-server'] };
+if ((pinning.client === undefined) !== (pinning.server === undefined)) throw new Error('--pin-client and --pin-server go together (two CPU lists, e.g. 0-3 and 4-15)');
+if (pinning.client !== undefined) {
+  try {
+    // -a: every thread of this process (autocannon runs here); the wrk processes it starts inherit it.
+    execFileSync('taskset', ['-a', '-pc', pinning.client, String(process.pid)], { stdio: 'ignore' });
+  } catch (err) {
+    throw new Error(`--pin-client: taskset (util-linux) failed: ${(err as Error).message}`);
+  }
+  pinServers(pinning.server);
+}
 const options = { seconds: Number(values.seconds), warmUpSeconds: Number(values['warm-up']), connections: Number(values.connections), rounds: Number(values.rounds) };
 const tool = values.tool as LoadTool | undefined;
 const only = values.only?.split(',');
@@ -48,7 +67,8 @@ const outDir = values.out ?? (only ? undefined : fileURLToPath(new URL('../../be
 
 const API_KEY = 'bench-key';
 const HEADERS = { 'content-type': 'application/json', 'api-key': API_KEY };
-const CORES = availableParallelism();
+// Pinned, the servers' threads follow the server's CPU list (taskset counts them for us).
+const CORES = pinning.server !== undefined ? Number(execFileSync('taskset', ['-c', pinning.server, process.execPath, '-p', 'require("node:os").availableParallelism()'], { encoding: 'utf8' })) : availableParallelism();
 // fill: every chat answer is exactly max_tokens, so the bare server's captured answer is typical.
 const BENCH_SETTINGS = { SIMULATOR_API_KEY: API_KEY, SIMULATOR_ANSWER_LENGTH: 'fill' };
 const scratch = mkdtempSync(join(tmpdir(), 'bench-'));
@@ -157,7 +177,7 @@ async function streamRamp(maxStreams: number): Promise<NonNullable<BenchResults[
   } finally {
     await sim.stop();
   }
-  return { perTokenMs: PER_TOKEN_MS, tokens: TOKENS, limitMs: STREAM_RAMP.limitMs, steps, held };
+  return { perTokenMs: PER_TOKEN_MS, tokens: TOKENS, limitMs: STREAM_RAMP.limitMs, steps, held, frontEndThreads: CORES };
 }
 
 const startedAt = new Date();
@@ -202,6 +222,7 @@ const report: BenchResults = {
   generatedAt: startedAt.toISOString(),
   command: ['node dist/bench/bench.js', ...process.argv.slice(2)].join(' '),
   machine: machineAtStart,
+  ...(pinning.client !== undefined ? { pinning: { client: pinning.client, server: pinning.server! } } : {}),
   options,
   scenarios: results,
   scaling,

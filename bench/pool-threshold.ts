@@ -59,7 +59,7 @@ function viaPool(text: string): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     pending.set(id, () => resolve((performance.now() - t0) * 1000));
-    frontEnd.postMessage({ id, task: { operation: 'chat', body: text, deployment, options: { answerLength: 'fill' } } satisfies GenerateTask });
+    frontEnd.postMessage({ id, task: { operation: 'chat', body: JSON.parse(text) as Record<string, unknown>, deployment, options: { answerLength: 'fill' } } satisfies GenerateTask });
   });
 }
 async function pooledMicros(chars: number, iterations: number, maxTokens = 50): Promise<number> {

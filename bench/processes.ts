@@ -6,6 +6,16 @@ import { fileURLToPath } from 'node:url';
 export const SIMULATOR_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 export const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
+/** `--pin-server CPUS`: every server this module starts runs under `taskset -c CPUS` (util-linux). */
+let serverCpus: string | undefined;
+export function pinServers(cpus: string | undefined): void {
+  serverCpus = cpus;
+}
+/** The command line of a Node process, pinned when asked. */
+function nodeCommand(args: readonly string[]): [string, string[]] {
+  return serverCpus ? ['taskset', ['-c', serverCpus, process.execPath, ...args]] : [process.execPath, [...args]];
+}
+
 export interface Server {
   readonly port: number;
   readonly pid: number;
@@ -24,7 +34,8 @@ export function freePort(): Promise<number> {
 }
 
 async function startProcess(args: string[], env: Record<string, string>, ready: RegExp, port: number): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, argv] = nodeCommand(args);
+  const child: ChildProcess = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out}`)), 60_000);
@@ -70,7 +81,8 @@ export async function startBareServer(threads: number, responseFile: string): Pr
 
 /** A simulator build as a child process (its pid is for /proc readings), once it listens. */
 export async function spawnListening(main: string, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [command, argv] = nodeCommand([main]);
+  const child = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

@@ -49,6 +49,8 @@ export interface BenchResults {
   readonly machine: { readonly cpus: number; readonly model: string; readonly node: string; readonly loadAverageAtStart: readonly number[] };
   readonly options: { readonly seconds: number; readonly warmUpSeconds: number; readonly connections: number; readonly rounds: number };
   readonly scenarios: readonly Comparison[];
+  /** `--pin-client` / `--pin-server`: the CPU lists the load generator and the servers ran on. */
+  readonly pinning?: { readonly client: string; readonly server: string };
   readonly scaling: readonly { readonly id: string; readonly title: string; readonly rows: readonly Comparison[] }[];
   readonly streams: {
     readonly perTokenMs: number;
@@ -57,6 +59,8 @@ export interface BenchResults {
     readonly steps: readonly StreamStep[];
     /** The most concurrent streams whose scheduler p99 lateness stayed within the limit (0: none). */
     readonly held: number;
+    /** The simulator's front-end threads in the ramp (one per core): for streams per thread. */
+    readonly frontEndThreads?: number;
   } | null;
   /** Idle RSS by front-end threads (bench/idle-memory.ts); null when not run. */
   readonly idleMemory: IdleMemory | null;
@@ -130,7 +134,8 @@ export function markdown(r: BenchResults): string {
     '# `make bench` results',
     '',
     `Generated ${r.generatedAt} by \`${r.command}\` on ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node} ` +
-      `(load average at start ${r.machine.loadAverageAtStart.join(', ')}). The load generator (${r.scenarios[0]?.tool ?? 'n/a'}) runs on the same cores as the servers; ` +
+      `(load average at start ${r.machine.loadAverageAtStart.join(', ')}). The load generator (${r.scenarios[0]?.tool ?? 'n/a'}) ` +
+      (r.pinning ? `runs on CPUs ${r.pinning.client}, the servers on CPUs ${r.pinning.server} (taskset); ` : 'runs on the same cores as the servers; ') +
       `${r.options.connections} connections, ${r.options.seconds} s per run after ${r.options.warmUpSeconds} s of warm-up, ${r.options.rounds} round(s), median taken.`,
     '',
     'Each scenario runs the simulator and a bare uWebSockets.js server answering the same bytes (status, headers, body, framing, captured from the simulator) ' +
@@ -149,7 +154,9 @@ export function markdown(r: BenchResults): string {
       '',
       `## Concurrent slow streams (latency model on: ${s.tokens} tokens at ${s.perTokenMs} ms each)`,
       '',
-      `Held **${int(s.held)}** concurrent streams before the scheduler's p99 lateness passed ${s.limitMs} ms. Client lateness is measured on the same cores and bounds the error from above.`,
+      `Held **${int(s.held)}** concurrent streams before the scheduler's p99 lateness passed ${s.limitMs} ms` +
+        (s.frontEndThreads ? ` (${s.frontEndThreads} front-end threads: **${int(s.held / s.frontEndThreads)} per thread**)` : '') +
+        '. Client lateness is measured on the same cores and bounds the error from above.',
       '',
       STREAM_HEADER,
       ...s.steps.map((step) => streamRow(step, s.limitMs)),
@@ -157,6 +164,11 @@ export function markdown(r: BenchResults): string {
   }
   for (const group of r.scaling) {
     lines.push('', `## Scaling: ${group.title}`, '', SCENARIO_HEADER, ...group.rows.map((c) => scenarioRow(c, r.overheadTargetMs)));
+    const perThread = group.rows.filter((c) => c.varied?.setting === 'SIMULATOR_THREADS');
+    if (perThread.length > 0) {
+      const figures = perThread.map((c) => `${int(c.simulator.requestsPerSecond / Number(c.varied!.value))} req/s per thread at ${c.varied!.value}`);
+      lines.push('', `Per front-end thread (simulator req/s ÷ threads): ${figures.join(', ')}.`);
+    }
   }
   if (r.idleMemory) {
     lines.push(

@@ -38,7 +38,7 @@ const chatPath = (deployment: string): string => `/openai/deployments/${deployme
 const SHORT_CHAT = { messages: [{ role: 'user', content: 'What is the meaning of life?' }], max_tokens: 50 };
 
 // Words that are one o200k token each (with their leading space): 4,000 of them make a ≈4k-token
-// prompt of ≈24 KB, well over the pool threshold (SIMULATOR_POOL_MIN_BODY_BYTES, 8 KiB).
+// prompt of ≈24 KB, counted inline (under SIMULATOR_POOL_MIN_BODY_BYTES, 64 KiB).
 const WORDS = 'the quick brown fox jumps over a lazy dog while seven wizards quietly box large green frogs'.split(' ');
 const longPrompt = (prefix: string): string => prefix + Array.from({ length: 4_000 }, (_, i) => WORDS[(i * 7) % WORDS.length]).join(' ');
 const longChat = (prefix: string): string => JSON.stringify({ messages: [{ role: 'user', content: longPrompt(prefix) }], max_tokens: 50 });

@@ -253,6 +253,19 @@ export const errors = {
     param: null,
     message: `The simulator could not complete the request: ${detail}`,
   }),
+  /**
+   * The worker pool's queue is full (SIMULATOR_POOL_MAX_QUEUE): refused at once, as the live service
+   * refuses a deployment under peak load (its "high demand" 429), with when to retry — never a
+   * multi-second wait in a queue.
+   */
+  poolBusy: (retryAfterMs: number): ApiError => ({
+    status: 429,
+    code: '429',
+    type: null,
+    param: null,
+    message: `The system is currently experiencing high demand and cannot process your request. Your request exceeds the maximum usage size allowed during peak load. Please retry after ${Math.ceil(retryAfterMs / 1000)} seconds. For improved latency reliability, consider switching to Provisioned Throughput.`,
+    headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)), 'retry-after-ms': String(retryAfterMs) },
+  }),
   // ---- Tools, structured outputs, images, Entra ID (issue 13) -----------------------------------
   /** A strict schema outside the subset: `kind` 'response_format' or 'function' (reference §3.4). */
   invalidSchema: (kind: 'response_format' | 'function', name: string, detail: string, param: string): ApiError => ({

@@ -20,6 +20,12 @@ import { servePool } from './pool-host.js';
 const FRONT_END = new URL('../front-end/thread.js', import.meta.url);
 const POOL_WORKER = new URL('../workers/generate.js', import.meta.url);
 const SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * A front-end thread's young generation, capped (V8 grows it to 16 MB on a 64-bit machine and it
+ * stays resident, nearly empty, at idle). A request's garbage is short-lived and small, so a
+ * smaller nursery costs scavenges, not promotions: docs/architecture.md "Memory" has the figures.
+ */
+const FRONT_END_YOUNG_GENERATION_MB = 4;
 const RESTART_DELAY_MS = 1_000;
 
 export interface ClusterOptions {
@@ -70,6 +76,8 @@ export class Cluster {
   /** Running (or starting) front-end threads, with their `threadId`. */
   readonly #threads = new Map<Worker, number>();
   #pool: Piscina | undefined;
+  /** Tasks refused because the pool's queue was full (pool-host.ts). */
+  #poolRefused = 0;
   #port = 0;
   #stopping = false;
   /** Extensions' shared rate-limit windows by name, one per process (see shared-windows.ts). */
@@ -125,8 +133,12 @@ export class Cluster {
       windowPort: windows?.port2,
       shared: this.#options.shared,
     };
-    const worker = new Worker(FRONT_END, { workerData: data, transferList: windows ? [channel.port2, windows.port2] : [channel.port2] });
-    servePool(channel.port1, () => this.#pool!, log);
+    const worker = new Worker(FRONT_END, {
+      workerData: data,
+      transferList: windows ? [channel.port2, windows.port2] : [channel.port2],
+      resourceLimits: { maxYoungGenerationSizeMb: FRONT_END_YOUNG_GENERATION_MB },
+    });
+    servePool(channel.port1, () => this.#pool!, { maxQueue: settings.poolMaxQueue, refused: () => this.#poolRefused++ }, log);
     if (windows) serveSharedWindows(windows.port1, this.#sharedWindows);
     // Read now: a Worker's threadId reads -1 once the thread has stopped.
     const thread = worker.threadId;
@@ -188,7 +200,7 @@ export class Cluster {
   /** The worker pool's own figures, for `/metrics` (undefined before start). */
   poolFigures(): PoolFigures | undefined {
     const pool = this.#pool;
-    return pool ? { queueSize: pool.queueSize, threads: pool.threads.length, completed: pool.completed } : undefined;
+    return pool ? { queueSize: pool.queueSize, threads: pool.threads.length, completed: pool.completed, refused: this.#poolRefused } : undefined;
   }
 
   /** A thread's name for the log and for errors ("front-end thread 2"). */

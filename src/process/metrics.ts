@@ -21,6 +21,8 @@ export interface PoolFigures {
   readonly queueSize: number;
   readonly threads: number;
   readonly completed: number;
+  /** Tasks refused with a 429 because the queue was full (SIMULATOR_POOL_MAX_QUEUE). */
+  readonly refused: number;
 }
 
 export interface MainMetricsSources {
@@ -64,6 +66,15 @@ export class MainMetrics {
       collect() {
         this.reset();
         this.inc(sources.pool()?.completed ?? 0);
+      },
+    });
+    new client.Counter({
+      name: 'aoai_sim_pool_refused_total',
+      help: 'Heavy requests refused with a 429 because the worker pool\'s queue was full (SIMULATOR_POOL_MAX_QUEUE).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.pool()?.refused ?? 0);
       },
     });
     new client.Gauge({

@@ -12,8 +12,12 @@ import type { RankTables } from '../core/tokens/tokenizer.js';
 
 export interface GenerateTask {
   readonly operation: Operation;
-  /** The raw JSON body: cloning a string across threads is a copy, an object graph a walk. */
-  readonly body: string;
+  /**
+   * The body as the front end parsed it. A request this heavy is mostly one long string, and
+   * cloning the few objects around it across threads cost 13–17 µs for a ≈4k-token chat body where
+   * sending the text and parsing it again cost 30–34 µs (docs/architecture.md, Performance).
+   */
+  readonly body: Readonly<Record<string, unknown>>;
   readonly deployment: Deployment;
   readonly options: GenerateOptions;
 }
@@ -24,7 +28,7 @@ export interface PoolWorkerData {
   readonly rankTables: RankTables | undefined;
 }
 
-/** The answer, and the long texts counted for it, for the asking front-end's cache. */
+/** The answer, and the long texts it found in its cache (seen before), for the asking front-end's cache. */
 export interface PoolResult {
   readonly answer: Answer;
   readonly learned: readonly LearnedCount[];
@@ -38,6 +42,6 @@ export interface PoolRequest {
 export interface PoolReply {
   readonly id: number;
   readonly answer: Answer;
-  /** Long texts the worker counted: remembered here, so the same prompt next time stays inline. */
+  /** Long texts the worker saw again (a repeated prompt): remembered here, so the next one stays inline. */
   readonly learned?: readonly LearnedCount[];
 }

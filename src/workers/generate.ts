@@ -1,11 +1,10 @@
 /**
  * Piscina worker: generates answers for requests too heavy to run in a front-end thread (long
- * prompts to tokenise, long answers to build). Thin by design: parse, call core, return. Its
+ * prompts to tokenise, long answers to build). Thin by design: call core, return (the body comes parsed). Its
  * messages are in protocol/pool.ts.
  */
 import { workerData } from 'piscina';
 import { countLearning } from '../core/tokens/counting-policy.js';
-import { errors } from '../core/errors.js';
 import { generate } from '../core/generation/index.js';
 import { warmUp } from '../core/generation/warm-up.js';
 import { useRankTables } from '../core/tokens/tokenizer.js';
@@ -19,12 +18,6 @@ warmUp();
 const LEARN_MIN_CHARS = 1024;
 
 export default function run(task: GenerateTask): PoolResult {
-  let body: unknown;
-  try {
-    body = JSON.parse(task.body);
-  } catch {
-    return { answer: { kind: 'error', error: errors.invalidJson() }, learned: [] };
-  }
-  const { result, learned } = countLearning(LEARN_MIN_CHARS, () => generate(task.operation, body, task.deployment, task.options));
+  const { result, learned } = countLearning(LEARN_MIN_CHARS, () => generate(task.operation, task.body, task.deployment, task.options));
   return { answer: result, learned };
 }

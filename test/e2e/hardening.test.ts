@@ -9,7 +9,7 @@ import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 let sim: Simulator;
 beforeAll(async () => {
-  // A small pool threshold: bodies this large go to the pool, whose worker parses them again.
+  // A small pool threshold: bodies this large go to the pool (the parsed body is what it gets).
   sim = await startSimulator({ SIMULATOR_POOL_MIN_BODY_BYTES: '1024' });
 });
 afterAll(async () => {

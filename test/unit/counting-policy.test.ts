@@ -22,10 +22,14 @@ describe('counting policy', () => {
     expect(countInline(1_000, () => enc.count(text))).toBe(n);
   });
 
-  it('learning: reports the long texts a worker counted, and remember() makes them cached elsewhere', () => {
+  it('learning: reports the long texts a worker saw before (not those seen once), and remember() makes them cached elsewhere', () => {
     const long = unique(3_000, 'e');
+    const first = countLearning(1_024, () => enc.count(long) + enc.count('short text, not reported'));
+    // Seen once: a unique prompt is not sent back (it would only churn the front-end's cache).
+    expect(first.learned).toEqual([]);
     const { result, learned } = countLearning(1_024, () => enc.count(long) + enc.count('short text, not reported'));
     expect(learned).toEqual([['cl100k_base', long, enc.count(long)]]);
+    expect(result).toBe(first.result);
     expect(result).toBe(enc.count(long) + enc.count('short text, not reported'));
 
     const other = unique(30_000, 'f');

@@ -95,10 +95,10 @@ describe('answer length and pool settings', () => {
     expect(() => parseSettings({ SIMULATOR_ANSWER_LENGTH: 'long' }, 2)).toThrow(/SIMULATOR_ANSWER_LENGTH/);
   });
 
-  it('sizes the pool by cores and offloads bodies from 8 KiB by default', () => {
+  it('sizes the pool by cores and offloads bodies from 64 KiB by default', () => {
     const s = parseSettings({}, 4);
     expect(s.poolThreads).toBe(4);
-    expect(s.poolMinBodyBytes).toBe(8192);
+    expect(s.poolMinBodyBytes).toBe(65_536);
   });
 });
 

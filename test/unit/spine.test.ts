@@ -158,7 +158,7 @@ describe('one configuration snapshot per request', () => {
     const after = snapshotOf(patched, before.runtime);
     channel.port2.on('message', ({ id, task }: PoolRequest) => {
       ctx.config = after; // what a `config` message does
-      const answer: Answer = generate(task.operation, JSON.parse(task.body) as Record<string, unknown>, task.deployment, task.options);
+      const answer: Answer = generate(task.operation, task.body, task.deployment, task.options);
       channel.port2.postMessage({ id, answer } satisfies PoolReply);
     });
 

@@ -30,6 +30,7 @@ export const BOUNDS = {
   threads: whole(1, 256),
   bodyBytes: whole(1, 1024 * 1024 * 1024, 'bytes'),
   poolMinBodyBytes: whole(0, 1024 * 1024 * 1024, 'bytes'),
+  poolMaxQueue: whole(1, 1_000_000, 'tasks'),
   timeoutMs: whole(1, 3_600_000, 'ms'),
   /** The Responses API's store: 0 stores nothing; 16 GiB is far beyond one process's heap anyway. */
   storeBytes: whole(0, 16 * 1024 * 1024 * 1024, 'bytes'),

@@ -32,6 +32,8 @@ export interface Settings {
   readonly poolThreads: number;
   /** Request bodies at least this large are generated in the pool instead of inline. */
   readonly poolMinBodyBytes: number;
+  /** Tasks waiting for a pool thread past which a heavy request is refused (429, retry-after-ms) instead of queued. */
+  readonly poolMaxQueue: number;
   readonly maxBodyBytes: number;
   /** `natural` answers end at a sentence (within the limit); `fill` answers are exactly the limit. */
   readonly answerLength: 'natural' | 'fill';
@@ -202,7 +204,8 @@ export function parseSettings(env: Env, cores: number): Settings {
     port: num(env, 'PORT', 8000, BOUNDS.port),
     frontEndThreads,
     poolThreads: num(env, 'SIMULATOR_POOL_THREADS', Math.max(1, cores), BOUNDS.threads),
-    poolMinBodyBytes: num(env, 'SIMULATOR_POOL_MIN_BODY_BYTES', 8 * 1024, BOUNDS.poolMinBodyBytes),
+    poolMinBodyBytes: num(env, 'SIMULATOR_POOL_MIN_BODY_BYTES', 64 * 1024, BOUNDS.poolMinBodyBytes),
+    poolMaxQueue: num(env, 'SIMULATOR_POOL_MAX_QUEUE', 64, BOUNDS.poolMaxQueue),
     maxBodyBytes: num(env, 'SIMULATOR_MAX_BODY_BYTES', 32 * 1024 * 1024, BOUNDS.bodyBytes),
     answerLength: oneOf(env, 'SIMULATOR_ANSWER_LENGTH', ['natural', 'fill'] as const, 'natural'),
     allowUndefinedDeployments: bool(env, 'ALLOW_UNDEFINED_OPENAI_DEPLOYMENTS', true),

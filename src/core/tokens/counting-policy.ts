@@ -3,8 +3,10 @@
  * cache makes a repeated prompt (a long system prompt on every request) cheap — but only in the
  * thread whose cache holds it. So a front-end thread first tries a request inline under a budget of
  * uncached characters: a cache miss that would pass the budget stops the attempt (`HeavyCount`)
- * and the request goes to the pool. The pool worker reports the long texts it counted, and the
- * front-end remembers them, so the next request with the same prompt stays inline.
+ * and the request goes to the pool. The pool worker reports the long texts it finds in its own
+ * cache — seen before, so likely to come again (a system prompt) — and the front-end remembers
+ * them, so the next request with that prompt stays inline. A text seen once is not reported: a
+ * load of unique prompts would otherwise send every one back and churn the front-end's cache.
  *
  * One policy at a time per thread (counting is synchronous), set around one generator call.
  */
@@ -32,7 +34,7 @@ export function countInline<T>(budget: number, fn: () => T): T {
   return withPolicy({ kind: 'inline', budget }, fn);
 }
 
-/** Runs `fn` and returns, with its result, the texts of at least `minChars` it had to count. */
+/** Runs `fn` and returns, with its result, the texts of at least `minChars` it found counted before. */
 export function countLearning<T>(minChars: number, fn: () => T): { readonly result: T; readonly learned: LearnedCount[] } {
   const learned: LearnedCount[] = [];
   const result = withPolicy({ kind: 'learn', minChars, learned }, fn);
@@ -56,7 +58,7 @@ export function beforeUncachedCount(text: string): void {
   if (policy.budget < 0) throw new HeavyCount();
 }
 
-/** Called by the encoder after counting a text its cache did not hold. */
-export function afterUncachedCount(encoding: EncodingName, text: string, tokens: number): void {
+/** Called by the encoder when its cache holds a text's count: a repeat, worth reporting from a pool worker. */
+export function cachedCount(encoding: EncodingName, text: string, tokens: number): void {
   if (policy?.kind === 'learn' && text.length >= policy.minChars) policy.learned.push([encoding, text, tokens]);
 }

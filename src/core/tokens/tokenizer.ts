@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { BoundedCache } from '../bounded-cache.js';
-import { afterUncachedCount, beforeUncachedCount } from './counting-policy.js';
+import { beforeUncachedCount, cachedCount } from './counting-policy.js';
 import { BytePairEncoder, shareRankTable, type RankTable, type SharedRankTable } from './bpe.js';
 import type { EncodingName } from '../models.js';
 
@@ -79,11 +79,13 @@ export class Encoding {
       return this.#bpe.count(text);
     }
     const cached = this.#cache.get(text);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      cachedCount(this.name, text, cached);
+      return cached;
+    }
     beforeUncachedCount(text);
     const n = this.#bpe.count(text);
     this.#cache.set(text, n, text.length);
-    afterUncachedCount(this.name, text, n);
     return n;
   }
 

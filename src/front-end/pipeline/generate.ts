@@ -69,7 +69,7 @@ function admit(ctx: ThreadContext, ex: Exchange, operation: Operation, found: De
     if (answer) return produced(answer);
   }
   // Guard point: the pool's promise.
-  ctx.pool!.run({ operation, body: text, deployment: found, options }).then(guard(ctx.log, ex, produced), (err: unknown) => fault(ctx.log, ex, err));
+  ctx.pool!.run({ operation, body, deployment: found, options }).then(guard(ctx.log, ex, produced), (err: unknown) => fault(ctx.log, ex, err));
 }
 
 /** Image `url` answers point at the simulator as the client reached it (SIMULATOR_PUBLIC_URL, else the Host header). */

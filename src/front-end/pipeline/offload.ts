@@ -1,10 +1,12 @@
 /**
  * Which requests go to the worker pool. A hand-off costs more than the work of a typical small
  * request (docs/architecture.md: every request through the pool ran at 40 % of inline), so only
- * heavy ones go: those whose inline work would hold the front-end's event loop (and every connection on
- * it) for at least twice what the hand-off costs. `bench/pool-threshold.ts` measures this; on the
- * reference 2-core machine the hand-off round trip was 144–176 µs and a prompt reached twice that
- * at 4–8 KiB of body, so SIMULATOR_POOL_MIN_BODY_BYTES defaults to 8 KiB. A streamed answer costs
+ * heavy ones go. The hand-off's round trip is ~0.1 ms on an idle machine (`bench/pool-threshold.ts`),
+ * but it is three thread wake-ups (front end → main → worker → main → front end), and on cores the
+ * load generator shares each waits for a core: a ≈4k-token prompt (24 KB) through the pool had an
+ * overhead p50 of 35 ms at half load where counted inline it had 0.48 ms (docs/architecture.md,
+ * "Threads"). So SIMULATOR_POOL_MIN_BODY_BYTES defaults to 64 KiB: an inline count holds the event
+ * loop ~1.2 ms at most, and only bodies past that pay the hops. A streamed answer costs
  * ~1 µs per token event to build (a JSON answer ~0.02 µs per token), so streams of 1,024 tokens or
  * more (max tokens × n) go to the pool too; JSON answers never need to. A large body whose texts
  * are already counted (a repeated prompt) is cheap, hence `try-inline`.
