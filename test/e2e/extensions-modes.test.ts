@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { azureClient } from '../helpers/clients.js';
+import { NotFoundError } from 'openai';
+import { azureClient, openaiClient } from '../helpers/clients.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startSimulator } from '../helpers/simulator.js';
 
@@ -82,6 +83,27 @@ describe('extension hooks in every mode', () => {
       expect(response.headers.get('x-hooked')).toBe('yes');
       // The latency hook saw the model's target (1000 ms a token × 3) and set 0.
       expect(response.headers.get('x-latency')).toBe('chat:3000');
+    } finally {
+      expect(await sim.stop()).toBe(0);
+    }
+  });
+
+  it('generate: the Responses API and its stored-response routes work behind an extension', async () => {
+    const sim = await startSimulator({ EXTENSION_PATH: EXTENSION });
+    try {
+      const client = openaiClient(sim);
+      const { data: created, response } = await client.responses.create({ model: 'gpt-4o', input: 'keep me' }).withResponse();
+      expect(created.status).toBe('completed');
+      expect(response.headers.get('x-hooked')).toBe('yes');
+      const retrieved = await client.responses.retrieve(created.id);
+      expect(retrieved.id).toBe(created.id);
+      expect(retrieved.output_text).toBe(created.output_text);
+      const items = await client.responses.inputItems.list(created.id);
+      expect(items.data).toHaveLength(1);
+      await client.responses.delete(created.id);
+      await expect(client.responses.retrieve(created.id)).rejects.toBeInstanceOf(NotFoundError);
+      const unauthenticated = await fetch(`${sim.url}/openai/v1/responses/${created.id}`);
+      expect(unauthenticated.status).toBe(401);
     } finally {
       expect(await sim.stop()).toBe(0);
     }

@@ -35,7 +35,7 @@ export type BuiltIn = typeof BUILT_IN;
 type MaybePromise<T> = T | Promise<T>;
 
 
-const BUILT_IN_GENERATORS: readonly Operation[] = ['chat', 'completions', 'embeddings', 'transcriptions', 'translations', 'images'];
+const BUILT_IN_GENERATORS: readonly Operation[] = ['chat', 'completions', 'embeddings', 'transcriptions', 'translations', 'images', 'responses'];
 
 /** A generator link that stands for the simulator's own generator of one operation. */
 const builtInGenerator = (operation: Operation): Generator =>

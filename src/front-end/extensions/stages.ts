@@ -116,6 +116,12 @@ function generate(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reque
   const found = ctx.router.match(request.method.toUpperCase(), request.path);
   const match = found.kind === 'match' && found.match.route.kind === 'api' ? found.match : undefined;
   request.route = match?.route.kind === 'api' ? match.route : undefined;
+  // The stored-response routes read the store the built-in Responses generator wrote: no
+  // generator link stands for them, so they are answered after the request hooks, as built in.
+  if (found.kind === 'match' && found.match.route.kind === 'stored-response') {
+    if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, ctx.auth.rejection(ex.headers));
+    return answerStored(ctx, ex, found.match.route, found.match.params);
+  }
   const links = ext.generators.links;
   ext.series(
     links,
@@ -125,13 +131,11 @@ function generate(ctx: ThreadContext, ext: ExtensionRuntime, ex: Exchange, reque
         return sendError(ex, found.kind === 'wrong-method' ? errors.methodNotAllowed(found.allowed) : errors.routeNotFound());
       }
       if (answer === (BUILT_IN as unknown)) {
-        const stored = found.kind === 'match' && found.match.route.kind === 'stored-response' ? found.match : undefined;
-        if (!match && !stored) return sendError(ex, errors.routeNotFound());
+        if (!match) return sendError(ex, errors.routeNotFound());
         if (!request.authenticated && !ctx.auth.check(ex.headers)) return sendError(ex, ctx.auth.rejection(ex.headers));
-        const route = (match ?? stored)!.route;
-        if (route.kind === 'stored-response') return answerStored(ctx, ex, route, stored!.params);
+        const { route } = match;
         if (route.kind !== 'api') return sendError(ex, errors.routeNotFound());
-        return produceGenerated(ctx, ex, route, match!.params, request.body);
+        return produceGenerated(ctx, ex, route, match.params, request.body);
       }
       respond(ctx, ext, ex, request, ext.checkResponse(answer, `generator "${links[index]!.name}"`, request.id), true);
     }),
