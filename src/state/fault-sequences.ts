@@ -13,7 +13,7 @@
  */
 import type { FaultConfig } from '../core/faults/config.js';
 import { SharedSequences, type Sequences } from '../core/faults/select.js';
-import { connectRetrying, redisClient, runScript, sha1, within, type Redis } from './redis.js';
+import { Breaker, connectRetrying, redisClient, runScript, sha1, within, type Redis } from './redis.js';
 
 /** Returns the cursor before the increment (a scope's first request gets ordinal 0). */
 const NEXT = `
@@ -24,7 +24,6 @@ return n - 1
 const NEXT_SHA = sha1(NEXT);
 /** A schedule left alone for a day starts again; keys of replaced configurations go by themselves. */
 const KEEP_MS = 86_400_000;
-const BREAK_MS = 1_000;
 
 export interface FaultSequenceOptions {
   readonly url: string;
@@ -36,19 +35,22 @@ export class RedisFaultSequences {
   readonly #client: Redis;
   readonly #prefix: string;
   readonly #timeoutMs: number;
-  #downUntil = 0;
-  #wasDown = false;
+  readonly #breaker: Breaker;
   #closed = false;
 
   constructor(options: FaultSequenceOptions, readonly log: { warn(message: string): void; info(message: string): void }) {
     this.#prefix = options.prefix;
     this.#timeoutMs = options.timeoutMs;
-    this.#client = redisClient(options.url, (err) => this.#failed(err));
+    this.#client = redisClient(options.url, (err) => this.#breaker.failed(err));
+    this.#breaker = new Breaker(this.#client, log, {
+      down: (reason) => `Redis unavailable (${reason}): fault sequences and schedules drawn from this replica's own cursors until it answers again`,
+      up: 'Redis answers again: fault sequences and schedules are shared across replicas again',
+    });
   }
 
   /** Connects, waiting at most `ms` (draws are local until it does); a failed first connection is retried every second. */
   connect(ms: number): Promise<void> {
-    return connectRetrying(this.#client, ms, (err) => this.#failed(err), () => this.#closed);
+    return connectRetrying(this.#client, ms, (err) => this.#breaker.failed(err), () => this.#closed);
   }
 
   /** The sequences of one fault configuration (one per configuration snapshot, not per request). */
@@ -59,28 +61,19 @@ export class RedisFaultSequences {
   }
 
   #next(key: string, slot: number, local: SharedSequences): number | Promise<number> {
-    if (!this.#client.isReady || Date.now() < this.#downUntil) return local.next(slot);
+    if (this.#breaker.down()) return local.next(slot);
     return within(runScript(this.#client, NEXT, NEXT_SHA, [key], [String(KEEP_MS)]), this.#timeoutMs, 'fault sequence').then(
       (reply) => {
-        if (this.#wasDown) {
-          this.#wasDown = false;
-          this.log.info('Redis answers again: fault sequences and schedules are shared across replicas again');
-        }
+        this.#breaker.answered();
         return Number(reply);
       },
       (err: unknown) => {
-        this.#failed(err as Error);
+        this.#breaker.failed(err as Error);
         return local.next(slot);
       },
     );
   }
 
-  #failed(err?: Error): void {
-    this.#downUntil = Date.now() + BREAK_MS;
-    if (this.#wasDown) return;
-    this.#wasDown = true;
-    this.log.warn(`Redis unavailable (${err?.message ?? 'not connected'}): fault sequences and schedules drawn from this replica's own cursors until it answers again`);
-  }
 
   close(): Promise<void> {
     this.#closed = true;

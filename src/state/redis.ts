@@ -32,6 +32,9 @@ export async function connectWithin(client: Redis, ms: number): Promise<boolean>
   }
 }
 
+/** How long a failed store counts as down, and how often a failed first connection is retried. */
+const BREAK_MS = 1_000;
+
 /**
  * A thread's connection: connects, resolving once connected or after `ms` (the caller decides
  * locally meanwhile); a failed first connection is retried every second until `closed()`; once
@@ -43,11 +46,45 @@ export function connectRetrying(client: Redis, ms: number, failed: (err: Error) 
       () => undefined,
       (err: Error) => {
         failed(err);
-        if (!closed() && !client.isOpen) setTimeout(() => void attempt(), 1_000).unref();
+        if (!closed() && !client.isOpen) setTimeout(() => void attempt(), BREAK_MS).unref();
       },
     );
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A thread's breaker on its connection: after an error or a timeout the store counts as down for
+ * a second — every decision meanwhile is the caller's fallback, with no round trip — then the next
+ * request probes. Going down and coming back are each logged once.
+ */
+export class Breaker {
+  #downUntil = 0;
+  #wasDown = false;
+
+  constructor(
+    readonly client: Redis,
+    readonly log: { warn(message: string): void; info(message: string): void },
+    /** The log lines: while down (given the reason) and once Redis answers again. */
+    readonly lines: { readonly down: (reason: string) => string; readonly up: string },
+  ) {}
+
+  down(): boolean {
+    return !this.client.isReady || Date.now() < this.#downUntil;
+  }
+
+  failed(err?: Error): void {
+    this.#downUntil = Date.now() + BREAK_MS;
+    if (this.#wasDown) return;
+    this.#wasDown = true;
+    this.log.warn(this.lines.down(err?.message ?? 'not connected'));
+  }
+
+  answered(): void {
+    if (!this.#wasDown) return;
+    this.#wasDown = false;
+    this.log.info(this.lines.up);
+  }
 }
 
 export const sha1 = (script: string): string => createHash('sha1').update(script).digest('hex');

@@ -6,7 +6,7 @@
  */
 import { LIMIT_BATCH_SCRIPT, admissionOfReply, type RemoteWindows, type StoreFailureMode, type WindowRule } from '../core/limits/shared-window.js';
 import type { Admission } from '../core/limits/sliding-window.js';
-import { STATUS, connectRetrying, redisClient, runScript, sha1, within, type Redis } from './redis.js';
+import { Breaker, STATUS, connectRetrying, redisClient, runScript, sha1, within, type Redis } from './redis.js';
 
 export interface SharedStateOptions {
   readonly url: string;
@@ -17,21 +17,23 @@ export interface SharedStateOptions {
 }
 
 const HASH = sha1(LIMIT_BATCH_SCRIPT);
-const BREAK_MS = 1_000;
 
 export class RedisWindows implements RemoteWindows {
   readonly mode: StoreFailureMode;
   readonly #client: Redis;
   readonly #status: Int32Array;
   readonly #timeoutMs: number;
-  #downUntil = 0;
-  #wasDown = false;
+  readonly #breaker: Breaker;
 
   constructor(options: SharedStateOptions, readonly log: { warn(message: string): void; info(message: string): void }) {
     this.mode = options.mode;
     this.#timeoutMs = options.timeoutMs;
     this.#status = new Int32Array(options.status);
-    this.#client = redisClient(options.url, (err) => this.#failed(err));
+    this.#client = redisClient(options.url, (err) => this.#breaker.failed(err));
+    this.#breaker = new Breaker(this.#client, log, {
+      down: (reason) => `Redis unavailable (${reason}): rate limits decided locally (SIMULATOR_LIMITS_ON_STORE_ERROR=${this.mode}) until it answers again`,
+      up: 'Redis answers again: rate limits are exact across replicas again',
+    });
   }
 
   #closed = false;
@@ -43,11 +45,11 @@ export class RedisWindows implements RemoteWindows {
    * client reconnects by itself.
    */
   connect(ms: number): Promise<void> {
-    return connectRetrying(this.#client, ms, (err) => this.#failed(err), () => this.#closed);
+    return connectRetrying(this.#client, ms, (err) => this.#breaker.failed(err), () => this.#closed);
   }
 
   down(): boolean {
-    return !this.#client.isReady || Date.now() < this.#downUntil;
+    return this.#breaker.down();
   }
 
   replicas(): number {
@@ -88,15 +90,12 @@ export class RedisWindows implements RemoteWindows {
       const run = runScript(this.#client, LIMIT_BATCH_SCRIPT, HASH, [`${key}:log`, `${key}:agg`], [String(rule.tokens), String(rule.requests), String(rule.tokenWindowMs), String(rule.requestWindowMs), '', ...costs]);
       within(run, this.#timeoutMs, 'rate-limit script').then(
         (reply) => {
-          if (this.#wasDown) {
-            this.#wasDown = false;
-            this.log.info('Redis answers again: rate limits are exact across replicas again');
-          }
+          this.#breaker.answered();
           const flat = reply as unknown[];
           for (let i = 0; i < settle.length; i++) settle[i]!.resolve(admissionOfReply(flat.slice(i * 5, i * 5 + 5)));
         },
         (err: unknown) => {
-          this.#failed(err as Error);
+          this.#breaker.failed(err as Error);
           for (const s of settle) s.reject(err);
         },
       );
@@ -104,12 +103,6 @@ export class RedisWindows implements RemoteWindows {
     this.#pending.clear();
   };
 
-  #failed(err?: Error): void {
-    this.#downUntil = Date.now() + BREAK_MS;
-    if (this.#wasDown) return;
-    this.#wasDown = true;
-    this.log.warn(`Redis unavailable (${err?.message ?? 'not connected'}): rate limits decided locally (SIMULATOR_LIMITS_ON_STORE_ERROR=${this.mode}) until it answers again`);
-  }
 
   close(): Promise<void> {
     this.#closed = true;
