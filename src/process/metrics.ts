@@ -115,7 +115,10 @@ export class MainMetrics {
   /** The exposition: every thread's snapshot and main's series, summed series by series. */
   async render(snapshots: readonly MetricsSnapshot[]): Promise<string> {
     const own = (await this.#registry.getMetricsAsJSON()) as unknown as MetricsSnapshot;
-    return client.AggregatorRegistry.aggregate([own, ...snapshots] as unknown as Parameters<typeof client.AggregatorRegistry.aggregate>[0]).metrics();
+    const text = await client.AggregatorRegistry.aggregate([own, ...snapshots] as unknown as Parameters<typeof client.AggregatorRegistry.aggregate>[0]).metrics();
+    // prom-client writes a NaN sample (the event-loop lag of a histogram with no sample yet, as
+    // when two scrapes come a moment apart) as `Nan`; the text format's token is `NaN`.
+    return text.replace(/ Nan$/gm, ' NaN');
   }
 }
 
