@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { serializeRecordingFile, type RecordedInteraction } from '../src/core/recording/recording-file.js';
+import type { RecordedInteraction } from '../src/core/recording/recording-file.js';
+import { serializeRecordingFile } from '../src/core/recording/recording-yaml.js';
 
 export const RECORDINGS_DIR = fileURLToPath(new URL('../../recordings', import.meta.url));
 /** A deployment whose 1,000 tokens a minute (and 1 request per 10 s) are gone after the first request. */

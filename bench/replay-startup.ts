@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { serializeRecordingFile, type RecordedInteraction } from '../src/core/recording/recording-file.js';
+import type { RecordedInteraction } from '../src/core/recording/recording-file.js';
+import { serializeRecordingFile } from '../src/core/recording/recording-yaml.js';
 import { bodyHash } from '../src/core/recording/recording-key.js';
 import { freePort, SIMULATOR_MAIN, spawnListening } from './processes.js';
 

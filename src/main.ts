@@ -12,7 +12,6 @@ import { resolve } from 'node:path';
 import { DeploymentConfigError, defaultDeployments, deploymentSettings, parseDeploymentConfig, type Deployment } from './core/config/deployments.js';
 import { limitSpecsFor, limitSpecsForWindows, windowIdsAfterChange } from './core/limits/windows.js';
 import type { RuntimeConfig } from './core/config/runtime-config.js';
-import { ReplicaState } from './state/replicas.js';
 import { randomId } from './core/ids.js';
 import { parseSettings, type Settings } from './core/config/settings.js';
 import { useBodyMatching } from './core/recording/recording-key.js';
@@ -114,7 +113,10 @@ async function main(): Promise<void> {
   // One window per rate-limited deployment, in shared memory: every thread charges the same budget.
   let limits = limitSpecsFor(deployments.values());
   // Several replicas on Redis: the configuration and the windows are the ones every replica shares.
-  const replica = settings.redis ? new ReplicaState(settings.redis, settings.replicaName ?? `${hostname()}-${process.pid}`, log) : undefined;
+  // node-redis is loaded only then (as in the front-end threads): an embedded simulator never needs it.
+  const replica = settings.redis
+    ? new (await import('./state/replicas.js')).ReplicaState(settings.redis, settings.replicaName ?? `${hostname()}-${process.pid}`, log)
+    : undefined;
   let shared: SharedState | undefined;
   if (replica && settings.redis) {
     const stored = await replica.start(() => ({ runtime, windows: windowIdsAfterChange({}, {}, runtime.deployments, newWindowId) }));

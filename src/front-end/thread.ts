@@ -8,8 +8,6 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { configSnapshot } from '../core/config/snapshot.js';
-import type { FaultConfig } from '../core/faults/config.js';
-import type { Sequences } from '../core/faults/select.js';
 import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
 import { useBodyMatching } from '../core/recording/recording-key.js';
@@ -17,9 +15,7 @@ import { createLog } from '../log.js';
 import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension, type StoreResult } from '../protocol/messages.js';
 import { PoolClient } from './pool-client.js';
 import { AskingResponseStore } from './responses-store.js';
-import { RedisWindows } from '../state/thread-windows.js';
-import { RedisResponseStore } from '../state/responses.js';
-import { RedisFaultSequences } from '../state/fault-sequences.js';
+import type { ThreadState } from '../state/thread-state.js';
 import { Asks, MAIN } from '../protocol/ask.js';
 import { apiRoutes, getRoutes, healthRoute, storedResponseRoutes } from '../core/wire/routes.js';
 import { loadExtension, type ExtensionRuntime } from './extensions/runtime.js';
@@ -33,20 +29,22 @@ const data = workerData as FrontEndData;
 const log = createLog(data.settings.logLevel, `[front-end ${data.index}] `);
 const pool = data.poolPort ? new PoolClient(data.poolPort) : undefined;
 const post = (message: FrontEndMessage): void => parentPort!.postMessage(message);
-/** Several replicas on Redis: this thread's connection to the shared windows. */
-const remote = data.shared ? new RedisWindows(data.shared, log) : undefined;
-/** …and to the fault scopes' cursors, so schedules and seeded draws hold across replicas. */
-const faultSequences = data.shared ? new RedisFaultSequences(data.shared, log) : undefined;
-const sequencesOf = faultSequences ? (faults: FaultConfig): Sequences => faultSequences.of(faults) : undefined;
+/**
+ * Several replicas on Redis: the thread's one connection, and on it the shared windows, the fault
+ * scopes' cursors (schedules and seeded draws hold across replicas) and the stored responses.
+ * Imported only then: an embedded simulator's threads never load node-redis (memory, per thread).
+ */
+const shared: ThreadState | undefined = data.shared
+  ? (await import('../state/thread-state.js')).threadState({ ...data.shared, responsesBudgetBytes: data.settings.responses.storeBytes }, log)
+  : undefined;
+const remote = shared?.windows;
+const sequencesOf = shared?.sequencesOf;
 
 /** The response store's questions to main: answered in one turn of main's loop; the timeout only bounds a stuck main. */
 const STORE_ANSWER_TIMEOUT_MS = 10_000;
 const asking = new AskingResponseStore(new Asks<StoreResult>(STORE_ANSWER_TIMEOUT_MS), post);
-/** Several replicas: stored responses in Redis, on the thread's connection; one process: main's store. */
-const responses =
-  remote && data.shared && data.settings.redis
-    ? new RedisResponseStore(remote.client, data.settings.redis.prefix, data.settings.responses.storeBytes, data.shared.timeoutMs)
-    : asking;
+/** Several replicas: stored responses in Redis; one process: main's store. */
+const responses = shared?.responses ?? asking;
 
 /** The settings' part of every snapshot's generator options (the runtime adds its agent policy). */
 const base = generateBase(data.settings);
@@ -88,7 +86,7 @@ async function loadTheExtension(prepared: PreparedExtension): Promise<ExtensionR
   }
 }
 // Connected before listening (2 s at most), so the first requests are the store's to decide.
-await Promise.all([remote?.connect(2_000), faultSequences?.connect(2_000)]);
+await shared?.connect(2_000);
 const ext = data.extension ? await loadTheExtension(data.extension) : undefined;
 const extensionLoaded = data.extension === undefined || ext !== undefined;
 if (ext) ctx.stages = ext.stages();
@@ -136,8 +134,7 @@ function shutdown(): void {
   patches.close('the thread is shutting down');
   asking.asks.close('the thread is shutting down');
   metrics.close('the thread is shutting down');
-  void remote?.close();
-  void faultSequences?.close();
+  void shared?.close();
   parentPort!.close();
 }
 

@@ -9,7 +9,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { parseRecordingFile, RecordingFileError, serializeRecordingFile, type ReplayEntry } from '../core/recording/recording-file.js';
+import { RecordingFileError, type ReplayEntry } from '../core/recording/recording-file.js';
+import { parseRecordingFile, serializeRecordingFile } from '../core/recording/recording-yaml.js';
 import type { Log } from '../log.js';
 import { SimulatorError } from '../core/errors.js';
 

@@ -7,19 +7,41 @@
  *   events, delayed answers).
  * `GET /++/stats` merges every thread's histograms (main asks each for a snapshot) and answers
  * percentiles in milliseconds.
+ *
+ * Only the histogram class is imported, not the package's index: the index also loads its
+ * WebAssembly build and pako (for the compressed encoding): ~1 MB of resident memory per
+ * front-end thread (docs/architecture.md, "Memory"). A snapshot crosses threads as its recorded
+ * buckets instead, which is exact and needs no encoder.
  */
-import hdr from 'hdr-histogram-js';
+import Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
 
-const HISTOGRAM = { lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 } as const;
+type Histogram = InstanceType<typeof Int32HistogramModule.default>;
+const Int32Histogram = Int32HistogramModule.default;
+const newHistogram = (): Histogram => new Int32Histogram(1, 3_600_000_000, 3);
 
-export const newHistogram = (): hdr.Histogram => hdr.build(HISTOGRAM);
+/**
+ * A histogram's recorded buckets, `[value, count, value, count, …]` (each value the highest its
+ * bucket holds, so recording it again lands in the same bucket): what `statsJson` merges.
+ */
+export type Buckets = readonly number[];
+
+function bucketsOf(histogram: Histogram): Buckets {
+  const buckets: number[] = [];
+  const values = histogram.recordedValuesIterator;
+  values.reset();
+  while (values.hasNext()) {
+    const v = values.next();
+    buckets.push(v.valueIteratedTo, v.countAtValueIteratedTo);
+  }
+  return buckets;
+}
 
 /** The measurements, by their name in the `/++/stats` answer. */
 const MEASURES = ['overhead_ms', 'scheduler_lateness_ms'] as const;
 type Measure = (typeof MEASURES)[number];
 
-/** A thread's histograms, encoded to cross threads, and its counts of injected faults. */
-export type StatsSnapshot = Readonly<Record<Measure, string>> & { readonly faults?: Readonly<Record<string, number>> };
+/** A thread's histograms, as buckets to cross threads, and its counts of injected faults. */
+export type StatsSnapshot = Readonly<Record<Measure, Buckets>> & { readonly faults?: Readonly<Record<string, number>> };
 
 /**
  * Injected faults are counted by `deployment \t fault \t source` (the labels of
@@ -31,7 +53,7 @@ const faultKey = (deployment: string, fault: string, source: string): string => 
 const micros = (ms: number): number => Math.max(0, Math.round(ms * 1000));
 
 export class ThreadStats {
-  readonly #histograms: Record<Measure, hdr.Histogram> = { overhead_ms: newHistogram(), scheduler_lateness_ms: newHistogram() };
+  readonly #histograms: Record<Measure, Histogram> = { overhead_ms: newHistogram(), scheduler_lateness_ms: newHistogram() };
 
   /** The simulator's own time for a request (ms), simulated latency excluded. */
   recordOverhead(ms: number): void {
@@ -58,9 +80,9 @@ export class ThreadStats {
 
   /** `reset` starts a new measurement. */
   snapshot(reset: boolean): StatsSnapshot {
-    const encoded = {} as Record<Measure, string>;
+    const encoded = {} as Record<Measure, Buckets>;
     for (const name of MEASURES) {
-      encoded[name] = hdr.encodeIntoCompressedBase64(this.#histograms[name]);
+      encoded[name] = bucketsOf(this.#histograms[name]);
       if (reset) this.#histograms[name].reset();
     }
     const faults = Object.fromEntries(this.#faults);
@@ -74,7 +96,10 @@ export function statsJson(snapshots: readonly StatsSnapshot[]): string {
   const answer: Record<string, unknown> = {};
   for (const name of MEASURES) {
     const merged = newHistogram();
-    for (const s of snapshots) merged.add(hdr.decodeFromCompressedBase64(s[name]));
+    for (const s of snapshots) {
+      const buckets = s[name];
+      for (let i = 0; i < buckets.length; i += 2) merged.recordValueWithCount(buckets[i]!, buckets[i + 1]!);
+    }
     const ms = (p: number): number => merged.getValueAtPercentile(p) / 1000;
     answer[name] = { count: merged.totalCount, p50: ms(50), p99: ms(99), p999: ms(99.9), max: merged.maxValue / 1000 };
   }

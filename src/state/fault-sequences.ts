@@ -13,7 +13,7 @@
  */
 import type { FaultConfig } from '../core/faults/config.js';
 import { SharedSequences, type Sequences } from '../core/faults/select.js';
-import { Breaker, connectRetrying, redisClient, runScript, sha1, within, type Redis } from './redis.js';
+import { runScript, sha1, within, type Breaker, type Redis, type ThreadConnection } from './redis.js';
 
 /** Returns the cursor before the increment (a scope's first request gets ordinal 0). */
 const NEXT = `
@@ -26,7 +26,6 @@ const NEXT_SHA = sha1(NEXT);
 const KEEP_MS = 86_400_000;
 
 export interface FaultSequenceOptions {
-  readonly url: string;
   readonly prefix: string;
   readonly timeoutMs: number;
 }
@@ -36,21 +35,16 @@ export class RedisFaultSequences {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #breaker: Breaker;
-  #closed = false;
 
-  constructor(options: FaultSequenceOptions, readonly log: { warn(message: string): void; info(message: string): void }) {
+  /** On the thread's one connection (the rate-limit windows' too), with a breaker of its own. */
+  constructor(connection: ThreadConnection, options: FaultSequenceOptions, log: { warn(message: string): void; info(message: string): void }) {
     this.#prefix = options.prefix;
     this.#timeoutMs = options.timeoutMs;
-    this.#client = redisClient(options.url, (err) => this.#breaker.failed(err));
-    this.#breaker = new Breaker(this.#client, log, {
+    this.#client = connection.client;
+    this.#breaker = connection.breaker(log, {
       down: (reason) => `Redis unavailable (${reason}): fault sequences and schedules drawn from this replica's own cursors until it answers again`,
       up: 'Redis answers again: fault sequences and schedules are shared across replicas again',
     });
-  }
-
-  /** Connects, waiting at most `ms` (draws are local until it does); a failed first connection is retried every second. */
-  connect(ms: number): Promise<void> {
-    return connectRetrying(this.#client, ms, (err) => this.#breaker.failed(err), () => this.#closed);
   }
 
   /** The sequences of one fault configuration (one per configuration snapshot, not per request). */
@@ -72,11 +66,5 @@ export class RedisFaultSequences {
         return local.next(slot);
       },
     );
-  }
-
-
-  close(): Promise<void> {
-    this.#closed = true;
-    return this.#client.isOpen ? this.#client.close().catch(() => undefined) : Promise.resolve();
   }
 }

@@ -36,25 +36,57 @@ export async function connectWithin(client: Redis, ms: number): Promise<boolean>
 const BREAK_MS = 1_000;
 
 /**
- * A thread's connection: connects, resolving once connected or after `ms` (the caller decides
- * locally meanwhile); a failed first connection is retried every second until `closed()`; once
- * connected, the client reconnects by itself. `failed` sees each failed attempt.
+ * A front-end thread's one connection to the store, shared by everything the thread keeps there
+ * (rate-limit windows, fault cursors, stored responses): one socket per thread, not one per use.
+ * Each use takes its own breaker on it (its own log lines, and its own second of "down" after its
+ * own timeout); a connection error trips them all. `connect` resolves once connected or after
+ * `ms` (the thread decides locally meanwhile); a failed first connection is retried every second
+ * until `close`; once connected, the client reconnects by itself.
  */
-export function connectRetrying(client: Redis, ms: number, failed: (err: Error) => void, closed: () => boolean): Promise<void> {
-  const attempt = (): Promise<void> =>
-    client.connect().then(
-      () => undefined,
-      (err: Error) => {
-        failed(err);
-        if (!closed() && !client.isOpen) setTimeout(() => void attempt(), BREAK_MS).unref();
-      },
-    );
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+export class ThreadConnection {
+  readonly client: Redis;
+  readonly #breakers: Breaker[] = [];
+  #closed = false;
+
+  constructor(url: string) {
+    this.client = redisClient(url, (err) => this.#failed(err));
+  }
+
+  breaker(log: BreakerLog, lines: BreakerLines): Breaker {
+    const breaker = new Breaker(this.client, log, lines);
+    this.#breakers.push(breaker);
+    return breaker;
+  }
+
+  connect(ms: number): Promise<void> {
+    const attempt = (): Promise<void> =>
+      this.client.connect().then(
+        () => undefined,
+        (err: Error) => {
+          this.#failed(err);
+          if (!this.#closed && !this.client.isOpen) setTimeout(() => void attempt(), BREAK_MS).unref();
+        },
+      );
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return this.client.isOpen ? this.client.close().catch(() => undefined) : Promise.resolve();
+  }
+
+  readonly #failed = (err: Error): void => {
+    for (const breaker of this.#breakers) breaker.failed(err);
+  };
 }
 
+type BreakerLog = { warn(message: string): void; info(message: string): void };
+/** A breaker's log lines: while down (given the reason) and once Redis answers again. */
+type BreakerLines = { readonly down: (reason: string) => string; readonly up: string };
+
 /**
- * A thread's breaker on its connection: after an error or a timeout the store counts as down for
+ * A breaker on a thread's connection: after an error or a timeout the store counts as down for
  * a second — every decision meanwhile is the caller's fallback, with no round trip — then the next
  * request probes. Going down and coming back are each logged once.
  */
@@ -64,9 +96,8 @@ export class Breaker {
 
   constructor(
     readonly client: Redis,
-    readonly log: { warn(message: string): void; info(message: string): void },
-    /** The log lines: while down (given the reason) and once Redis answers again. */
-    readonly lines: { readonly down: (reason: string) => string; readonly up: string },
+    readonly log: BreakerLog,
+    readonly lines: BreakerLines,
   ) {}
 
   down(): boolean {

@@ -1,15 +1,14 @@
 /**
- * A front-end thread's side of the shared rate-limit windows (core/limits/shared-window.ts): its
- * own Redis connection (commands issued in one tick are pipelined), the script run under a
- * timeout, and a breaker: after an error or a timeout the store counts as down for a second —
+ * A front-end thread's side of the shared rate-limit windows (core/limits/shared-window.ts), on
+ * the thread's one Redis connection (redis.ts `ThreadConnection`; commands issued in one tick are
+ * pipelined): the script run under a timeout, and a breaker: after an error or a timeout the store counts as down for a second —
  * every decision meanwhile is the fallback's, with no round trip — then the next request probes.
  */
 import { LIMIT_BATCH_SCRIPT, admissionOfReply, type RemoteWindows, type StoreFailureMode, type WindowRule } from '../core/limits/shared-window.js';
 import type { Admission } from '../core/limits/sliding-window.js';
-import { Breaker, STATUS, connectRetrying, redisClient, runScript, sha1, within, type Redis } from './redis.js';
+import { STATUS, runScript, sha1, within, type Breaker, type Redis, type ThreadConnection } from './redis.js';
 
-export interface SharedStateOptions {
-  readonly url: string;
+export interface SharedWindowsOptions {
   readonly mode: StoreFailureMode;
   readonly timeoutMs: number;
   /** The replica's status (redis.ts `STATUS`), written by main. */
@@ -25,27 +24,15 @@ export class RedisWindows implements RemoteWindows {
   readonly #timeoutMs: number;
   readonly #breaker: Breaker;
 
-  constructor(options: SharedStateOptions, readonly log: { warn(message: string): void; info(message: string): void }) {
+  constructor(connection: ThreadConnection, options: SharedWindowsOptions, log: { warn(message: string): void; info(message: string): void }) {
     this.mode = options.mode;
     this.#timeoutMs = options.timeoutMs;
     this.#status = new Int32Array(options.status);
-    this.#client = redisClient(options.url, (err) => this.#breaker.failed(err));
-    this.#breaker = new Breaker(this.#client, log, {
+    this.#client = connection.client;
+    this.#breaker = connection.breaker(log, {
       down: (reason) => `Redis unavailable (${reason}): rate limits decided locally (SIMULATOR_LIMITS_ON_STORE_ERROR=${this.mode}) until it answers again`,
       up: 'Redis answers again: rate limits are exact across replicas again',
     });
-  }
-
-  #closed = false;
-
-  /**
-   * Connects — called once the thread's synchronous warm-up is over, so a busy event loop does not
-   * time the connection out — and resolves once connected or after `ms` (the thread then starts
-   * limiting locally). A failed first connection is retried every second; once connected, the
-   * client reconnects by itself.
-   */
-  connect(ms: number): Promise<void> {
-    return connectRetrying(this.#client, ms, (err) => this.#breaker.failed(err), () => this.#closed);
   }
 
   down(): boolean {
@@ -58,11 +45,6 @@ export class RedisWindows implements RemoteWindows {
 
   degraded(): void {
     Atomics.add(this.#status, STATUS.degraded, 1);
-  }
-
-  /** The thread's one connection, shared with its other uses of the store (stored responses). */
-  get client(): Redis {
-    return this.#client;
   }
 
   /**
@@ -102,10 +84,4 @@ export class RedisWindows implements RemoteWindows {
     }
     this.#pending.clear();
   };
-
-
-  close(): Promise<void> {
-    this.#closed = true;
-    return this.#client.isOpen ? this.#client.close().catch(() => undefined) : Promise.resolve();
-  }
 }

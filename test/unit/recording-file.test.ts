@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
-import { parseRecordingFile, serializeRecordingFile, splitEvents, RecordingFileError, type RecordedInteraction } from '../../src/core/recording/recording-file.js';
+import { splitEvents, RecordingFileError, type RecordedInteraction } from '../../src/core/recording/recording-file.js';
+import { parseRecordingFile, serializeRecordingFile } from '../../src/core/recording/recording-yaml.js';
 import { bodyHash, requestKey } from '../../src/core/recording/recording-key.js';
 
 const md5 = (s: string): string => createHash('md5').update(Buffer.from(s, 'utf8')).digest('hex');

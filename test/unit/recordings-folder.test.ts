@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRecordingFile, RecordingFileError } from '../../src/core/recording/recording-file.js';
+import { RecordingFileError } from '../../src/core/recording/recording-file.js';
+import { parseRecordingFile } from '../../src/core/recording/recording-yaml.js';
 import { loadRecordings, Recorder, RecordingSaveError } from '../../src/process/recordings.js';
 import type { Log } from '../../src/log.js';
 import { aliasBomb, GOOD_RECORDING as GOOD } from '../helpers/recording-fixtures.js';

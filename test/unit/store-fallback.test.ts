@@ -11,12 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { charge } from '../../src/core/limits/charge.js';
 import { DeploymentLimiter, limitSpecFor } from '../../src/core/limits/rate-limits.js';
 import { deploymentsFrom } from '../../src/core/config/deployments.js';
-import { STATUS, newStatus } from '../../src/state/redis.js';
+import { STATUS, ThreadConnection, newStatus } from '../../src/state/redis.js';
 import { RedisWindows } from '../../src/state/thread-windows.js';
 
 const nowhere = join(mkdtempSync(join(tmpdir(), 'no-redis-')), 'absent.sock');
 const quiet = { warn: () => undefined, info: () => undefined };
-const opened: RedisWindows[] = [];
+const opened: ThreadConnection[] = [];
 afterAll(async () => {
   await Promise.all(opened.map((w) => w.close()));
 });
@@ -27,9 +27,10 @@ async function limiterIn(mode: 'local' | 'open' | 'closed', replicas: number): P
   const status = newStatus();
   const view = new Int32Array(status);
   view[STATUS.replicas] = replicas;
-  const remote = new RedisWindows({ url: nowhere, mode, timeoutMs: 50, status }, quiet);
-  opened.push(remote);
-  await remote.connect(200); // fails: nothing listens there
+  const connection = new ThreadConnection(nowhere);
+  const remote = new RedisWindows(connection, { mode, timeoutMs: 50, status }, quiet);
+  opened.push(connection);
+  await connection.connect(200); // fails: nothing listens there
   return { limiter: new DeploymentLimiter({ ...limitSpecFor(deployment)!, key: 'test{w:d:1}' }, remote), status: view };
 }
 
