@@ -20,8 +20,7 @@
  * - **burst**: N streams started together, so every stream's events fall due in the same
  *   millisecond (the worst case: the last write of each tick waits for all the others).
  */
-import { execFileSync } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
