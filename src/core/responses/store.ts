@@ -12,6 +12,7 @@
  * and the paging of its input items.
  */
 import { randomHex } from '../ids.js';
+import { valueBytes } from '../store/key-value.js';
 
 /** A JSON object as the wire carries it. */
 export type JsonObject = Record<string, unknown>;
@@ -155,7 +156,7 @@ export class MemoryResponseStore {
   put(entry: StoredEntry): boolean {
     const old = this.#records.get(entry.id);
     if (old) this.#remove(old);
-    const size = Buffer.byteLength(entry.json, 'utf8');
+    const size = valueBytes(entry.json);
     if (size > this.budgetBytes) return false;
     // Its own memory (not a slice of Buffer's shared pool, which one kept record would pin whole).
     const bytes = Buffer.allocUnsafeSlow(size);
