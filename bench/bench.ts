@@ -6,7 +6,7 @@
  *
  *   node dist/bench/bench.js [--seconds 5] [--warm-up 2] [--connections 64] [--rounds 1]
  *                            [--only chat,chat-threads,slow-streams,idle-memory,…] [--tool wrk|autocannon]
- *                            [--max-streams 16000] [--out DIR] [--metrics-off]
+ *                            [--max-streams 10000] [--out DIR] [--metrics-off]
  *                            [--pin-client CPUS --pin-server CPUS]
  *
  * `--metrics-off`: each scenario runs a second time with SIMULATOR_METRICS=false, next to it in
@@ -25,8 +25,8 @@ import { parseArgs } from 'node:util';
 import { captureResponse, writeCannedResponse, type CannedResponse } from './canned-response.js';
 import { writeFixtures } from './fixtures.js';
 import { load, UNIQUE_ID, type LoadResult, type LoadSpec, type LoadTool } from './load.js';
-import { PACED_STREAM_SETTINGS, pacedStreams, PER_TOKEN_MS, quantile, TOKENS } from './paced-streams.js';
-import { pinServers, startBareServer, startSimulator } from './processes.js';
+import { HEAD_EVENTS, PACED_STREAM_BODY, PACED_STREAM_PATH, PACED_STREAM_SETTINGS, pacedStreams, PER_TOKEN_MS, TOKENS } from './paced-streams.js';
+import { pinServers, startBarePacedServer, startBareServer, startSimulator } from './processes.js';
 import { machine, markdown, progress, SCENARIO_HEADER, scenarioRow, STREAM_HEADER, streamRow, type BenchResults, type Comparison, type StreamStep } from './report.js';
 import { OVERHEAD_P99_TARGET_MS, scenarios, STREAM_RAMP, VARIATIONS, type Scenario } from './scenarios.js';
 import { readStats } from './simulator-stats.js';
@@ -40,7 +40,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     only: { type: 'string' },
     tool: { type: 'string' },
-    'max-streams': { type: 'string', default: String(STREAM_RAMP.steps.at(-1)) },
+    'max-streams': { type: 'string', default: String(STREAM_RAMP.report.at(-1)) },
     out: { type: 'string' },
     'metrics-off': { type: 'boolean', default: false },
     'pin-client': { type: 'string' },
@@ -153,31 +153,61 @@ async function compare(s: Scenario, varied?: { setting: string; value: number | 
   }
 }
 
-/** Raises the concurrent paced streams until the scheduler's p99 lateness passes the limit. */
+/**
+ * Raises the concurrent paced streams, the bare paced server and the simulator at each step
+ * (alternating, so that drift hits both alike), until both have passed the p99 lateness limit;
+ * then the overload counts the issue asks to see (STREAM_RAMP.report), once each.
+ */
 async function streamRamp(maxStreams: number): Promise<NonNullable<BenchResults['streams']>> {
   const sim = await startSimulator({ SIMULATOR_API_KEY: API_KEY, ...PACED_STREAM_SETTINGS });
+  let bare: Awaited<ReturnType<typeof startBarePacedServer>> | undefined;
   const steps: StreamStep[] = [];
-  let held = 0;
+  const held = { simulator: 0, bare: 0 };
   try {
+    // The baseline answers with the simulator's own stream, captured (head, events, framing).
+    const sample = await captureResponse(`http://127.0.0.1:${sim.port}${PACED_STREAM_PATH}`, { method: 'POST', headers: HEADERS, body: PACED_STREAM_BODY });
+    const streamFile = join(scratch, 'paced-stream.json');
+    writeCannedResponse(streamFile, sample);
+    bare = await startBarePacedServer(CORES, streamFile, PER_TOKEN_MS, TOKENS, HEAD_EVENTS);
     console.log(`\nConcurrent slow streams (${TOKENS} tokens at ${PER_TOKEN_MS} ms), until the scheduler's p99 lateness passes ${STREAM_RAMP.limitMs} ms\n${STREAM_HEADER}`);
+    const servers = [['bare', bare], ['simulator', sim]] as const;
+    // Warm both up past the JIT's first compilations, which otherwise land in the first steps.
+    for (const [, server] of servers) await pacedStreams(server, API_KEY, 500, 'steady', 2);
+    const failing = { simulator: false, bare: false };
+    const measure = async (n: number, overload: boolean): Promise<void> => {
+      for (const [name, server] of servers) {
+        if (!overload && failing[name]) continue;
+        progress(`slow streams: ${n} at once, ${name}`);
+        let r = await pacedStreams(server, API_KEY, n);
+        // Noise on a shared machine only ever adds lateness: a failed step gets a second run, and
+        // the better of the two stands.
+        if (!overload && (r.server.p99 > STREAM_RAMP.limitMs || r.failed > 0)) {
+          progress(`slow streams: ${n} at once, ${name}: p99 ${r.server.p99.toFixed(1)} ms, once more`);
+          const again = await pacedStreams(server, API_KEY, n);
+          if (again.failed <= r.failed && again.server.p99 < r.server.p99) r = again;
+        }
+        const step: StreamStep = {
+          server: name, streams: n, overload, streamsPerSecond: n / r.seconds, tokenEvents: r.tokenEvents,
+          clientLatenessMs: r.client, schedulerLatenessMs: r.server, overheadMs: r.overhead,
+          cpuMicrosPerEvent: r.cpuMicrosPerEvent, failed: r.failed,
+        };
+        steps.push(step);
+        console.log(streamRow(step, STREAM_RAMP.limitMs));
+        if (overload) continue;
+        if (r.server.p99 > STREAM_RAMP.limitMs || r.failed > 0) failing[name] = true;
+        else held[name] = n;
+      }
+    };
     for (const n of STREAM_RAMP.steps.filter((x) => x <= maxStreams)) {
-      progress(`slow streams: ${n} at once`);
-      const r = await pacedStreams(sim.port, API_KEY, n);
-      const lags = r.clientLagsMs;
-      const step: StreamStep = {
-        streams: n, streamsPerSecond: n / r.seconds, tokenEvents: r.tokenEvents,
-        clientLatenessMs: { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: lags.at(-1) ?? NaN },
-        schedulerLatenessMs: r.server, overheadMs: r.overhead, failed: r.failed,
-      };
-      steps.push(step);
-      console.log(streamRow(step, STREAM_RAMP.limitMs));
-      if (r.server.p99 > STREAM_RAMP.limitMs || r.failed > 0) break;
-      held = n;
+      await measure(n, false);
+      if (failing.simulator && failing.bare) break;
     }
+    for (const n of STREAM_RAMP.report.filter((x) => x <= maxStreams && !steps.some((s) => s.streams === x))) await measure(n, true);
   } finally {
+    await bare?.stop();
     await sim.stop();
   }
-  return { perTokenMs: PER_TOKEN_MS, tokens: TOKENS, limitMs: STREAM_RAMP.limitMs, steps, held, frontEndThreads: CORES };
+  return { perTokenMs: PER_TOKEN_MS, tokens: TOKENS, limitMs: STREAM_RAMP.limitMs, steps, held: held.simulator, heldByBare: held.bare, frontEndThreads: CORES };
 }
 
 const startedAt = new Date();

@@ -1,17 +1,18 @@
 /**
- * Many concurrent latency-paced streams against a simulator, and how late their token events
- * were. Each stream is a streaming chat request of `TOKENS` tokens at `PER_TOKEN_MS` a token.
+ * Many concurrent latency-paced streams against a server, and how late their token events were.
+ * Each stream is a streaming chat request of `TOKENS` tokens at `PER_TOKEN_MS` a token.
  *
  * Two views of the same thing:
  * - **server**: the scheduler's own lateness (when the write ran minus when it was due), from
- *   `GET /++/stats` over the same streams: the simulator's scheduling error;
- * - **client**: token arrival minus the intended time after the stream's head, measured on raw
- *   sockets by a client light enough to measure the server rather than itself: no HTTP parser and
- *   no strings — every socket reads into one shared buffer (`onread`), and a read is only scanned
- *   (natively) for the blank line ending each event, then timestamped once. (Node's HTTP client
- *   parsing 50,000 events a second took most of the CPU; the string-scanning raw client before
- *   this one cost ~15 µs of CPU per event, as much as the server's own write.) It includes the
+ *   `GET /++/stats` over the same streams: the server's scheduling error;
+ * - **client**: token arrival minus the intended time after the stream's head. It includes the
  *   client's own lag, so it bounds the error from above.
+ *
+ * The client is `paced-client.c`, compiled here on first use: at 1,000 streams and more it shares
+ * the cores with the server, and in Node it cost ~12 µs of CPU per event (6.5 of them in
+ * JavaScript: the socket's read callback and its scan), more than the bare server's write; the C
+ * loop costs ~5.5, nearly all of it the kernel's receive. Each run reports both processes' CPU per
+ * token event (from /proc and getrusage), which is what decides how many streams 2 cores can hold.
  *
  * Two load shapes:
  * - **steady**: N streams always open, their starts spread evenly over one stream's length and
@@ -19,24 +20,28 @@
  * - **burst**: N streams started together, so every stream's events fall due in the same
  *   millisecond (the worst case: the last write of each tick waits for all the others).
  */
-import net from 'node:net';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { readStats, type Percentiles } from './simulator-stats.js';
 
 export const PER_TOKEN_MS = 20;
 export const TOKENS = 20;
-const STREAM_MS = PER_TOKEN_MS * TOKENS;
 /** The settings a simulator needs for these streams: the latency model on, answers of exactly TOKENS. */
 export const PACED_STREAM_SETTINGS: Readonly<Record<string, string>> = {
   SIMULATOR_ANSWER_LENGTH: 'fill',
   LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: String(PER_TOKEN_MS),
   LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
 };
-const BODY = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: TOKENS, stream: true });
+export const PACED_STREAM_PATH = '/openai/deployments/gpt-4o/chat/completions';
+export const PACED_STREAM_BODY = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: TOKENS, stream: true });
 /** Events of a stream before its first token: the prompt-filter event and the role event. */
-const HEAD_EVENTS = 2;
-/** Every socket reads into this one buffer: a read is scanned at once, so nothing is kept. */
-const READ_BUFFER = Buffer.alloc(64 * 1024);
-const NL = 0x0a;
+export const HEAD_EVENTS = 2;
+/** How many streams warm a server up before a measured run (JIT, pools, buffers). */
+const WARM_UP_STREAMS = 200;
 
 export type StreamShape = 'steady' | 'burst';
 
@@ -44,115 +49,99 @@ export interface PacedStreamsResult {
   readonly streams: number;
   readonly shape: StreamShape;
   readonly tokenEvents: number;
-  /** Token arrival minus intended time at the client, sorted (ms). */
-  readonly clientLagsMs: readonly number[];
-  /** The simulator's scheduler lateness over the same streams. */
+  /** Token arrival minus intended time at the client (ms). */
+  readonly client: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  /** The server's scheduler lateness over the same streams. */
   readonly server: Percentiles;
-  /** The simulator's own time per stream (arrival to the first event ready). */
+  /** The server's own time per stream (arrival to the first event ready); zeros for the bare server. */
   readonly overhead: Percentiles;
+  /** CPU per token event (µs, user + system): the server process (every thread) and the client. */
+  readonly cpuMicrosPerEvent: { readonly server: number; readonly client: number };
   /** From the first request sent to the last stream's end. */
   readonly seconds: number;
   readonly failed: number;
 }
 
-interface Totals {
-  readonly lags: number[];
-  failed: number;
+/** A server to measure: its port and pid (for its CPU time in /proc). */
+export interface PacedServer {
+  readonly port: number;
+  readonly pid: number;
 }
 
-/**
- * One keep-alive connection running streams back to back while `more()` says so: for each, the
- * lag of every token event after the head. An event ends with a blank line (`\n\n`, which neither
- * the HTTP head nor the chunk framing contains), so counting them is all the parsing needed; a
- * response is over with the last chunk after its last event (`[DONE]`): three line ends more
- * (`\r\n0\r\n\r\n`).
- */
-function connection(port: number, request: Buffer, more: () => boolean, totals: Totals): Promise<void> {
-  const events = HEAD_EVENTS + TOKENS + 2;
-  return new Promise((resolve) => {
-    let start = -1;
-    let seen = 0;
-    let trailing = 0;
-    let last = 0; // the byte before this read (an event's blank line may straddle two reads)
-    const next = (): void => {
-      if (!more()) {
-        socket.end();
-        return resolve();
-      }
-      start = -1;
-      seen = 0;
-      trailing = 0;
-      last = 0;
-      socket.write(request);
-    };
-    // A byte loop over the `n` bytes read (the shared buffer holds older reads after them).
-    const read = (n: number, buf: Buffer): boolean => {
-      const now = performance.now();
-      if (start < 0) start = now; // the head and the first events come together
-      let prev = last;
-      for (let i = 0; i < n; i++) {
-        const byte = buf[i]!;
-        if (seen >= events) {
-          if (byte === NL && ++trailing === 3) return (next(), true);
-        } else if (byte === NL && prev === NL) {
-          const token = ++seen - HEAD_EVENTS;
-          if (token >= 1 && token <= TOKENS) totals.lags.push(now - start - PER_TOKEN_MS * token);
-          prev = 0;
-        } else prev = byte;
-      }
-      last = prev;
-      return true;
-    };
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true, onread: { buffer: READ_BUFFER, callback: read } });
-    socket.on('error', () => {
-      totals.failed++;
-      resolve();
-    });
-    socket.on('connect', next);
-  });
-}
+const SOURCE = fileURLToPath(new URL('../../bench/paced-client.c', import.meta.url));
+const BINARY = fileURLToPath(new URL('./paced-client', import.meta.url));
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Every connection sends one request at once. */
-async function burst(port: number, request: Buffer, n: number, totals: Totals): Promise<void> {
-  await Promise.all(Array.from({ length: n }, () => {
-    let sent = false;
-    return connection(port, request, () => !sent && (sent = true), totals);
-  }));
-}
-
-/** Starts spread over one stream's length; each connection keeps one stream open until `seconds` pass. */
-async function steady(port: number, request: Buffer, n: number, totals: Totals, seconds: number): Promise<void> {
-  const end = performance.now() + seconds * 1000;
-  const running: Promise<void>[] = [];
-  const perMs = Math.max(1, Math.round(n / STREAM_MS));
-  for (let i = 0; i < n; i++) {
-    running.push(connection(port, request, () => performance.now() < end, totals));
-    if ((i + 1) % perMs === 0) await sleep(1);
+/** The C client, compiled with `cc` (or $CC) when missing or older than its source. */
+export function pacedClientBinary(): string {
+  if (!existsSync(BINARY) || statSync(BINARY).mtimeMs < statSync(SOURCE).mtimeMs) {
+    try {
+      execFileSync(process.env.CC ?? 'cc', ['-O2', '-o', BINARY, SOURCE], { stdio: ['ignore', 'inherit', 'inherit'] });
+    } catch (err) {
+      throw new Error(`the paced-streams client needs a C compiler (cc, or set CC): ${(err as Error).message}`);
+    }
   }
-  await Promise.all(running);
+  return BINARY;
 }
 
-export const quantile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+/** The request every stream sends, as a file for the client. */
+function requestFile(apiKey: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'paced-')), 'request.http');
+  writeFileSync(
+    file,
+    `POST ${PACED_STREAM_PATH} HTTP/1.1\r\nhost: localhost\r\napi-key: ${apiKey}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(PACED_STREAM_BODY)}\r\n\r\n${PACED_STREAM_BODY}`,
+  );
+  return file;
+}
+
+/** CPU seconds (user + system) of a process so far: /proc/<pid>/stat fields 14 and 15, in clock ticks. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+interface ClientOutput {
+  tokenEvents: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  failed: number;
+  seconds: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+}
+
+const run = promisify(execFile);
+async function client(port: number, request: string, n: number, shape: StreamShape, seconds: number): Promise<ClientOutput> {
+  const args = [String(port), request, String(n), shape, String(seconds), String(PER_TOKEN_MS), String(TOKENS), String(HEAD_EVENTS)];
+  const { stdout } = await run(pacedClientBinary(), args, { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.replace(/-?nan/g, 'null')) as ClientOutput;
+}
 
 /**
- * `n` concurrent streams of the given shape (after a warm-up of up to 200), on a simulator
- * started with PACED_STREAM_SETTINGS. `seconds`: how long a steady load lasts.
+ * `n` concurrent streams of the given shape (after a warm-up burst), on a server that answers the
+ * paced stream request (a simulator started with PACED_STREAM_SETTINGS, or the bare paced server).
+ * `seconds`: how long a steady load lasts.
  */
-export async function pacedStreams(port: number, apiKey: string, n: number, shape: StreamShape = 'steady', seconds = 3): Promise<PacedStreamsResult> {
-  const request = Buffer.from(
-    `POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\nhost: localhost\r\napi-key: ${apiKey}\r\n` +
-    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(BODY)}\r\n\r\n${BODY}`,
-  );
-  await burst(port, request, Math.min(n, 200), { lags: [], failed: 0 }); // warm-up
-  await readStats(port, apiKey, true);
-  const totals: Totals = { lags: [], failed: 0 };
-  const t0 = performance.now();
-  if (shape === 'steady') await steady(port, request, n, totals, seconds);
-  else await burst(port, request, n, totals);
-  const elapsed = (performance.now() - t0) / 1000;
-  const stats = await readStats(port, apiKey, true);
-  const lags = totals.lags.sort((a, b) => a - b);
-  return { streams: n, shape, tokenEvents: lags.length, clientLagsMs: lags, server: stats.scheduler_lateness_ms, overhead: stats.overhead_ms, seconds: elapsed, failed: totals.failed };
+export async function pacedStreams(server: PacedServer, apiKey: string, n: number, shape: StreamShape = 'steady', seconds = 3): Promise<PacedStreamsResult> {
+  const request = requestFile(apiKey);
+  await client(server.port, request, Math.min(n, WARM_UP_STREAMS), 'burst', 0);
+  await readStats(server.port, apiKey, true);
+  const cpuBefore = cpuSeconds(server.pid);
+  const out = await client(server.port, request, n, shape, seconds);
+  const serverCpu = cpuSeconds(server.pid) - cpuBefore;
+  const stats = await readStats(server.port, apiKey, true);
+  const perEvent = (s: number): number => (out.tokenEvents > 0 ? (s * 1e6) / out.tokenEvents : NaN);
+  return {
+    streams: n,
+    shape,
+    tokenEvents: out.tokenEvents,
+    client: { p50: out.p50 ?? NaN, p99: out.p99 ?? NaN, p999: out.p999 ?? NaN, max: out.max ?? NaN },
+    server: stats.scheduler_lateness_ms,
+    overhead: stats.overhead_ms,
+    cpuMicrosPerEvent: { server: perEvent(serverCpu), client: perEvent(out.cpuUserSeconds + out.cpuSystemSeconds) },
+    seconds: out.seconds,
+    failed: out.failed,
+  };
 }

@@ -93,3 +93,11 @@ export async function spawnListening(main: string, env: Record<string, string>):
   });
   return child;
 }
+
+export const BARE_PACED_SERVER = fileURLToPath(new URL('./bare-paced-server.js', import.meta.url));
+
+/** The paced streams' baseline (bare-paced-server.ts): the captured stream, written on its schedule. */
+export async function startBarePacedServer(threads: number, responseFile: string, perTokenMs: number, tokens: number, headEvents: number): Promise<Server> {
+  const port = await freePort();
+  return startProcess([BARE_PACED_SERVER, String(port), String(threads), responseFile, String(perTokenMs), String(tokens), String(headEvents)], {}, /listening on/, port);
+}

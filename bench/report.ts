@@ -34,12 +34,18 @@ export interface Comparison {
 }
 
 export interface StreamStep {
+  /** The bare paced server (bench/bare-paced-server.ts, the ceiling) or the simulator. */
+  readonly server: 'bare' | 'simulator';
   readonly streams: number;
+  /** A count run after the ramp, for the record (not a pass or fail). */
+  readonly overload: boolean;
   readonly streamsPerSecond: number;
   readonly tokenEvents: number;
   readonly clientLatenessMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly schedulerLatenessMs: Percentiles;
   readonly overheadMs: Percentiles;
+  /** CPU per token event (µs): the server process, every thread; the load generator. */
+  readonly cpuMicrosPerEvent: { readonly server: number; readonly client: number };
   readonly failed: number;
 }
 
@@ -59,6 +65,8 @@ export interface BenchResults {
     readonly steps: readonly StreamStep[];
     /** The most concurrent streams whose scheduler p99 lateness stayed within the limit (0: none). */
     readonly held: number;
+    /** The same for the bare paced server on the same machine: the ceiling. */
+    readonly heldByBare?: number;
     /** The simulator's front-end threads in the ramp (one per core): for streams per thread. */
     readonly frontEndThreads?: number;
   } | null;
@@ -66,6 +74,9 @@ export interface BenchResults {
   readonly idleMemory: IdleMemory | null;
   readonly overheadTargetMs: number;
 }
+
+/** Paced streams held at the lateness limit (issue 18). */
+const STREAM_TARGET = 2_000;
 
 /** Idle RSS targets (issue 18): at 2 front-end threads, and per added thread. */
 export const IDLE_RSS_TARGET_MB = 200;
@@ -102,14 +113,16 @@ export function scenarioRow(c: Comparison, overheadTargetMs: number): string {
 }
 
 export const STREAM_HEADER =
-  '| concurrent streams | streams/s | token events | client lateness p50 / p99 / max ms | scheduler lateness p50 / p99 / p99.9 ms | overhead p50 / p99 / p99.9 ms | failed |\n' +
-  '|---:|---:|---:|---:|---:|---:|---:|';
+  '| server | concurrent streams | streams/s | token events | client lateness p50 / p99 / max ms | scheduler lateness p50 / p99 / p99.9 ms | overhead p50 / p99 / p99.9 ms | CPU µs per event: server / client | failed |\n' +
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|';
 
 export function streamRow(s: StreamStep, limitMs: number): string {
   const c = s.clientLatenessMs;
+  const cpu = s.cpuMicrosPerEvent;
   return (
-    `| ${int(s.streams)} | ${int(s.streamsPerSecond)} | ${int(s.tokenEvents)} | ${ms(c.p50)} / ${ms(c.p99)} / ${ms(c.max)} | ` +
-    `${pct(s.schedulerLatenessMs)} ${check(s.schedulerLatenessMs.p99 <= limitMs)} | ${pct(s.overheadMs)} | ${s.failed} |`
+    `| ${s.server}${s.overload ? ' (overload)' : ''} | ${int(s.streams)} | ${int(s.streamsPerSecond)} | ${int(s.tokenEvents)} | ${ms(c.p50)} / ${ms(c.p99)} / ${ms(c.max)} | ` +
+    `${pct(s.schedulerLatenessMs)} ${s.overload ? '' : check(s.schedulerLatenessMs.p99 <= limitMs)} | ${s.server === 'bare' ? '—' : pct(s.overheadMs)} | ` +
+    `${cpu.server.toFixed(1)} / ${cpu.client.toFixed(1)} | ${s.failed} |`
   );
 }
 
@@ -120,6 +133,7 @@ export function targets(r: BenchResults): { what: string; score: number; detail:
     if (c.target !== null) all.push({ what: `${c.id} ratio`, score: c.ratio / c.target, detail: `${c.ratio.toFixed(2)} × bare, target ≥ ${c.target}` });
     all.push({ what: `${c.id} overhead p99 at 50 % load`, score: r.overheadTargetMs / c.overheadAtHalf.p99, detail: `${ms(c.overheadAtHalf.p99)} ms, target < ${r.overheadTargetMs} ms` });
   }
+  if (r.streams) all.push({ what: 'concurrent paced streams, scheduler p99 ≤ ' + r.streams.limitMs + ' ms', score: r.streams.held / STREAM_TARGET, detail: `${int(r.streams.held)} (bare paced server: ${r.streams.heldByBare === undefined ? 'not run' : int(r.streams.heldByBare)}), target ≥ ${int(STREAM_TARGET)}` });
   const atTwo = r.idleMemory?.rows.find((row) => row.threads === 2);
   if (atTwo) all.push({ what: 'idle RSS, 2 front-end threads + pool', score: IDLE_RSS_TARGET_MB / atTwo.rssMb, detail: `${atTwo.rssMb.toFixed(0)} MB, target ≤ ${IDLE_RSS_TARGET_MB} MB` });
   if (r.idleMemory && r.idleMemory.rows.length > 1) {
@@ -154,9 +168,14 @@ export function markdown(r: BenchResults): string {
       '',
       `## Concurrent slow streams (latency model on: ${s.tokens} tokens at ${s.perTokenMs} ms each)`,
       '',
-      `Held **${int(s.held)}** concurrent streams before the scheduler's p99 lateness passed ${s.limitMs} ms` +
+      `The simulator held **${int(s.held)}** concurrent streams before the scheduler's p99 lateness passed ${s.limitMs} ms` +
         (s.frontEndThreads ? ` (${s.frontEndThreads} front-end threads: **${int(s.held / s.frontEndThreads)} per thread**)` : '') +
-        '. Client lateness is measured on the same cores and bounds the error from above.',
+        (s.heldByBare !== undefined ? `; the bare paced server held **${int(s.heldByBare)}** on the same machine (ratio ${s.heldByBare > 0 ? (s.held / s.heldByBare).toFixed(2) : 'n/a'})` : '') +
+        '. The bare paced server (bench/bare-paced-server.ts) writes the same captured stream on the same schedule with nothing else: ' +
+        'one queue and one timer per thread, a cork and a write per due stream — the ceiling for this machine and client. ' +
+        'The load generator is bench/paced-client.c (epoll, one read per ready socket) on the same cores; client lateness includes its own lag and bounds the error from above. ' +
+        'CPU µs per event is each process\'s CPU time (user + system, every thread) over the token events of the run: what decides how many streams the cores can hold. ' +
+        'Rows marked overload run after the ramp, for the record.',
       '',
       STREAM_HEADER,
       ...s.steps.map((step) => streamRow(step, s.limitMs)),

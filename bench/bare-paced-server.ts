@@ -1,0 +1,161 @@
+/**
+ * The baseline for paced streams: a bare uWebSockets.js server that answers every request with a
+ * stream captured from the simulator (same head, same event bytes, same chunked framing) and
+ * writes its token events on the same schedule (the head events at once, token k k·perTokenMs
+ * later, the last events with the last token) — with the least a server can do for that: one
+ * FIFO of due streams per thread (every stream has the same interval, so the queue stays in due
+ * order), one timer armed for its head, and per due stream a cork and one write of pre-encoded
+ * bytes. Nothing the simulator does (routing, auth, parsing, generating, a heap, the cursor's
+ * rendering) happens here, so the concurrent streams it holds are the ceiling for this machine,
+ * this client and this event size.
+ *
+ * It measures its own lateness (write ran − due) into a histogram shared by its threads, answered
+ * at `GET /++/stats` in the simulator's shape, so the bench reads both servers alike.
+ *
+ *   node dist/bench/bare-paced-server.js <port> <threads> <response-file> <per-token-ms> <tokens> <head-events>
+ */
+import { STATUS_CODES } from 'node:http';
+import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
+import uWS from 'uWebSockets.js';
+import { readCannedResponse, type CannedResponse } from './canned-response.js';
+
+/** Lateness histogram: 10 µs buckets up to 60 s, shared by every thread (Atomics). */
+const BUCKET_MS = 0.01;
+const BUCKETS = 6_000_000;
+
+interface Data {
+  port: number;
+  response: CannedResponse;
+  perTokenMs: number;
+  tokens: number;
+  headEvents: number;
+  histogram: SharedArrayBuffer;
+}
+
+if (isMainThread) {
+  const [port, threads, responseFile, perTokenMs, tokens, headEvents] = process.argv.slice(2);
+  const response = readCannedResponse(responseFile!);
+  const histogram = new SharedArrayBuffer(BUCKETS * 4);
+  let ready = 0;
+  const workers: Worker[] = [];
+  for (let i = 0; i < Number(threads); i++) {
+    const data: Data = { port: Number(port), response, perTokenMs: Number(perTokenMs), tokens: Number(tokens), headEvents: Number(headEvents), histogram };
+    const w = new Worker(new URL(import.meta.url), { workerData: data });
+    workers.push(w);
+    w.on('message', () => {
+      if (++ready === workers.length) process.stdout.write(`bare paced server listening on ${port}\n`);
+    });
+  }
+  const stop = (): void => workers.forEach((w) => w.postMessage('stop'));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+} else {
+  const { port, response, perTokenMs, tokens, headEvents, histogram } = workerData as Data;
+  const counts = new Int32Array(histogram);
+  const status = `${response.status} ${STATUS_CODES[response.status] ?? 'Unknown'}`;
+  // The captured stream as its events: the head's, one per token, the rest with the last token.
+  const events = response.body.split('\n\n').filter((e) => e.length > 0).map((e) => `${e}\n\n`);
+  if (events.length < headEvents + tokens) throw new Error(`the captured stream has ${events.length} events, fewer than ${headEvents} + ${tokens}`);
+  const ab = (s: string): ArrayBuffer => {
+    const b = Buffer.from(s);
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
+  };
+  const head = ab(events.slice(0, headEvents).join(''));
+  const writes: ArrayBuffer[] = [];
+  for (let t = 0; t < tokens; t++) writes.push(ab(t === tokens - 1 ? events.slice(headEvents + t).join('') : events[headEvents + t]!));
+
+  interface Stream {
+    res: uWS.HttpResponse;
+    next: number; // the token to write
+    due: number;
+    open: boolean;
+  }
+  // Due order: every stream is due perTokenMs after its last write's due time, so pushing at the
+  // back keeps the queue sorted. A ring would avoid shift()'s cost; an index over a growing array
+  // compacted now and then is as cheap.
+  let queue: Stream[] = [];
+  let first = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const record = (ms: number): void => void Atomics.add(counts, Math.min(BUCKETS - 1, Math.max(0, Math.round(ms / BUCKET_MS))), 1);
+  const arm = (): void => {
+    if (timer !== undefined || first >= queue.length) return;
+    timer = setTimeout(drain, Math.max(0, queue[first]!.due - performance.now()));
+  };
+  const drain = (): void => {
+    timer = undefined;
+    const horizon = performance.now() + 1;
+    while (first < queue.length && queue[first]!.due <= horizon) {
+      const s = queue[first++]!;
+      if (!s.open) continue;
+      record(performance.now() - s.due);
+      const bytes = writes[s.next++]!;
+      const last = s.next === tokens;
+      s.res.cork(() => {
+        s.res.write(bytes);
+        if (last) s.res.end();
+      });
+      if (last) s.open = false;
+      else {
+        s.due += perTokenMs;
+        queue.push(s);
+      }
+    }
+    if (first > 4096 && first * 2 > queue.length) {
+      queue = queue.slice(first);
+      first = 0;
+    }
+    arm();
+  };
+
+  const stats = (reset: boolean): string => {
+    let total = 0;
+    for (let i = 0; i < BUCKETS; i++) total += counts[i]!;
+    const at = (p: number): number => {
+      const rank = Math.ceil(p * total);
+      let seen = 0;
+      for (let i = 0; i < BUCKETS; i++) if ((seen += counts[i]!) >= rank && counts[i]! > 0) return i * BUCKET_MS;
+      return NaN;
+    };
+    let max = NaN;
+    for (let i = BUCKETS - 1; i >= 0; i--) if (counts[i]! > 0) { max = i * BUCKET_MS; break; }
+    const lateness = { count: total, p50: at(0.5), p99: at(0.99), p999: at(0.999), max };
+    if (reset) counts.fill(0);
+    const none = { count: 0, p50: 0, p99: 0, p999: 0, max: 0 };
+    return JSON.stringify({ scheduler_lateness_ms: lateness, overhead_ms: none });
+  };
+
+  const app = uWS.App();
+  let socket: uWS.us_listen_socket | undefined;
+  app.get('/++/stats', (res, req) => {
+    const body = stats(req.getQuery('reset') === 'true');
+    res.cork(() => res.writeHeader('content-type', 'application/json').end(body));
+  });
+  app.any('/*', (res) => {
+    const s: Stream = { res, next: 0, due: 0, open: true };
+    res.onAborted(() => {
+      s.open = false;
+    });
+    res.onData((_chunk, isLast) => {
+      if (!isLast) return;
+      const now = performance.now();
+      res.cork(() => {
+        res.writeStatus(status);
+        for (const [name, value] of response.headers) res.writeHeader(name, value);
+        res.write(head);
+      });
+      s.due = now + perTokenMs;
+      queue.push(s);
+      arm();
+    });
+  });
+  app.listen(port, (l) => {
+    socket = l || undefined;
+    parentPort!.postMessage('up');
+  });
+  parentPort!.on('message', () => {
+    if (timer !== undefined) clearTimeout(timer);
+    if (socket) uWS.us_listen_socket_close(socket);
+    (app as unknown as { close(): void }).close();
+    parentPort!.close();
+  });
+}
