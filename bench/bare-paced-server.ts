@@ -5,8 +5,8 @@
  * later, the last events with the last token) — with the least a server can do for that: one
  * FIFO of due streams per thread (every stream has the same interval, so the queue stays in due
  * order), one timer armed for its head, and per due stream a cork and one write of pre-encoded
- * bytes. Nothing the simulator does (routing, auth, parsing, generating, a heap, the cursor's
- * rendering) happens here, so the concurrent streams it holds are the ceiling for this machine,
+ * bytes (every token it is due, when it fell behind). Nothing the simulator does (routing, auth,
+ * parsing, generating, a heap, the cursor's rendering) happens here, so the concurrent streams it holds are the ceiling for this machine,
  * this client and this event size.
  *
  * It measures its own lateness (write ran − due) into a histogram shared by its threads, answered
@@ -61,8 +61,15 @@ if (isMainThread) {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
   };
   const head = ab(events.slice(0, headEvents).join(''));
-  const writes: ArrayBuffer[] = [];
-  for (let t = 0; t < tokens; t++) writes.push(ab(t === tokens - 1 ? events.slice(headEvents + t).join('') : events[headEvents + t]!));
+  // writes[t][k - 1]: tokens t … t + k − 1 in one write (the last with the stream's end events),
+  // for a stream that fell behind: it catches up in one send, as the simulator's cursor does.
+  const token = (t: number): string => (t === tokens - 1 ? events.slice(headEvents + t).join('') : events[headEvents + t]!);
+  const writes: ArrayBuffer[][] = [];
+  for (let t = 0; t < tokens; t++) {
+    const runs: ArrayBuffer[] = [];
+    for (let k = 1; t + k <= tokens; k++) runs.push(ab(Array.from({ length: k }, (_, i) => token(t + i)).join('')));
+    writes.push(runs);
+  }
 
   interface Stream {
     res: uWS.HttpResponse;
@@ -71,12 +78,24 @@ if (isMainThread) {
     open: boolean;
   }
   // Due order: every stream is due perTokenMs after its last write's due time, so pushing at the
-  // back keeps the queue sorted. A ring would avoid shift()'s cost; an index over a growing array
-  // compacted now and then is as cheap.
+  // back keeps the queue sorted while no stream is late by a whole interval; one that catches up
+  // several tokens at once may land earlier than the back and is inserted in place. An index over
+  // a growing array, compacted now and then, is the queue.
   let queue: Stream[] = [];
   let first = 0;
   let timer: NodeJS.Timeout | undefined;
   const record = (ms: number): void => void Atomics.add(counts, Math.min(BUCKETS - 1, Math.max(0, Math.round(ms / BUCKET_MS))), 1);
+  const enqueue = (s: Stream): void => {
+    if (queue.length === first || queue[queue.length - 1]!.due <= s.due) return void queue.push(s);
+    let lo = first;
+    let hi = queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (queue[mid]!.due <= s.due) lo = mid + 1;
+      else hi = mid;
+    }
+    queue.splice(lo, 0, s);
+  };
   const arm = (): void => {
     if (timer !== undefined || first >= queue.length) return;
     timer = setTimeout(drain, Math.max(0, queue[first]!.due - performance.now()));
@@ -88,7 +107,9 @@ if (isMainThread) {
       const s = queue[first++]!;
       if (!s.open) continue;
       record(performance.now() - s.due);
-      const bytes = writes[s.next++]!;
+      const k = Math.min(tokens - s.next, Math.floor((horizon - s.due) / perTokenMs) + 1);
+      const bytes = writes[s.next]![k - 1]!;
+      s.next += k;
       const last = s.next === tokens;
       s.res.cork(() => {
         s.res.write(bytes);
@@ -96,8 +117,8 @@ if (isMainThread) {
       });
       if (last) s.open = false;
       else {
-        s.due += perTokenMs;
-        queue.push(s);
+        s.due += k * perTokenMs;
+        enqueue(s);
       }
     }
     if (first > 4096 && first * 2 > queue.length) {

@@ -100,6 +100,9 @@ function streamFrame(meta: StreamMeta, includeUsage: boolean) {
   return { suffix, chunk, usage };
 }
 
+/** A token event's text before the token's JSON string: the same in every chat stream. */
+const TOKEN_EVENT_BEFORE = `data: {"choices":[{"content_filter_results":${CONTENT_FILTER_JSON},"delta":{"content":`;
+
 /** `composed`: the choices are composed texts (a structured JSON answer), not corpus ranges — see ComposedPlan. */
 function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean, encoding: EncodingName, composed: boolean) {
   const { suffix, chunk, usage } = streamFrame(meta, includeUsage);
@@ -109,8 +112,9 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
       chunk(`{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":${i},"logprobs":null}`),
     ),
   ];
-  // Per token, only the token's JSON string changes: everything around it is made once per choice.
-  const before = `data: {"choices":[{"content_filter_results":${CONTENT_FILTER_JSON},"delta":{"content":`;
+  // Per token, only the token's JSON string changes: everything around it is made once per choice
+  // (what comes before it once per process: TOKEN_EVENT_BEFORE).
+  const before = TOKEN_EVENT_BEFORE;
   const after = choices.map((_, i) => `},"finish_reason":null,"index":${i},"logprobs":null}${suffix}`);
   const tokens: TokenEventsPlan = composed
     ? composedPlan(choices.map((c, i) => c.tokens.map((token) => before + JSON.stringify(token) + after[i]!)))

@@ -142,6 +142,21 @@ function jsonBytes(token: string): Buffer {
   return bytes;
 }
 
+/**
+ * An event's text before the token, as UTF-8, made once: it is the same in every stream of a kind
+ * (chat's holds no id; the id and the time are in the text after the token), so a stream
+ * allocates only its own `after`. Bounded like the token strings.
+ */
+const templates = new Map<string, Buffer>();
+function templateBytes(text: string): Buffer {
+  let bytes = templates.get(text);
+  if (bytes === undefined) {
+    bytes = Buffer.from(text);
+    if (templates.size < 256) templates.set(text, bytes);
+  }
+  return bytes;
+}
+
 /** A plan's events one at a time, as bytes: how big the next is, then write it. */
 interface EventBytes {
   /** The next event's size in bytes; -1 when there is none. */
@@ -161,7 +176,7 @@ class TextEventBytes implements EventBytes {
   constructor(plan: TextPlan) {
     const corpus = corpusFor(getEncoding(plan.encoding));
     this.#cursors = plan.parts.map((parts) => new PartsCursor(parts, corpus));
-    this.#before = plan.before.map((t) => Buffer.from(t));
+    this.#before = plan.before.map(templateBytes);
     this.#after = plan.after.map((t) => Buffer.from(t));
   }
 
@@ -217,7 +232,23 @@ function room(at: number, bytes: number): boolean {
   if (at + bytes <= scratch.length) return true;
   if (at > 0) return false;
   scratch = Buffer.allocUnsafeSlow(bytes);
+  views = noViews();
   return true;
+}
+
+/**
+ * The views `chunk` returns, one per length, made once: a paced stream's chunk is one event of a
+ * few hundred bytes, and a new view per event was most of what a token event allocated (the
+ * young-generation garbage that the scavenges of a thread holding 1,000 streams are made of).
+ * Chunks longer than this (several events at once) get a view each.
+ */
+const VIEWS_CACHED = 4096;
+// Filled, not sparse: a sparse array would be a dictionary to V8.
+const noViews = (): (Uint8Array | undefined)[] => new Array<Uint8Array | undefined>(VIEWS_CACHED).fill(undefined);
+let views = noViews();
+function view(length: number): Uint8Array {
+  if (length >= VIEWS_CACHED) return new Uint8Array(scratch.buffer, scratch.byteOffset, length);
+  return (views[length] ??= new Uint8Array(scratch.buffer, scratch.byteOffset, length));
 }
 
 /**
@@ -272,7 +303,8 @@ export class StreamCursor {
    * empty when nothing is due yet. After the chunk that holds the tail, `done` is true.
    *
    * The bytes are a view of the thread's scratch buffer, valid until the next `chunk` of any
-   * stream: write them (uWS copies) or copy them before asking again.
+   * stream (the same view object comes back for the same length): write them (uWS copies) or copy
+   * them before asking again.
    */
   chunk(nowMs: number, maxBytes = STREAM_CHUNK_SIZE): Uint8Array {
     if (this.#done) return NOTHING;
@@ -301,7 +333,7 @@ export class StreamCursor {
         this.#done = true;
       }
     }
-    return at === 0 ? NOTHING : new Uint8Array(scratch.buffer, scratch.byteOffset, at);
+    return at === 0 ? NOTHING : view(at);
   }
 
   /** `chunk` as text (tests, and writers that keep what they are given). */

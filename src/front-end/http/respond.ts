@@ -82,6 +82,8 @@ function writeHead(ex: Exchange, status: number, type: string | undefined, heade
 // A stream's writes, corked without a closure per call: the cork's callback is one function, and
 // what it writes passes through these (it runs synchronously, inside the call that set them).
 let corkedRes: Exchange['res'] | undefined;
+/** The response whose socket `corked` holds corked right now (writes to it need no cork of their own). */
+let corkedBy: Exchange['res'] | undefined;
 let corkedChunk: string | Uint8Array = '';
 let corkedOk = true;
 function corkedWrite(): void {
@@ -111,6 +113,9 @@ export const PLAIN_SINK: ResponseSink = {
   },
   data(ex, chunk) {
     if (ex.state !== 'streaming') return true;
+    // Inside `corked` (a paced stream's step) the socket is corked already: write directly, and
+    // spare a second native call and its call back into JavaScript per token event.
+    if (corkedBy === ex.res) return ex.res.write(chunk);
     corkedRes = ex.res;
     corkedChunk = chunk;
     ex.res.cork(corkedWrite);
@@ -120,9 +125,12 @@ export const PLAIN_SINK: ResponseSink = {
   },
   end(ex) {
     if (ex.state !== 'streaming') return;
-    corkedRes = ex.res;
-    ex.res.cork(corkedEnd);
-    corkedRes = undefined;
+    if (corkedBy === ex.res) ex.res.end();
+    else {
+      corkedRes = ex.res;
+      ex.res.cork(corkedEnd);
+      corkedRes = undefined;
+    }
     ex.ended();
   },
   abandon(ex) {
@@ -156,7 +164,14 @@ export function sendError(ex: Exchange, error: ApiError, closeConnection = false
  * corked already and this just calls `write`.) Exceptions are `write`'s to catch.
  */
 export function corked(ex: Exchange, write: () => void): void {
-  if (ex.state === 'streaming' || ex.state === 'open') ex.res.cork(write);
+  if (ex.state !== 'streaming' && ex.state !== 'open') return;
+  const outer = corkedBy;
+  corkedBy = ex.res;
+  try {
+    ex.res.cork(write);
+  } finally {
+    corkedBy = outer;
+  }
 }
 
 /** Calls `drained` once the socket takes data again (after `data` returned false). */
