@@ -85,7 +85,7 @@ export function scenarios(fixtures: Fixtures): Scenario[] {
     { id: 'long-prompt-cache-on', title: 'chat, ≈4k-token prompt, same prompt (count cached)', settings: {}, path: chatPath('gpt-4o'), body: longChat('Summarise: '), expectStatus: 200 },
     { id: 'long-prompt-cache-off', title: 'chat, ≈4k-token prompt, unique per request', settings: {}, path: chatPath('gpt-4o'), body: longChat(`Request ${UNIQUE_ID}: `), expectStatus: 200 },
     { id: 'stream', title: 'chat streamed, 50 token events, zero latency', settings: {}, path: chatPath('gpt-4o'), body: JSON.stringify({ ...SHORT_CHAT, stream: true }), expectStatus: 200 },
-    // The Responses API: every answer stored (a round trip to main's store before it is written).
+    // The Responses API: every answer stored (in the thread that made it; with Redis, a round trip before it is written).
     { id: 'responses', title: 'responses.create, short input, max_output_tokens 50, stored', settings: {}, path: '/openai/v1/responses', body: JSON.stringify(SHORT_RESPONSE), expectStatus: 200 },
     { id: 'responses-no-store', title: 'responses.create, as above, store: false', settings: {}, path: '/openai/v1/responses', body: JSON.stringify({ ...SHORT_RESPONSE, store: false }), expectStatus: 200 },
     { id: 'responses-stream', title: 'responses streamed, 50 delta events, stored, zero latency', settings: {}, path: '/openai/v1/responses', body: JSON.stringify({ ...SHORT_RESPONSE, stream: true }), expectStatus: 200 },

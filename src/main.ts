@@ -5,7 +5,6 @@
  * process/handlers.ts). Configuration mistakes end the start with one clear line, never a stack
  * trace.
  */
-import { MemoryResponseStore } from './core/responses/store.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -137,7 +136,7 @@ async function main(): Promise<void> {
         'if more than one replica runs, each keeps its own windows and the budgets multiply (set SIMULATOR_REPLICAS=1 to say there is one; README "Scaling out")',
     );
   }
-  const state: MainState = { runtime, limits, recorder, replayEntries: recordings?.entries ?? [], responses: new MemoryResponseStore(settings.responses.storeBytes), shared };
+  const state: MainState = { runtime, limits, recorder, replayEntries: recordings?.entries ?? [], shared };
   const threads: Threads = {
     ids: () => cluster.threadIds(),
     broadcast: (message) => cluster.broadcast(message),

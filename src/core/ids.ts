@@ -17,6 +17,20 @@ export function randomId(prefix: string, length = 29): string {
   return id;
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** `length` random lowercase hex digits (even), two per byte of the same buffer. */
+export function randomHex(length: number): string {
+  const bytes = length >> 1;
+  if (next + bytes > random.length) {
+    globalThis.crypto.getRandomValues(random);
+    next = 0;
+  }
+  let hex = '';
+  for (let i = 0; i < bytes; i++) hex += HEX[random[next++]!];
+  return hex;
+}
+
 /**
  * A request id in the service's UUID shape, for `x-request-id` / `apim-request-id`: a random
  * per-thread prefix plus a counter, so making one costs a few string operations, not 32 randoms.

@@ -59,7 +59,7 @@ export interface ThreadContext {
   readonly recorded: (file: string, interaction: RecordedInteraction) => void;
   /** Extensions: asks main for rate-limit windows shared by every thread. */
   readonly windowPort: MessagePort | undefined;
-  /** The Responses API's stored responses, seen by every thread (main's store, or a shared one). */
+  /** The Responses API's stored responses, seen by every thread (this thread's part of the embedded store, or a shared one). */
   readonly responses: ResponseStore;
   /** Several replicas on Redis: the thread's shared windows (extension limiters charge them too). */
   readonly remote: RemoteWindows | undefined;

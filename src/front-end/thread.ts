@@ -12,9 +12,9 @@ import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
 import { useBodyMatching } from '../core/recording/recording-key.js';
 import { createLog } from '../log.js';
-import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension, type StoreResult } from '../protocol/messages.js';
+import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension } from '../protocol/messages.js';
 import { PoolClient } from './pool-client.js';
-import { AskingResponseStore } from './responses-store.js';
+import { ThreadResponseStore } from './responses-store.js';
 import type { ThreadState } from '../state/thread-state.js';
 import { Asks, MAIN } from '../protocol/ask.js';
 import { apiRoutes, getRoutes, healthRoute, storedResponseRoutes } from '../core/wire/routes.js';
@@ -40,11 +40,13 @@ const shared: ThreadState | undefined = data.shared
 const remote = shared?.windows;
 const sequencesOf = shared?.sequencesOf;
 
-/** The response store's questions to main: answered in one turn of main's loop; the timeout only bounds a stuck main. */
-const STORE_ANSWER_TIMEOUT_MS = 10_000;
-const asking = new AskingResponseStore(new Asks<StoreResult>(STORE_ANSWER_TIMEOUT_MS), post);
-/** Several replicas: stored responses in Redis; one process: main's store. */
-const responses = shared?.responses ?? asking;
+/**
+ * Several replicas: stored responses in Redis, on the thread's connection. One process: each
+ * thread owns the records it made and asks the owner of any other (responses-store.ts).
+ */
+const responses = shared?.responses ?? new ThreadResponseStore(data.index, data.settings.frontEndThreads, data.settings.responses.storeBytes);
+const owned = responses instanceof ThreadResponseStore ? responses : undefined;
+data.storePeers.forEach((port, peer) => port && owned?.connect(peer, port));
 
 /** The settings' part of every snapshot's generator options (the runtime adds its agent policy). */
 const base = generateBase(data.settings);
@@ -132,7 +134,7 @@ function shutdown(): void {
   stats.close('the thread is shutting down');
   saves.close('the thread is shutting down');
   patches.close('the thread is shutting down');
-  asking.asks.close('the thread is shutting down');
+  owned?.close();
   metrics.close('the thread is shutting down');
   void shared?.close();
   parentPort!.close();
@@ -164,7 +166,7 @@ const onMain = {
   },
   saved: (message) =>
     message.unavailable !== undefined ? saves.fail(message.id, message.unavailable) : saves.answer(message.id, MAIN, { files: message.files, error: message.error }),
-  'responses-result': (message) => asking.answered(message.id, message.result),
+  'store-peer': (message) => owned?.connect(message.index, message.port),
   shutdown,
 } satisfies Handlers<MainMessage>;
 

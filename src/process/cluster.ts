@@ -4,7 +4,7 @@
  * A front-end thread that dies is replaced; the others keep serving meanwhile.
  */
 import { createServer } from 'node:net';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { StartupError } from '../core/errors.js';
 import type { Settings } from '../core/config/settings.js';
@@ -84,6 +84,8 @@ export class Cluster {
   readonly #sharedWindows = new Map<string, SharedArrayBuffer>();
   /** `threadId` → "front-end thread <index>", while the thread runs. */
   readonly #names = new Map<number, string>();
+  /** Front-end index → its worker, while it runs (or starts): where a restarted thread's store channels go. */
+  readonly #byIndex = new Map<number, Worker>();
 
   constructor(options: ClusterOptions) {
     this.#options = options;
@@ -106,7 +108,8 @@ export class Cluster {
       workerData: { rankTables: this.#options.rankTables } satisfies PoolWorkerData,
     });
     const started: Promise<void>[] = [];
-    for (let i = 0; i < settings.frontEndThreads; i++) started.push(this.#startFrontEnd(i));
+    const mesh = this.#storeMesh(settings.frontEndThreads);
+    for (let i = 0; i < settings.frontEndThreads; i++) started.push(this.#startFrontEnd(i, mesh[i]!));
     const results = await Promise.allSettled(started);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -115,7 +118,37 @@ export class Cluster {
     }
   }
 
-  #startFrontEnd(index: number): Promise<void> {
+  /**
+   * The embedded response store's channels (front-end/responses-store.ts): one between every two
+   * front-end threads, `mesh[i][j]` being thread i's end towards thread j. None with the store in
+   * Redis, nor for one thread.
+   */
+  #storeMesh(threads: number): (MessagePort | undefined)[][] {
+    const mesh = Array.from({ length: threads }, (): (MessagePort | undefined)[] => Array.from({ length: threads }, () => undefined));
+    if (this.#options.shared) return mesh;
+    for (let i = 0; i < threads; i++) {
+      for (let j = i + 1; j < threads; j++) {
+        const { port1, port2 } = new MessageChannel();
+        mesh[i]![j] = port1;
+        mesh[j]![i] = port2;
+      }
+    }
+    return mesh;
+  }
+
+  /** A restarted thread's channels: a new one with each thread running now, whose end is sent to it. */
+  #storeChannelsFor(index: number): (MessagePort | undefined)[] {
+    const ports: (MessagePort | undefined)[] = Array.from({ length: this.#options.settings.frontEndThreads }, () => undefined);
+    if (this.#options.shared) return ports;
+    for (const [peer, worker] of this.#byIndex) {
+      const { port1, port2 } = new MessageChannel();
+      ports[peer] = port1;
+      worker.postMessage({ type: 'store-peer', index, port: port2 } satisfies MainMessage, [port2]);
+    }
+    return ports;
+  }
+
+  #startFrontEnd(index: number, storePeers: readonly (MessagePort | undefined)[]): Promise<void> {
     const { settings, apiKey, replayEntries, onMessage, onThreadExit, log, rankTables, extension } = this.#options;
     const channel = new MessageChannel();
     const windows = extension ? new MessageChannel() : undefined;
@@ -131,11 +164,13 @@ export class Cluster {
       rankTables,
       extension,
       windowPort: windows?.port2,
+      storePeers,
       shared: this.#options.shared,
     };
+    const peerPorts = storePeers.filter((port): port is MessagePort => port !== undefined);
     const worker = new Worker(FRONT_END, {
       workerData: data,
-      transferList: windows ? [channel.port2, windows.port2] : [channel.port2],
+      transferList: windows ? [channel.port2, windows.port2, ...peerPorts] : [channel.port2, ...peerPorts],
       resourceLimits: { maxYoungGenerationSizeMb: FRONT_END_YOUNG_GENERATION_MB },
     });
     servePool(channel.port1, () => this.#pool!, { maxQueue: settings.poolMaxQueue, refused: () => this.#poolRefused++ }, log);
@@ -144,6 +179,7 @@ export class Cluster {
     const thread = worker.threadId;
     this.#names.set(thread, `front-end thread ${index}`);
     this.#threads.set(worker, thread);
+    this.#byIndex.set(index, worker);
     const reply = (message: MainMessage): void => worker.postMessage(message);
     // Control enters main here, from another thread: a handler that throws is logged and contained.
     const guarded = (what: string, fn: () => void): void => {
@@ -176,6 +212,7 @@ export class Cluster {
       worker.on('exit', (code) =>
         guarded('exit handling', () => {
           this.#threads.delete(worker);
+          if (this.#byIndex.get(index) === worker) this.#byIndex.delete(index);
           channel.port1.close();
           windows?.port1.close();
           onThreadExit?.(thread);
@@ -185,7 +222,7 @@ export class Cluster {
           log.error(`front-end thread ${index} exited (code ${code}); starting a new one in ${RESTART_DELAY_MS} ms`);
           setTimeout(() => {
             if (this.#stopping) return;
-            this.#startFrontEnd(index).catch((err: Error) => log.error(`front-end thread ${index} restart failed: ${err.message}`));
+            this.#startFrontEnd(index, this.#storeChannelsFor(index)).catch((err: Error) => log.error(`front-end thread ${index} restart failed: ${err.message}`));
           }, RESTART_DELAY_MS).unref();
         }),
       );

@@ -15,7 +15,6 @@ import type { MetricsSnapshot } from '../protocol/metrics.js';
 import { statsJson, type StatsSnapshot } from '../protocol/stats.js';
 import type { Log } from '../log.js';
 import type { Recorder } from './recordings.js';
-import type { MemoryResponseStore } from '../core/responses/store.js';
 
 /** Who sent a message: its thread (`Worker.threadId`) and the way back to it. */
 export interface Sender {
@@ -41,8 +40,6 @@ export interface MainState {
   readonly recorder: Recorder | undefined;
   /** Record and replay modes: every interaction known, for threads started later. */
   readonly replayEntries: ReplayEntry[];
-  /** The Responses API's stored responses (every thread asks here). */
-  readonly responses: MemoryResponseStore;
   /** Several replicas on Redis: the shared configuration (src/state/replicas.ts); undefined when embedded. */
   readonly shared?: SharedState;
 }
@@ -214,12 +211,6 @@ export function mainHandlers(state: MainState, threads: Threads, log: Log, timeo
       threads.broadcast({ type: 'flush', id });
     },
     flushed: (message, { thread }) => flushed.answer(message.id, thread, undefined),
-    // One synchronous map operation per message: answered in the same turn, so a put a thread
-    // waited for is visible to the get any other thread sends after it.
-    responses: ({ id, op }, { reply }) => {
-      const result = op.kind === 'get' ? state.responses.get(op.key) : op.kind === 'put' ? state.responses.put(op.entry) : state.responses.delete(op.key);
-      reply({ type: 'responses-result', id, result });
-    },
   } satisfies Handlers<ThreadMessage, Sender>;
 
   /** /++/stats names the state backend and, on Redis, how this replica sees it (exported as metrics). */

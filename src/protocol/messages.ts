@@ -44,6 +44,12 @@ export interface FrontEndData {
   readonly extension: PreparedExtension | undefined;
   /** Extensions: asks main for rate-limit windows shared by every thread (shared-windows.ts). */
   readonly windowPort: MessagePort | undefined;
+  /**
+   * The embedded response store (front-end/responses-store.ts): a channel to each other front-end
+   * thread, by index (this thread's own index and one that is restarting: none; a restarted
+   * thread's comes as `store-peer`). Empty with the store in Redis.
+   */
+  readonly storePeers: readonly (MessagePort | undefined)[];
   /** Several replicas on Redis (SIMULATOR_REDIS_URL): each thread opens its own connection. */
   readonly shared?: SharedWindowsData | undefined;
 }
@@ -83,18 +89,21 @@ export type ThreadMessage =
   | { readonly type: 'metrics-request'; readonly id: number }
   | { readonly type: 'metrics-snapshot'; readonly id: number; readonly snapshot: MetricsSnapshot }
   /** Answers `flush`: everything this thread sent before has arrived. */
-  | { readonly type: 'flushed'; readonly id: number }
-  /** The Responses API's store, owned by main: every thread sees every stored response. */
-  | { readonly type: 'responses'; readonly id: number; readonly op: StoreOp };
+  | { readonly type: 'flushed'; readonly id: number };
 
-/** One operation on main's response store (core/responses/store.ts `ResponseStore`). */
+/** One operation on the records another front-end thread owns (front-end/responses-store.ts). */
 export type StoreOp =
   | { readonly kind: 'get'; readonly key: string }
   | { readonly kind: 'put'; readonly entry: StoredEntry }
   | { readonly kind: 'delete'; readonly key: string };
 
-/** A store operation's result: the record's entry (get), true (put), whether one was there (delete). */
+/** A store operation's result: the record's entry (get), whether it was kept (put), whether one was there (delete). */
 export type StoreResult = StoredEntry | boolean | undefined;
+
+/** Between two front-end threads, on the channel the cluster set between them: a question about a record the other owns, and its answer. */
+export type StorePeerMessage =
+  | { readonly type: 'ask'; readonly id: number; readonly op: StoreOp }
+  | { readonly type: 'answer'; readonly id: number; readonly result: StoreResult };
 
 /** Front-end → main. */
 export type FrontEndMessage = StartupMessage | ThreadMessage;
@@ -116,7 +125,8 @@ export type MainMessage =
   | ({ readonly type: 'config-patched'; readonly id: number; readonly error?: string } & MaybeUnavailable)
   | { readonly type: 'stats'; readonly id: number; readonly reset: boolean }
   | { readonly type: 'flush'; readonly id: number }
-  | { readonly type: 'responses-result'; readonly id: number; readonly result: StoreResult }
+  /** Front-end thread `index` was restarted: the channel to it, for the stored responses it will own. */
+  | { readonly type: 'store-peer'; readonly index: number; readonly port: MessagePort }
   | { readonly type: 'metrics'; readonly id: number }
   /** The Prometheus text exposition, merged over every thread. */
   | ({ readonly type: 'metrics-result'; readonly id: number; readonly text: string } & MaybeUnavailable)

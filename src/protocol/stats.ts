@@ -8,15 +8,16 @@
  * `GET /++/stats` merges every thread's histograms (main asks each for a snapshot) and answers
  * percentiles in milliseconds.
  *
- * Only the histogram class is imported, not the package's index: the index also loads its
+ * Only the histogram classes are imported, not the package's index: the index also loads its
  * WebAssembly build and pako (for the compressed encoding): ~1 MB of resident memory per
  * front-end thread (docs/architecture.md, "Memory"). A snapshot crosses threads as its recorded
  * buckets instead, which is exact and needs no encoder.
  */
-import Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
+import { constructorFromBucketSize, type JsHistogramConstructor } from 'hdr-histogram-js/dist/JsHistogramFactory.js';
 
-type Histogram = InstanceType<typeof Int32HistogramModule.default>;
-const Int32Histogram = Int32HistogramModule.default;
+type Histogram = InstanceType<JsHistogramConstructor>;
+/** 32-bit counts, as the index's `build()` gives by default (a named export: Node and vitest agree on it). */
+const Int32Histogram = constructorFromBucketSize(32);
 const newHistogram = (): Histogram => new Int32Histogram(1, 3_600_000_000, 3);
 
 /**

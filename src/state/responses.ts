@@ -12,8 +12,8 @@
  * another replica holds cannot, and a record kept only locally would be the very miss this store
  * is for.
  */
-import type { ResponseStore, StoredResponse } from '../core/responses/store.js';
-import { encodeRecord } from '../core/responses/store.js';
+import type { ResponseStore, StoredEntry, StoredResponse } from '../core/responses/store.js';
+import { responseId } from '../core/responses/store.js';
 import { RedisKeyValueStore } from './key-value.js';
 import type { Redis } from './redis.js';
 
@@ -24,16 +24,21 @@ export class RedisResponseStore implements ResponseStore {
     this.#values = new RedisKeyValueStore(client, `${prefix}responses:`, budgetBytes, timeoutMs);
   }
 
+  /** Any replica's any thread reads any key: the id needs to name no owner. */
+  newId(): string {
+    return responseId(0, 1);
+  }
+
   async get(id: string): Promise<StoredResponse | undefined> {
     const json = await unavailableOnError(this.#values.get(id));
     return json === undefined ? undefined : (JSON.parse(json) as StoredResponse);
   }
 
   /** As the embedded store: a record larger than the whole budget is not kept (a later `get` misses). */
-  async put(record: StoredResponse): Promise<void> {
-    const ttlMs = record.expiresAt - this.now();
-    if (ttlMs <= 0) return void (await this.delete(record.id));
-    await unavailableOnError(this.#values.put(record.id, encodeRecord(record).json, ttlMs));
+  async put(entry: StoredEntry): Promise<void> {
+    const ttlMs = entry.expiresAt - this.now();
+    if (ttlMs <= 0) return void (await this.delete(entry.id));
+    await unavailableOnError(this.#values.put(entry.id, entry.json, ttlMs));
   }
 
   delete(id: string): Promise<boolean> {

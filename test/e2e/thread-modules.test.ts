@@ -5,7 +5,7 @@
  * front-end thread exits, every script V8 parsed in it.
  * - Embedded (no SIMULATOR_REDIS_URL): no node-redis module and no `state/` module in a thread;
  *   no js-yaml (main reads and writes the recording files); of hdr-histogram-js only the
- *   histogram, not its WebAssembly build nor pako.
+ *   histogram classes, not its WebAssembly build nor pako.
  * - On Redis (a real redis-server): the state modules are loaded, and each front-end thread opens
  *   one connection (`CLIENT LIST` counted at one and three threads), its windows, fault cursors
  *   and stored responses sharing it.

@@ -8,7 +8,6 @@ import { defaultDeployments, deploymentSettings } from '../../src/core/config/de
 import { parseSettings } from '../../src/core/config/settings.js';
 import { limitSpecsFor } from '../../src/core/limits/windows.js';
 import { mainHandlers, type MainState } from '../../src/process/handlers.js';
-import { MemoryResponseStore } from '../../src/core/responses/store.js';
 import { dispatch, type MainMessage, type ThreadMessage } from '../../src/protocol/messages.js';
 import type { Log } from '../../src/log.js';
 
@@ -20,7 +19,6 @@ function setup(threadIds: number[]) {
     limits: limitSpecsFor(deployments.values()),
     recorder: undefined,
     replayEntries: [],
-    responses: new MemoryResponseStore(1 << 20),
   };
   const broadcasts: MainMessage[] = [];
   const logged: string[] = [];

@@ -4,7 +4,9 @@
  * clients' rules (an independent checker) for every kind of turn.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryResponseStore, encodeRecord, inputItemsPage, pageQuery, responseAt, type StoredResponse } from '../../src/core/responses/store.js';
+import { MessageChannel } from 'node:worker_threads';
+import { MemoryResponseStore, decodeRecord, encodeRecord, inputItemsPage, ownerOf, pageQuery, responseAt, responseId, type StoredResponse } from '../../src/core/responses/store.js';
+import { ThreadResponseStore } from '../../src/front-end/responses-store.js';
 import { generateResponse } from '../../src/core/responses/generate.js';
 import { validateResponses } from '../../src/core/responses/request.js';
 import { makeDeployment } from '../../src/core/config/deployments.js';
@@ -59,6 +61,101 @@ describe('MemoryResponseStore', () => {
     expect(store.delete('c')).toBe(true);
     expect(store.delete('c')).toBe(false);
     expect(store.bytes).toBe(0);
+  });
+});
+
+describe('response ids', () => {
+  it('have the service shape and name their owner, for every thread count', () => {
+    for (const threads of [1, 2, 3, 7, 256]) {
+      for (let owner = 0; owner < threads; owner++) {
+        const id = responseId(owner, threads);
+        expect(id).toMatch(/^resp_[0-9a-f]{48}$/);
+        expect(ownerOf(id, threads)).toBe(owner);
+      }
+    }
+  });
+  it('do not show their owner as a fixed tail', () => {
+    expect(new Set(Array.from({ length: 200 }, () => responseId(1, 2).slice(-2))).size).toBeGreaterThan(20);
+  });
+  it('made elsewhere (a recording, a client) still have one owner in range', () => {
+    for (const id of ['resp_nothing', 'resp_1', '', 'x', 'resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b', 'ü-ß']) {
+      const owner = ownerOf(id, 3);
+      expect(owner).toBeGreaterThanOrEqual(0);
+      expect(owner).toBeLessThan(3);
+      expect(ownerOf(id, 3)).toBe(owner);
+    }
+  });
+});
+
+describe('encodeRecord', () => {
+  it('with the response object already written gives the same record', () => {
+    const r = { ...record('resp_x', 20), inputItems: [{ id: 'msg_1', type: 'message' }], conversation: [{ role: 'user' as const, content: 'é \u2028 "q"' }] };
+    const entry = encodeRecord(r, JSON.stringify(r.response));
+    expect(decodeRecord(entry)).toEqual(r);
+    expect(entry.json.length).toBe(encodeRecord(r).json.length);
+  });
+});
+
+describe('ThreadResponseStore (thread-owned records, a channel between every two threads)', () => {
+  /** Three stores as three threads would hold them, over real MessageChannels. */
+  function threads(budget = 1 << 20): ThreadResponseStore[] {
+    const stores = [0, 1, 2].map((i) => new ThreadResponseStore(i, 3, budget));
+    for (let i = 0; i < 3; i++) {
+      for (let j = i + 1; j < 3; j++) {
+        const { port1, port2 } = new MessageChannel();
+        stores[i]!.connect(j, port1);
+        stores[j]!.connect(i, port2);
+      }
+    }
+    return stores;
+  }
+  const made = (store: ThreadResponseStore, padding = 10): StoredResponse => record(store.newId(), padding, Date.now(), 60_000);
+
+  it('a record put on its owner is found, replaced and deleted through every other', async () => {
+    const stores = threads();
+    try {
+      const r = made(stores[1]!);
+      await stores[1]!.put(encodeRecord(r));
+      expect(stores[1]!.memory.size).toBe(1);
+      for (const s of stores) expect((await s.get(r.id))?.id).toBe(r.id);
+      await stores[2]!.put(encodeRecord({ ...r, cancelledAt: 5 }));
+      expect(stores[2]!.memory.size).toBe(0); // kept by the owner, not by who wrote it
+      for (const s of stores) expect((await s.get(r.id))?.cancelledAt).toBe(5);
+      expect(await stores[0]!.delete(r.id)).toBe(true);
+      for (const s of stores) expect(await s.get(r.id)).toBeUndefined();
+      for (const s of stores) expect(await s.delete(r.id)).toBe(false);
+    } finally {
+      for (const s of stores) s.close();
+    }
+  });
+
+  it('each thread keeps its share of the budget', async () => {
+    const one = encodeRecord(record('resp_' + '0'.repeat(48), 100, Date.now(), 60_000)).json.length;
+    const stores = threads(one * 3 * 2); // two records per thread
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = made(stores[0]!, 100);
+        ids.push(r.id);
+        await stores[0]!.put(encodeRecord(r));
+      }
+      expect(stores[0]!.memory.bytes).toBeLessThanOrEqual(one * 2);
+      expect(await Promise.all(ids.map((id) => stores[2]!.get(id).then((x) => x !== undefined)))).toEqual([false, false, true, true]);
+    } finally {
+      for (const s of stores) s.close();
+    }
+  });
+
+  it('a question to a thread that exits fails at once, naming it; one restarting is refused', async () => {
+    const a = new ThreadResponseStore(0, 2, 1 << 20);
+    const { port1, port2 } = new MessageChannel();
+    a.connect(1, port1);
+    const id = responseId(1, 2);
+    const pending = a.get(id);
+    port2.close(); // the other end's thread is gone
+    await expect(pending).rejects.toThrow(/front-end thread 1/);
+    await expect(a.get(id)).rejects.toThrow(/front-end thread 1, which keeps this response, is restarting/);
+    a.close();
   });
 });
 

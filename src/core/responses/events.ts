@@ -35,6 +35,8 @@ export interface ResponseStream {
 export function responseStream(
   inProgress: JsonObject,
   final: JsonObject,
+  /** `final`'s JSON, already written for the record. */
+  finalJson: string,
   reasoning: JsonObject | undefined,
   items: readonly PlannedItem[],
   obfuscation: boolean,
@@ -86,7 +88,7 @@ export function responseStream(
   const tail: string[] = [];
   // What followed the last token (its item's .done events) leads the tail.
   if (prefix !== '') tail.push(prefix);
-  tail.push(event(terminal, `"response":${j(final)},`));
+  tail.push(event(terminal, `"response":${finalJson},`));
   if (done) tail.push('data: [DONE]\n\n');
   return { head, tokens, tail };
 }

@@ -22,7 +22,7 @@ import { contentFiltersJson } from './content-filters.js';
 import { responseStream } from './events.js';
 import { planOutput, type OutputPlan } from './plan.js';
 import { IMAGE_MARK, IMAGE_MARK_LOW, unsupportedReasoning, type ReasoningEffort, type ResponsesRequest } from './request.js';
-import { type ConversationMessage, type JsonObject, type StoredResponse } from './store.js';
+import { responseId, type ConversationMessage, type JsonObject, type StoredResponse } from './store.js';
 
 export interface ResponseSettings {
   /** How long a stored response lives. */
@@ -58,6 +58,8 @@ export interface Made {
   readonly record: StoredResponse | undefined;
   /** The response id (for logs and the background answer). */
   readonly id: string;
+  /** The finished response object's JSON (`record.response`), written once: the answer's, the stream's last event's and the record's. */
+  readonly responseJson: string;
 }
 
 /** The reasoning block of the response object. */
@@ -73,6 +75,8 @@ export function generateResponse(
   previous: StoredResponse | undefined,
   nowMs: number,
   timing: { readonly startsInMs: number; readonly completesInMs: number } | undefined,
+  /** The store mints it (`ResponseStore.newId`): the embedded store's ids name the thread that keeps the record. */
+  id: string = responseId(0, 1),
 ): Made {
   const model = deployment.model;
   if (req.effort !== undefined && !model.reasoning) fail(unsupportedReasoning());
@@ -90,7 +94,6 @@ export function generateResponse(
   const cap = Math.min(model.maxOutputTokens, model.contextWindow - inputTokens);
   const plan: OutputPlan = planOutput(req, [...history, ...req.messages], options, encoding, limit === undefined ? undefined : Math.max(0, limit - reasoningTokens), cap);
   const outputTokens = plan.tokens + reasoningTokens;
-  const id = randomId('resp_', 48);
   const created = Math.floor(nowMs / 1000);
   const incomplete = plan.truncated;
   const reasoningItem = reasoningTokens > 0 ? { id: randomId('rs_', 48), type: 'reasoning', summary: [] } : undefined;
@@ -159,10 +162,11 @@ export function generateResponse(
       })
     : undefined;
   const metered = { promptTokens: inputTokens, completionTokens: outputTokens };
+  const responseJson = JSON.stringify(final);
   if (req.background && !req.stream) {
-    return { id, record, answer: { kind: 'json', body: JSON.stringify({ ...base('queued') }), ...metered } };
+    return { id, record, responseJson, answer: { kind: 'json', body: JSON.stringify({ ...base('queued') }), ...metered } };
   }
-  if (!req.stream) return { id, record, answer: { kind: 'json', body: JSON.stringify(final), ...metered } };
-  const stream = responseStream(base('in_progress'), final, reasoningItem, items, req.includeObfuscation, settings.streamDone);
-  return { id, record, answer: { kind: 'stream', choices: 1, head: stream.head, tokens: { events: stream.tokens, count: stream.tokens.length }, tail: stream.tail, ...metered } };
+  if (!req.stream) return { id, record, responseJson, answer: { kind: 'json', body: responseJson, ...metered } };
+  const stream = responseStream(base('in_progress'), final, responseJson, reasoningItem, items, req.includeObfuscation, settings.streamDone);
+  return { id, record, responseJson, answer: { kind: 'stream', choices: 1, head: stream.head, tokens: { events: stream.tokens, count: stream.tokens.length }, tail: stream.tail, ...metered } };
 }

@@ -1,14 +1,18 @@
 /**
  * Stored responses (the Responses API's `store`, default true): what is kept per response, the
- * small interface every store implements, and the embedded one.
+ * small interface every store implements, the ids that say where a record lives, and the
+ * in-memory store.
  *
- * The interface is all a store must do — get, put, delete, each record carrying its byte size and
- * expiry — so the embedded store (main thread's memory, asked over the thread protocol) and a
- * shared one (Redis, for several replicas) are interchangeable: the front end sees only
- * `ResponseStore`. Everything else is pure functions over a record: its status at a given time
- * (background responses move queued → in_progress → completed on a timeline set at creation, so no
- * timer runs and every thread and replica agrees), and the paging of its input items.
+ * The interface is all a store must do — mint an id, get, put, delete, each record carrying its
+ * byte size and expiry — so the embedded store (each front-end thread keeps the records it made,
+ * front-end/responses-store.ts) and a shared one (Redis, for several replicas) are
+ * interchangeable: the front end sees only `ResponseStore`. Everything else is pure functions over
+ * a record: its status at a given time (background responses move queued → in_progress →
+ * completed on a timeline set at creation, so no timer runs and every thread and replica agrees),
+ * and the paging of its input items.
  */
+import { randomHex } from '../ids.js';
+import { valueBytes } from '../store/key-value.js';
 
 /** A JSON object as the wire carries it. */
 export type JsonObject = Record<string, unknown>;
@@ -43,9 +47,8 @@ export interface StoredResponse {
 }
 
 /**
- * A record as a store keeps it: its JSON, encoded once by the thread that made it. Stores move and
- * keep strings — one copy across a thread boundary or a network, none of the record's structure to
- * walk — and the budget counts their length (characters: bytes for ASCII JSON).
+ * A record as a store is given it: its JSON, encoded once by the thread that made it. Stores move
+ * strings — one copy across a thread boundary or a network, none of the record's structure to walk.
  */
 export interface StoredEntry {
   readonly id: string;
@@ -53,26 +56,77 @@ export interface StoredEntry {
   readonly expiresAt: number;
 }
 
-export const encodeRecord = (record: StoredResponse): StoredEntry => ({ id: record.id, json: JSON.stringify(record), expiresAt: record.expiresAt });
+/**
+ * `responseJson`: the response object's JSON when the caller already has it (the generator wrote
+ * it for the answer), so the bulk of the record is not serialised twice.
+ */
+export function encodeRecord(record: StoredResponse, responseJson?: string): StoredEntry {
+  if (responseJson === undefined) return { id: record.id, json: JSON.stringify(record), expiresAt: record.expiresAt };
+  const { response: _response, ...rest } = record;
+  return { id: record.id, json: `{"response":${responseJson},${JSON.stringify(rest).slice(1)}`, expiresAt: record.expiresAt };
+}
 export const decodeRecord = (entry: StoredEntry): StoredResponse => JSON.parse(entry.json) as StoredResponse;
 
-/** What every store does; asynchronous because the embedded store is asked across threads and a shared one across the network. */
+/**
+ * A response id, `resp_` + 48 lowercase hex digits as the service's, that names the front-end
+ * thread keeping its record: the last two digits are a byte whose remainder by the thread count
+ * is `owner`, drawn at random among those bytes so that ids show no pattern. SIMULATOR_THREADS is
+ * at most 256 (config/bounds.ts), so every thread has at least one byte.
+ */
+export function responseId(owner: number, threads: number): string {
+  const choices = Math.floor((255 - owner) / threads) + 1;
+  const tag = owner + threads * Math.floor(Math.random() * choices);
+  return `resp_${randomHex(46)}${tag < 16 ? '0' : ''}${tag.toString(16)}`;
+}
+
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+/**
+ * The thread (0 … threads − 1) that keeps the record of `id`: the one `responseId` named, or, for
+ * an id made elsewhere (a recording's, a client's guess), the last two digits when they are hex
+ * (the service's ids are), else a hash of the id. Every thread computes the same owner.
+ */
+export function ownerOf(id: string, threads: number): number {
+  if (threads === 1) return 0;
+  const n = id.length;
+  if (n >= 2 && isHex(id.charCodeAt(n - 2)) && isHex(id.charCodeAt(n - 1))) return Number.parseInt(id.slice(-2), 16) % threads;
+  let hash = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < n; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % threads;
+}
+
+/** What every store does; asynchronous because a record may be on another thread or across the network. */
 export interface ResponseStore {
+  /** The id of a new response: one this store will find (the embedded store's names its thread). */
+  newId(): string;
   get(id: string): Promise<StoredResponse | undefined>;
-  /** Stores (or replaces) the record; resolves once a `get` from any thread would see it. */
-  put(record: StoredResponse): Promise<void>;
+  /** Stores (or replaces) the record (`encodeRecord`); resolves once a `get` from any thread (and replica) would see it. */
+  put(entry: StoredEntry): Promise<void>;
   /** True when a record was there. */
   delete(id: string): Promise<boolean>;
 }
 
+/** A record as the memory store keeps it: its JSON as UTF-8 bytes. */
+interface Kept {
+  readonly id: string;
+  readonly bytes: Buffer;
+  readonly expiresAt: number;
+}
+
 /**
- * The embedded store: a byte budget (oldest records evicted first once it is passed) and expiry
- * (checked on read, and the oldest expired ones dropped on write). Synchronous; the main thread
- * owns one and answers the threads' questions from it.
+ * Records in memory: a byte budget (oldest records evicted first once it is passed) and expiry
+ * (checked on read, and the oldest expired ones dropped on write). Synchronous; each front-end
+ * thread owns one, with its share of the budget, and answers the other threads' questions from it.
+ *
+ * A record is kept as UTF-8 bytes in a Buffer of its own, not as the string it came as: it lives
+ * for many collections, and a string that does is copied twice by the young-generation collector
+ * and then sits in the old generation, where a Buffer is a small object pointing outside the
+ * heap. The budget counts those bytes. (Measured, docs/architecture.md "Stored responses": a
+ * front-end thread's scavenges per stored response halved.)
  */
 export class MemoryResponseStore {
   // A Map iterates in insertion order: a replaced record moves to the end, so the first is the oldest.
-  readonly #records = new Map<string, StoredEntry>();
+  readonly #records = new Map<string, Kept>();
   #bytes = 0;
 
   constructor(
@@ -95,16 +149,20 @@ export class MemoryResponseStore {
       this.#remove(record);
       return undefined;
     }
-    return record;
+    return { id, json: record.bytes.toString('utf8'), expiresAt: record.expiresAt };
   }
 
   /** False when the record alone is larger than the whole budget (it is then not kept). */
-  put(record: StoredEntry): boolean {
-    const old = this.#records.get(record.id);
+  put(entry: StoredEntry): boolean {
+    const old = this.#records.get(entry.id);
     if (old) this.#remove(old);
-    if (record.json.length > this.budgetBytes) return false;
-    this.#records.set(record.id, record);
-    this.#bytes += record.json.length;
+    const size = valueBytes(entry.json);
+    if (size > this.budgetBytes) return false;
+    // Its own memory (not a slice of Buffer's shared pool, which one kept record would pin whole).
+    const bytes = Buffer.allocUnsafeSlow(size);
+    bytes.write(entry.json, 'utf8');
+    this.#records.set(entry.id, { id: entry.id, bytes, expiresAt: entry.expiresAt });
+    this.#bytes += size;
     const now = this.now();
     for (const oldest of this.#records.values()) {
       if (this.#bytes <= this.budgetBytes && oldest.expiresAt > now) break;
@@ -114,27 +172,30 @@ export class MemoryResponseStore {
   }
 
   delete(id: string): boolean {
-    const record = this.get(id);
+    const record = this.#records.get(id);
     if (!record) return false;
     this.#remove(record);
-    return true;
+    return record.expiresAt > this.now();
   }
 
-  #remove(record: StoredEntry): void {
+  #remove(record: Kept): void {
     this.#records.delete(record.id);
-    this.#bytes -= record.json.length;
+    this.#bytes -= record.bytes.length;
   }
 }
 
-/** The embedded store used in the same thread (tests, and a single-threaded set-up). */
+/** A store in this thread's memory alone (tests' contexts). */
 export class LocalResponseStore implements ResponseStore {
   constructor(readonly memory: MemoryResponseStore) {}
+  newId(): string {
+    return responseId(0, 1);
+  }
   get(id: string): Promise<StoredResponse | undefined> {
     const entry = this.memory.get(id);
     return Promise.resolve(entry && decodeRecord(entry));
   }
-  put(record: StoredResponse): Promise<void> {
-    this.memory.put(encodeRecord(record));
+  put(entry: StoredEntry): Promise<void> {
+    this.memory.put(entry);
     return Promise.resolve();
   }
   delete(id: string): Promise<boolean> {

@@ -25,6 +25,7 @@ import type { Scheduler } from '../scheduler.js';
 import { forward, type ForwardRequest } from './record.js';
 import { answerStored } from './responses.js';
 import { storedFromRecorded } from '../../core/responses/recorded.js';
+import { encodeRecord } from '../../core/responses/store.js';
 import type { StoredResponseRoute } from '../../core/wire/routes.js';
 import { faultStep } from './faults.js';
 import type { Operation } from '../../core/models.js';
@@ -166,7 +167,7 @@ function storeReplayed(ctx: ThreadContext, ex: Exchange, entry: ReplayEntry, req
   const record = storedFromRecorded(body, entry.body, model, Date.now(), ctx.settings.responses.ttlSeconds);
   if (!record) return next();
   // Guard point: the store's promise. A store that does not answer costs the listing, not the replay.
-  ctx.responses.put(record).then(guard(ctx.log, ex, next), guard(ctx.log, ex, next));
+  ctx.responses.put(encodeRecord(record)).then(guard(ctx.log, ex, next), guard(ctx.log, ex, next));
 }
 
 /**

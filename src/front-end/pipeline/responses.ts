@@ -1,7 +1,8 @@
 /**
  * The Responses API's producers. Creating one: parse → deployment (target.ts) → validate →
  * the fault step (faults.ts; an injected error answers here, uncharged) → the previous response, if one is continued (a question to the store) → generate (core) →
- * charge → store (the client's answer waits until any thread would find it) → pace and write,
+ * charge → store (the client's answer comes once any thread would find it: at once in the
+ * embedded store, which keeps it in this thread; after Redis' answer in a shared one) → pace and write,
  * as chat. A background response answers `queued` at once; its stored record carries the
  * timeline along which `GET` sees it move to in_progress and completed.
  * The stored-response routes (`GET`, `DELETE`, `input_items`, `cancel`) read and write the store.
@@ -11,7 +12,7 @@ import { pace } from '../../core/latency.js';
 import { charge, type Charged } from '../../core/limits/charge.js';
 import { generateResponse, type Made } from '../../core/responses/generate.js';
 import { validateResponses, type ResponsesRequest } from '../../core/responses/request.js';
-import { inputItemsPage, pageQuery, responseAt, type StoredResponse } from '../../core/responses/store.js';
+import { encodeRecord, inputItemsPage, pageQuery, responseAt, type StoredResponse } from '../../core/responses/store.js';
 import type { StoredResponseRoute } from '../../core/wire/routes.js';
 import type { ThreadContext } from '../context.js';
 import type { Exchange } from '../http/exchange.js';
@@ -85,7 +86,7 @@ function create(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, target:
   let made: Made;
   try {
     // A background response's timeline: queued until the first token would be ready, done when the last would be.
-    made = generateResponse(req, target.found, ex.config.generateOptions, settings, previous, now, undefined);
+    made = generateResponse(req, target.found, ex.config.generateOptions, settings, previous, now, undefined, ctx.responses.newId());
     if (req.background) {
       const timing = pace(latency, 'responses', made.answer.kind === 'error' ? { promptTokens: 0, completionTokens: 0 } : made.answer);
       const record = made.record!;
@@ -99,16 +100,16 @@ function create(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, target:
     if (err instanceof ApiErrorResponse) return sendError(ex, err.apiError);
     throw err;
   }
-  const { answer, record } = made;
+  const { answer } = made;
   if (answer.kind === 'error') return sendError(ex, answer.error);
-  if (!target.limiter) return charged(ctx, ex, req, answer, record, undefined);
+  if (!target.limiter) return charged(ctx, ex, req, answer, made, undefined);
   const result = charge(target.limiter, target.cost, 'responses', ex.query);
   // A shared store (Redis) decides asynchronously; the embedded windows never do.
-  if (result instanceof Promise) return void result.then(guard(ctx.log, ex, (c: Charged) => charged(ctx, ex, req, answer, record, c)), (err: unknown) => fault(ctx.log, ex, err));
-  charged(ctx, ex, req, answer, record, result);
+  if (result instanceof Promise) return void result.then(guard(ctx.log, ex, (c: Charged) => charged(ctx, ex, req, answer, made, c)), (err: unknown) => fault(ctx.log, ex, err));
+  charged(ctx, ex, req, answer, made, result);
 }
 
-function charged(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, answer: Exclude<Made['answer'], { kind: 'error' }>, record: Made['record'], c: Charged | undefined): void {
+function charged(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, answer: Exclude<Made['answer'], { kind: 'error' }>, { record, responseJson }: Made, c: Charged | undefined): void {
   if (c && !c.allowed) return sendError(ex, c.error);
   const headers = c?.headers;
   // A background response is answered at once (queued); the others after their latency.
@@ -116,7 +117,7 @@ function charged(ctx: ThreadContext, ex: Exchange, req: ResponsesRequest, answer
   // A response a fault changes (cut, failed, filtered, delayed) is not stored: the client never saw it complete.
   if (!record || ex.fault !== undefined) return send();
   // Guard point: the store's promise.
-  ctx.responses.put(record).then(guard(ctx.log, ex, send), (err: unknown) => storeFailed(ex, err));
+  ctx.responses.put(encodeRecord(record, responseJson)).then(guard(ctx.log, ex, send), (err: unknown) => storeFailed(ex, err));
 }
 
 /** `GET`, `DELETE …/responses/{id}`, `GET …/input_items`, `POST …/cancel`. */
@@ -140,7 +141,7 @@ export function answerStored(ctx: ThreadContext, ex: Exchange, route: StoredResp
       if (record.response.background !== true) return sendError(ex, notBackground());
       if (now >= record.completesAt || record.cancelledAt !== undefined) return sendJson(ex, 200, JSON.stringify(responseAt(record, now)));
       const cancelled = ({ ...record, cancelledAt: now });
-      store.put(cancelled).then(guard(ctx.log, ex, () => sendJson(ex, 200, JSON.stringify(responseAt(cancelled, now)))), fail);
+      store.put(encodeRecord(cancelled)).then(guard(ctx.log, ex, () => sendJson(ex, 200, JSON.stringify(responseAt(cancelled, now)))), fail);
     }),
     fail,
   );
