@@ -29,7 +29,7 @@ export interface StreamAnswer extends Metered {
   /** Choices interleaved in `tokens` (one event of each per token position). */
   readonly choices: number;
   readonly head: readonly string[];
-  /** The token events as a plan, rendered as the socket takes them (`tokenEvents`). */
+  /** The token events as a plan, rendered as the socket takes them (token-events.ts `StreamCursor`). */
   readonly tokens: TokenEventsPlan;
   readonly tail: readonly string[];
 }

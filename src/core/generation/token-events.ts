@@ -89,24 +89,19 @@ class PartsCursor {
 
 /**
  * The events, in stream order: one token of each choice in turn (a choice that has ended is
- * skipped), each `before[i] + JSON string of the token + after[i]`.
+ * skipped), each `before[i] + JSON string of the token + after[i]`, as strings (how the tests
+ * read a plan), rendered by the same `EventBytes` as a stream's cursor.
  */
 export function* tokenEvents(plan: TokenEventsPlan): Generator<string, void, undefined> {
   if ('events' in plan) {
     yield* plan.events;
     return;
   }
-  const corpus = corpusFor(getEncoding(plan.encoding));
-  const cursors = plan.parts.map((parts) => new PartsCursor(parts, corpus));
-  const { before, after } = plan;
-  for (let live = cursors.length; live > 0; ) {
-    live = 0;
-    for (let i = 0; i < cursors.length; i++) {
-      const token = cursors[i]!.next();
-      if (token === undefined) continue;
-      live++;
-      yield before[i] + JSON.stringify(token) + after[i];
-    }
+  const events = new TextEventBytes(plan);
+  for (let bytes = events.peek(); bytes >= 0; bytes = events.peek()) {
+    const out = Buffer.allocUnsafe(bytes);
+    events.write(out, 0);
+    yield out.toString('utf8');
   }
 }
 
