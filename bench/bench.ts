@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { captureResponse, writeCannedResponse, type CannedResponse } from './canned-response.js';
 import { writeFixtures } from './fixtures.js';
 import { load, UNIQUE_ID, type LoadResult, type LoadSpec, type LoadTool } from './load.js';
-import { HEAD_EVENTS, PACED_STREAM_BODY, PACED_STREAM_PATH, PACED_STREAM_SETTINGS, pacedStreams, PER_TOKEN_MS, TOKENS } from './paced-streams.js';
+import { HEAD_EVENTS, PACED_STREAM_BODY, PACED_STREAM_PATH, PACED_STREAM_SETTINGS, pacedStreams, PER_TOKEN_MS, TOKENS, type PacedStreamsResult } from './paced-streams.js';
 import { pinServers, startBarePacedServer, startBareServer, startSimulator } from './processes.js';
 import { machine, markdown, progress, SCENARIO_HEADER, scenarioRow, STREAM_HEADER, streamRow, type BenchResults, type Comparison, type StreamStep } from './report.js';
 import { OVERHEAD_P99_TARGET_MS, scenarios, STREAM_RAMP, VARIATIONS, type Scenario } from './scenarios.js';
@@ -174,6 +174,7 @@ async function streamRamp(maxStreams: number): Promise<NonNullable<BenchResults[
     // Warm both up past the JIT's first compilations, which otherwise land in the first steps.
     for (const [, server] of servers) await pacedStreams(server, API_KEY, 500, 'steady', 2);
     const failing = { simulator: false, bare: false };
+    const failed = (r: PacedStreamsResult): boolean => r.server.p99 > STREAM_RAMP.limitMs || r.failed > 0;
     const measure = async (n: number, overload: boolean): Promise<void> => {
       for (const [name, server] of servers) {
         if (!overload && failing[name]) continue;
@@ -181,7 +182,7 @@ async function streamRamp(maxStreams: number): Promise<NonNullable<BenchResults[
         let r = await pacedStreams(server, API_KEY, n);
         // Noise on a shared machine only ever adds lateness: a failed step gets a second run, and
         // the better of the two stands.
-        if (!overload && (r.server.p99 > STREAM_RAMP.limitMs || r.failed > 0)) {
+        if (!overload && failed(r)) {
           progress(`slow streams: ${n} at once, ${name}: p99 ${r.server.p99.toFixed(1)} ms, once more`);
           const again = await pacedStreams(server, API_KEY, n);
           if (again.failed <= r.failed && again.server.p99 < r.server.p99) r = again;
@@ -194,7 +195,7 @@ async function streamRamp(maxStreams: number): Promise<NonNullable<BenchResults[
         steps.push(step);
         console.log(streamRow(step, STREAM_RAMP.limitMs));
         if (overload) continue;
-        if (r.server.p99 > STREAM_RAMP.limitMs || r.failed > 0) failing[name] = true;
+        if (failed(r)) failing[name] = true;
         else held[name] = n;
       }
     };

@@ -71,8 +71,10 @@ export interface PacedServer {
 const SOURCE = fileURLToPath(new URL('../../bench/paced-client.c', import.meta.url));
 const BINARY = fileURLToPath(new URL('./paced-client', import.meta.url));
 
-/** The C client, compiled with `cc` (or $CC) when missing or older than its source. */
+let built = false;
+/** The C client, compiled with `cc` (or $CC) when missing or older than its source (checked once a run). */
 export function pacedClientBinary(): string {
+  if (built) return BINARY;
   if (!existsSync(BINARY) || statSync(BINARY).mtimeMs < statSync(SOURCE).mtimeMs) {
     try {
       execFileSync(process.env.CC ?? 'cc', ['-O2', '-o', BINARY, SOURCE], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -80,6 +82,7 @@ export function pacedClientBinary(): string {
       throw new Error(`the paced-streams client needs a C compiler (cc, or set CC): ${(err as Error).message}`);
     }
   }
+  built = true;
   return BINARY;
 }
 

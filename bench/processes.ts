@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const SIMULATOR_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 export const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+export const BARE_PACED_SERVER = fileURLToPath(new URL('./bare-paced-server.js', import.meta.url));
 
 /** `--pin-server CPUS`: every server this module starts runs under `taskset -c CPUS` (util-linux). */
 let serverCpus: string | undefined;
@@ -93,8 +94,6 @@ export async function spawnListening(main: string, env: Record<string, string>):
   });
   return child;
 }
-
-export const BARE_PACED_SERVER = fileURLToPath(new URL('./bare-paced-server.js', import.meta.url));
 
 /** The paced streams' baseline (bare-paced-server.ts): the captured stream, written on its schedule. */
 export async function startBarePacedServer(threads: number, responseFile: string, perTokenMs: number, tokens: number, headEvents: number): Promise<Server> {

@@ -129,15 +129,13 @@ export const VARIATIONS: readonly Variation[] = [
 ];
 
 /**
- * Concurrent paced streams, ramped until the scheduler's p99 lateness passes the limit. The ramp
- * starts small so that a machine whose cores are oversubscribed (timers woken late whatever the
- * simulator does) shows that floor instead of a bare "0 held".
+ * Concurrent paced streams, ramped (the bare paced server and the simulator at each step) until
+ * both have passed the scheduler's p99 lateness limit; then the overload counts, reported once
+ * whatever happened before (the issue asks to see 5,000 and 10,000). The ramp starts small so that
+ * a machine whose cores are oversubscribed (timers woken late whatever the server does) shows that
+ * floor instead of a bare "0 held". The target (≥ 2,000 held) is report.ts's.
  */
-/**
- * The paced-streams ramp: its steps (it stops once both servers pass the limit), and the overload
- * counts reported once whatever happened before (the issue asks to see 5,000 and 10,000).
- */
-export const STREAM_RAMP = { id: 'slow-streams', steps: [25, 100, 250, 500, 1_000, 1_500, 2_000, 3_000], report: [5_000, 10_000], limitMs: 5, target: 2_000 } as const;
+export const STREAM_RAMP = { id: 'slow-streams', steps: [25, 100, 250, 500, 1_000, 1_500, 2_000, 3_000], report: [5_000, 10_000], limitMs: 5 } as const;
 
 /** The issue's overhead target: p99 below 1 ms at half the maximum throughput. */
 export const OVERHEAD_P99_TARGET_MS = 1;
