@@ -7,13 +7,21 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const random = new Uint8Array(8_192);
 let next = random.length;
 
-export function randomId(prefix: string, length = 29): string {
-  if (next + length > random.length) {
+/** Where `n` unused random bytes start in the buffer, refilled once it is used up. */
+function take(n: number): number {
+  if (next + n > random.length) {
     globalThis.crypto.getRandomValues(random);
     next = 0;
   }
+  const at = next;
+  next += n;
+  return at;
+}
+
+export function randomId(prefix: string, length = 29): string {
+  const at = take(length);
   let id = prefix;
-  for (let i = 0; i < length; i++) id += ALPHABET[random[next++]! & 63];
+  for (let i = 0; i < length; i++) id += ALPHABET[random[at + i]! & 63];
   return id;
 }
 
@@ -22,12 +30,9 @@ const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'
 /** `length` random lowercase hex digits (even), two per byte of the same buffer. */
 export function randomHex(length: number): string {
   const bytes = length >> 1;
-  if (next + bytes > random.length) {
-    globalThis.crypto.getRandomValues(random);
-    next = 0;
-  }
+  const at = take(bytes);
   let hex = '';
-  for (let i = 0; i < bytes; i++) hex += HEX[random[next++]!];
+  for (let i = 0; i < bytes; i++) hex += HEX[random[at + i]!];
   return hex;
 }
 
