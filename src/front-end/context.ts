@@ -109,7 +109,7 @@ export function createThreadContext(parts: ThreadParts): ThreadContext {
     router: new Router(routes),
     // A task that throws is the exchange's failure (pipeline tasks are guarded); what reaches
     // this is a bug outside any request.
-    scheduler: new Scheduler((err) => log.error(`scheduled task failed: ${(err as Error)?.stack ?? String(err)}`), (ms) => stats.recordLateness(ms), parts.clock),
+    scheduler: new Scheduler((err) => log.error(`scheduled task failed: ${(err as Error)?.stack ?? String(err)}`), (micros) => stats.recordLateness(micros), parts.clock),
     pool: parts.pool,
     stats,
     metrics,

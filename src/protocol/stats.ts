@@ -61,9 +61,9 @@ export class ThreadStats {
     this.#histograms.overhead_ms.recordValue(micros(ms));
   }
 
-  /** When a scheduled task ran minus when it was due (ms). */
-  recordLateness(ms: number): void {
-    this.#histograms.scheduler_lateness_ms.recordValue(micros(ms));
+  /** When a scheduled task ran minus when it was due, in whole microseconds (the scheduler's unit for it). */
+  recordLateness(micros: number): void {
+    this.#histograms.scheduler_lateness_ms.recordValue(micros);
   }
 
   readonly #faults = new Map<string, number>();

@@ -197,13 +197,31 @@ export class ManualClock {
     return this.#now;
   }
 
-  setTimer(run: () => void, ms: number): unknown {
-    const timer = { due: this.#now + ms, run, id: ++this.#id };
-    this.#timers.push(timer);
-    return timer.id;
+  /** The scheduler's one timer (front-end/scheduler.ts `Timer`): arming it again replaces what was pending. */
+  timer(run: () => void): { arm(ms: number): void; cancel(): void } {
+    let pending: number | undefined;
+    return {
+      arm: (ms) => {
+        if (pending !== undefined) this.#clear(pending);
+        const timer = {
+          due: this.#now + ms,
+          run: () => {
+            pending = undefined;
+            run();
+          },
+          id: ++this.#id,
+        };
+        this.#timers.push(timer);
+        pending = timer.id;
+      },
+      cancel: () => {
+        if (pending !== undefined) this.#clear(pending);
+        pending = undefined;
+      },
+    };
   }
 
-  clearTimer(id: unknown): void {
+  #clear(id: number): void {
     this.#timers = this.#timers.filter((t) => t.id !== id);
   }
 

@@ -36,7 +36,9 @@ function json(op: Operation, body: unknown, dep: Deployment, options: GenerateOp
 function stream(op: Operation, body: unknown, dep: Deployment): StreamAnswer & { events: string[] } {
   const answer = generate(op, body, dep, FILL);
   if (answer.kind !== 'stream') throw new Error(`expected stream, got ${answer.kind}: ${JSON.stringify(answer)}`);
-  return { ...answer, events: [...tokenEvents(answer.tokens)] };
+  // head and tail are pieces written one after another: the events are in their joined text.
+  const events = (pieces: readonly string[]): string[] => pieces.join('').split(/(?<=\n\n)/);
+  return { ...answer, head: events(answer.head), tail: events(answer.tail), events: [...tokenEvents(answer.tokens)] };
 }
 
 function error(op: Operation, body: unknown, dep: Deployment): ErrorAnswer['error'] {

@@ -28,9 +28,15 @@ export interface StreamAnswer extends Metered {
   readonly kind: 'stream';
   /** Choices interleaved in `tokens` (one event of each per token position). */
   readonly choices: number;
+  /**
+   * The text before the token events, in pieces written one after another — whole events, or
+   * (chat) each event's template and the stream's frame, so that a stream makes no event text of
+   * its own.
+   */
   readonly head: readonly string[];
   /** The token events as a plan, rendered as the socket takes them (token-events.ts `StreamCursor`). */
   readonly tokens: TokenEventsPlan;
+  /** The text after the token events, in pieces like `head`. */
   readonly tail: readonly string[];
 }
 

@@ -89,8 +89,9 @@ interface StreamMeta {
  *
  * Every chunk is `data: {"choices":[` + one choice's JSON + the stream's frame (its id, time and
  * model). The choice's JSON is the same in every stream but for its index and finish reason, so it
- * is made once per process (`perIndex`); what a stream makes is its frame, once, and its head and
- * tail events from it. A token event is rendered from the plan as the socket takes it.
+ * is made once per process (`perIndex`); what a stream makes is its frame, once: its head and tail
+ * are templates and the frame in turn, and a token event is rendered from the plan as the socket
+ * takes it.
  */
 function streamFrame(meta: StreamMeta, includeUsage: boolean): string {
   return `],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk","system_fingerprint":"${SYSTEM_FINGERPRINT}"${includeUsage ? ',"usage":null' : ''}}\n\n`;
@@ -125,11 +126,13 @@ const TOKEN_EVENT_AFTER = perIndex((i) => `},"finish_reason":null,"index":${i},"
 function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean, encoding: EncodingName, composed: boolean) {
   const frame = streamFrame(meta, includeUsage);
   const n = choices.length;
+  // Pieces, not events (StreamAnswer.head): each event is a template and the frame, so the
+  // stream makes no event text of its own.
   const head: string[] = [PROMPT_FILTER_EVENT];
   const tail: string[] = [];
   for (let i = 0; i < n; i++) {
-    head.push(ROLE_CHUNK(i) + frame);
-    tail.push(FINISH_CHUNK[choices[i]!.finishReason](i) + frame);
+    head.push(ROLE_CHUNK(i), frame);
+    tail.push(FINISH_CHUNK[choices[i]!.finishReason](i), frame);
   }
   if (includeUsage) tail.push(usageEvent(meta, promptTokens, totalTokens(choices)));
   tail.push(SSE_DONE);
