@@ -15,7 +15,7 @@ export interface GenerateTask {
   /**
    * The body as the front end parsed it. A request this heavy is mostly one long string, and
    * cloning the few objects around it across threads cost 13–17 µs for a ≈4k-token chat body where
-   * sending the text and parsing it again cost 30–34 µs (docs/architecture.md, Performance).
+   * sending the text and parsing it again cost 30–34 µs (docs/architecture.md, "The pool").
    */
   readonly body: Readonly<Record<string, unknown>>;
   readonly deployment: Deployment;

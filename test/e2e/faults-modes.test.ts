@@ -1,5 +1,5 @@
 /**
- * Faults in record and replay modes (issue 17): an answer fault is never forwarded upstream, the
+ * Faults in record and replay modes: an answer fault is never forwarded upstream, the
  * fault headers never reach the upstream, an answer a fault changed is never recorded, and replayed
  * streams are cut, stalled or filtered like generated ones.
  */

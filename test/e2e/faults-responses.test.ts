@@ -1,5 +1,5 @@
 /**
- * Faults on purpose on the Responses API (issue 17): every fault that applies to POST /responses,
+ * Faults on purpose on the Responses API: every fault that applies to POST /responses,
  * streamed and not, through the official `openai` SDK (`responses.create`, `responses.stream()`)
  * and raw sockets — typed errors, the SDK's view of a cut or failed stream, its retry of injected
  * 429/5xx honouring retry-after-ms; a faulted response is neither stored nor charged.

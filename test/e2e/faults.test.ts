@@ -1,5 +1,5 @@
 /**
- * Faults on purpose (issue 17): each fault through the official `openai` SDK and raw sockets, the
+ * Faults on purpose: each fault through the official `openai` SDK and raw sockets, the
  * SDK's own retry over injected 429/5xx, a schedule across both front-end threads, seeded rates
  * repeated request for request, a bad fault configuration answered 400, and a storm of every fault
  * at once followed by a normal answer.
