@@ -9,6 +9,7 @@ import type { GenerateOptions } from '../core/generation/options.js';
 import type { LearnedCount } from '../core/tokens/counting-policy.js';
 import type { Operation } from '../core/models.js';
 import type { RankTables } from '../core/tokens/tokenizer.js';
+import type { LoremTables } from '../core/generation/lorem.js';
 
 export interface GenerateTask {
   readonly operation: Operation;
@@ -26,6 +27,8 @@ export interface GenerateTask {
 export interface PoolWorkerData {
   /** The rank tables in shared memory, built once by main (one copy for every thread). */
   readonly rankTables: RankTables | undefined;
+  /** The lorem corpora in shared memory, built once per process from those tables. */
+  readonly lorem: LoremTables | undefined;
 }
 
 /** The answer, and the long texts it found in its cache (seen before), for the asking front-end's cache. */
