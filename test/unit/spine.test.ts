@@ -210,7 +210,7 @@ describe('guards at the scheduler', () => {
     // its second token is made to throw when the cursor reaches it.
     const parts: (number | string)[] = [' a', ' b', ' c']; // the first token loses its leading space
     Object.defineProperty(parts, 1, { get: () => { throw new Error('token 1 broke'); } });
-    const tokens = { encoding: 'cl100k_base', count: 3, before: ['data: '], after: ['\n\n'], parts: [parts] };
+    const tokens = { encoding: 'cl100k_base', count: 3, before: ['data: '], after: ['\n'], frame: '\n', parts: [parts] };
     const answer = { kind: 'stream', head: ['data: head\n\n'], tokens, tail: ['data: [DONE]\n\n'], choices: 1 } as unknown as Answer;
     const { ex, res } = fakeExchange({ url: '/x', headers: {} }, ctx);
     write(ctx, ex, answer, undefined, undefined);

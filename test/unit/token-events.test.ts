@@ -26,6 +26,7 @@ const planOf = (choices: readonly Choice[], encoding: 'cl100k_base' | 'o200k_bas
   count: choices.reduce((n, c) => n + c.count, 0),
   before: choices.map((_, i) => `<${i}:`),
   after: choices.map((_, i) => `:${i}>`),
+  frame: '|frame;',
   parts: choices.map((c) => c.parts),
 });
 
@@ -37,7 +38,7 @@ describe('tokenEvents', () => {
       const n = 1 + Math.floor(rand() * 4);
       const choices = Array.from({ length: n }, () => generateChoice(corpus, 1 + Math.floor(rand() * 400), 100_000, rand() < 0.5 ? 'fill' : 'natural', rand));
       const plan = planOf(choices, encoding);
-      const expected = interleave(choices, (i, token) => `<${i}:` + JSON.stringify(token) + `:${i}>`);
+      const expected = interleave(choices, (i, token) => `<${i}:` + JSON.stringify(token) + `:${i}>|frame;`);
       expect([...tokenEvents(plan)]).toEqual(expected);
       expect(expected).toHaveLength(plan.count);
       // The plan crosses threads as plain data (structured clone) and renders the same events.
@@ -58,7 +59,7 @@ describe('tokenEvents', () => {
 });
 
 describe('StreamCursor', () => {
-  const answer = { head: ['H;'], tail: ['T;', 'D;'], choices: 2, tokens: { encoding: 'cl100k_base', count: 6, before: ['a', 'b'], after: [';', ';'], parts: [[' x', ' y', ' z'], [' u', ' v', ' w']] } as TokenEventsPlan };
+  const answer = { head: ['H;'], tail: ['T;', 'D;'], choices: 2, tokens: { encoding: 'cl100k_base', count: 6, before: ['a', 'b'], after: [';', ';'], frame: '', parts: [[' x', ' y', ' z'], [' u', ' v', ' w']] } as TokenEventsPlan };
 
   it('pulls what is due by now: head at once, a step of every choice per token time, the tail with the last', () => {
     const c = new StreamCursor(answer, 1000, 50, 10);
@@ -82,7 +83,7 @@ describe('StreamCursor', () => {
 
   it('renders UTF-8 bytes: multi-byte tokens and templates, and an event larger than the scratch buffer', () => {
     const big = 'é'.repeat(100_000); // 200,000 bytes: more than the thread's scratch buffer
-    const tokens: TokenEventsPlan = { encoding: 'cl100k_base', count: 3, before: ['«'], after: ['»;'], parts: [[' ü', ' 日本', ' x']] };
+    const tokens: TokenEventsPlan = { encoding: 'cl100k_base', count: 3, before: ['«'], after: ['»'], frame: ';', parts: [[' ü', ' 日本', ' x']] };
     const c = new StreamCursor({ head: [big], tail: ['✓'], choices: 1, tokens });
     const first = c.chunk(Infinity);
     expect(first.byteLength).toBe(200_000); // the head alone: nothing else fits behind it

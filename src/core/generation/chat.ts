@@ -1,6 +1,6 @@
 /** Chat completions (`/chat/completions`): JSON and streamed answers in the live service's shape. */
 import { usageJson, type Answer } from './answer.js';
-import { checkAnswerBudget, generateChoices, totalTokens, type Choice } from './choices.js';
+import { checkAnswerBudget, generateChoices, totalTokens, type Choice, type FinishReason } from './choices.js';
 import { composedPlan, type TokenEventsPlan } from './token-events.js';
 import type { EncodingName } from '../models.js';
 import { CONTENT_FILTER_JSON, PROMPT_FILTER_EVENT, PROMPT_FILTER_JSON } from './content-filter.js';
@@ -85,45 +85,65 @@ interface StreamMeta {
 /**
  * The stream, as AOAI sends it: a first event with only the prompt filter results, a role event per
  * choice, one event per token, a finish event per choice, the usage event when asked for, [DONE].
- * Every chunk shares one id. Only the token text is serialised per event; the rest is a template.
+ * Every chunk shares one id.
+ *
+ * Every chunk is `data: {"choices":[` + one choice's JSON + the stream's frame (its id, time and
+ * model). The choice's JSON is the same in every stream but for its index and finish reason, so it
+ * is made once per process (`perIndex`); what a stream makes is its frame, once, and its head and
+ * tail events from it. A token event is rendered from the plan as the socket takes it.
  */
-/** How every chunk of a stream is framed: one choice's JSON inside the stream's shared fields. */
-function streamFrame(meta: StreamMeta, includeUsage: boolean) {
-  const usageNull = includeUsage ? ',"usage":null' : '';
-  const suffix = `],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk","system_fingerprint":"${SYSTEM_FINGERPRINT}"${usageNull}}\n\n`;
-  const chunk = (choice: string): string => `data: {"choices":[${choice}${suffix}`;
-  const usage = (promptTokens: number, completionTokens: number): string =>
-    sseEvent(
-      `{"choices":[],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk",` +
-        `"system_fingerprint":"${SYSTEM_FINGERPRINT}","usage":${usageJson(promptTokens, completionTokens)}}`,
-    );
-  return { suffix, chunk, usage };
+function streamFrame(meta: StreamMeta, includeUsage: boolean): string {
+  return `],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk","system_fingerprint":"${SYSTEM_FINGERPRINT}"${includeUsage ? ',"usage":null' : ''}}\n\n`;
 }
 
+function usageEvent(meta: StreamMeta, promptTokens: number, completionTokens: number): string {
+  return sseEvent(
+    `{"choices":[],"created":${meta.created},"id":"${meta.id}","model":"${meta.model}","object":"chat.completion.chunk",` +
+      `"system_fingerprint":"${SYSTEM_FINGERPRINT}","usage":${usageJson(promptTokens, completionTokens)}}`,
+  );
+}
+
+const CHUNK_START = 'data: {"choices":[';
+
+/** A text per choice index that no stream changes, made once for the first indices (a request may ask for up to 128). */
+function perIndex(make: (index: number) => string): (index: number) => string {
+  const made: string[] = [];
+  return (i) => made[i] ?? (i < 16 ? (made[i] = make(i)) : make(i));
+}
+
+const ROLE_CHUNK = perIndex((i) => `${CHUNK_START}{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":${i},"logprobs":null}`);
+const FINISH_CHUNK: Readonly<Record<FinishReason, (index: number) => string>> = {
+  stop: perIndex((i) => `${CHUNK_START}{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":${i},"logprobs":null}`),
+  length: perIndex((i) => `${CHUNK_START}{"content_filter_results":{},"delta":{},"finish_reason":"length","index":${i},"logprobs":null}`),
+};
 /** A token event's text before the token's JSON string: the same in every chat stream. */
-const TOKEN_EVENT_BEFORE = `data: {"choices":[{"content_filter_results":${CONTENT_FILTER_JSON},"delta":{"content":`;
+const TOKEN_EVENT_BEFORE = `${CHUNK_START}{"content_filter_results":${CONTENT_FILTER_JSON},"delta":{"content":`;
+/** …and after it, up to the stream's frame. */
+const TOKEN_EVENT_AFTER = perIndex((i) => `},"finish_reason":null,"index":${i},"logprobs":null}`);
 
 /** `composed`: the choices are composed texts (a structured JSON answer), not corpus ranges — see ComposedPlan. */
 function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: number, includeUsage: boolean, encoding: EncodingName, composed: boolean) {
-  const { suffix, chunk, usage } = streamFrame(meta, includeUsage);
-  const head = [
-    PROMPT_FILTER_EVENT,
-    ...choices.map((_, i) =>
-      chunk(`{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":${i},"logprobs":null}`),
-    ),
-  ];
-  // Per token, only the token's JSON string changes: everything around it is made once per choice
-  // (what comes before it once per process: TOKEN_EVENT_BEFORE).
-  const before = TOKEN_EVENT_BEFORE;
-  const after = choices.map((_, i) => `},"finish_reason":null,"index":${i},"logprobs":null}${suffix}`);
-  const tokens: TokenEventsPlan = composed
-    ? composedPlan(choices.map((c, i) => c.tokens.map((token) => before + JSON.stringify(token) + after[i]!)))
-    : { encoding, count: totalTokens(choices), before: choices.map(() => before), after, parts: choices.map((c) => c.parts) };
-  const tail = choices.map((c, i) =>
-    chunk(`{"content_filter_results":{},"delta":{},"finish_reason":"${c.finishReason}","index":${i},"logprobs":null}`),
-  );
-  if (includeUsage) tail.push(usage(promptTokens, totalTokens(choices)));
+  const frame = streamFrame(meta, includeUsage);
+  const n = choices.length;
+  const head: string[] = [PROMPT_FILTER_EVENT];
+  const tail: string[] = [];
+  for (let i = 0; i < n; i++) {
+    head.push(ROLE_CHUNK(i) + frame);
+    tail.push(FINISH_CHUNK[choices[i]!.finishReason](i) + frame);
+  }
+  if (includeUsage) tail.push(usageEvent(meta, promptTokens, totalTokens(choices)));
   tail.push(SSE_DONE);
+  const before: string[] = [];
+  const after: string[] = [];
+  const parts: (readonly (number | string)[])[] = [];
+  for (let i = 0; i < n; i++) {
+    before.push(TOKEN_EVENT_BEFORE);
+    after.push(TOKEN_EVENT_AFTER(i));
+    parts.push(choices[i]!.parts);
+  }
+  const tokens: TokenEventsPlan = composed
+    ? composedPlan(choices.map((c, i) => c.tokens.map((token) => before[i]! + JSON.stringify(token) + after[i]! + frame)))
+    : { encoding, count: totalTokens(choices), before, after, frame, parts };
   return { head, tokens, tail };
 }
 
@@ -145,11 +165,12 @@ function toolAnswer(meta: StreamMeta, turns: readonly ToolTurn[], promptTokens: 
       `"usage":${usageJson(promptTokens, completionTokens)}}`;
     return { kind: 'json', body, promptTokens, completionTokens };
   }
-  const { chunk, usage } = streamFrame(meta, includeUsage);
+  const frame = streamFrame(meta, includeUsage);
+  const chunk = (choice: string): string => CHUNK_START + choice + frame;
   const events = turns.map((t, i) => toolStreamEvents(t, i, chunk));
   const tokens = composedPlan(events.map((e) => e.rest));
   const tail = events.map((e) => e.finish);
-  if (includeUsage) tail.push(usage(promptTokens, completionTokens));
+  if (includeUsage) tail.push(usageEvent(meta, promptTokens, completionTokens));
   tail.push(SSE_DONE);
   return { kind: 'stream', promptTokens, completionTokens, choices: turns.length, head: [PROMPT_FILTER_EVENT, ...events.map((e) => e.first)], tokens, tail };
 }

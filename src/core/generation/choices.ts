@@ -17,10 +17,30 @@ export interface Choice extends Generated {
   readonly finishReason: FinishReason;
 }
 
-/** Keeps the generated answer's lazy token list lazy (a spread would build it). */
-function withFinish(generated: Generated, finishReason: FinishReason): Choice {
-  return { text: generated.text, count: generated.count, get tokens() { return generated.tokens; }, parts: generated.parts, finishReason };
+/**
+ * A generated answer and why it ended. Keeps the answer's lazy token list lazy (a spread would
+ * build it); a class, because an object literal with a getter makes a closure per choice.
+ */
+class Finished implements Choice {
+  readonly text: string;
+  readonly count: number;
+  readonly parts: readonly (number | string)[];
+
+  constructor(
+    private readonly generated: Generated,
+    readonly finishReason: FinishReason,
+  ) {
+    this.text = generated.text;
+    this.count = generated.count;
+    this.parts = generated.parts;
+  }
+
+  get tokens(): readonly string[] {
+    return this.generated.tokens;
+  }
 }
+
+const withFinish = (generated: Generated, finishReason: FinishReason): Choice => new Finished(generated, finishReason);
 
 /**
  * The most answer tokens one request may ask for (choices × limit). The service would generate them

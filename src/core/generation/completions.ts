@@ -44,7 +44,7 @@ export function generateCompletion(body: unknown, deployment: Deployment, option
     const chunk = (choice: string): string => sseEvent(`{"choices":[${choice}],${head}${includeUsage ? ',"usage":null' : ''}}`);
     // Per token, only the token's JSON string changes: the rest is made once per choice.
     const before = choices.map((_, i) => `data: {"choices":[{"content_filter_results":${CONTENT_FILTER_JSON},"finish_reason":null,"index":${i},"logprobs":null,"text":`);
-    const after = `}],${head}${includeUsage ? ',"usage":null' : ''}}\n\n`;
+    const frame = `],${head}${includeUsage ? ',"usage":null' : ''}}\n\n`;
     const tail = choices.map((c, i) =>
       chunk(`{"content_filter_results":{},"finish_reason":"${c.finishReason}","index":${i},"logprobs":null,"text":""}`),
     );
@@ -56,7 +56,7 @@ export function generateCompletion(body: unknown, deployment: Deployment, option
       completionTokens,
       choices: choices.length,
       head: [PROMPT_FILTER_EVENT],
-      tokens: { encoding: model.encoding, count: completionTokens, before, after: choices.map(() => after), parts: choices.map((c) => c.parts) },
+      tokens: { encoding: model.encoding, count: completionTokens, before, after: choices.map(() => '}'), frame, parts: choices.map((c) => c.parts) },
       tail,
     };
   }

@@ -20,9 +20,15 @@ export interface TextPlan {
   readonly encoding: EncodingName;
   /** Token events in all (the sum of the choices' token counts). */
   readonly count: number;
-  /** Per choice: the event text before and after the token's JSON string. */
+  /**
+   * Per choice: the event text before and after the token's JSON string — the same in every
+   * stream of a kind (encoded once per thread) — and the text every event of this stream ends
+   * with (its id and time: encoded once per stream). An event is `before[i]`, the token,
+   * `after[i]`, `frame`.
+   */
   readonly before: readonly string[];
   readonly after: readonly string[];
+  readonly frame: string;
   /** Per choice: its tokens as corpus ranges and filler strings (Generated.parts). */
   readonly parts: readonly (readonly (number | string)[])[];
 }
@@ -138,9 +144,9 @@ function jsonBytes(token: string): Buffer {
 }
 
 /**
- * An event's text before the token, as UTF-8, made once: it is the same in every stream of a kind
- * (chat's holds no id; the id and the time are in the text after the token), so a stream
- * allocates only its own `after`. Bounded like the token strings.
+ * An event's text around the token, as UTF-8, made once: it is the same in every stream of a kind
+ * (the id and the time are in the stream's frame), so a stream encodes only its frame. Bounded
+ * like the token strings.
  */
 const templates = new Map<string, Buffer>();
 function templateBytes(text: string): Buffer {
@@ -160,11 +166,12 @@ interface EventBytes {
   write(out: Buffer, at: number): number;
 }
 
-/** Generated text: `before[i]`, the token's JSON string, `after[i]`, choices in turn (an ended one skipped). */
+/** Generated text: `before[i]`, the token's JSON string, `after[i]`, the frame; choices in turn (an ended one skipped). */
 class TextEventBytes implements EventBytes {
   readonly #cursors: PartsCursor[];
   readonly #before: Buffer[];
   readonly #after: Buffer[];
+  readonly #frame: Buffer;
   #choice = -1;
   #pending: Buffer | undefined;
 
@@ -172,7 +179,8 @@ class TextEventBytes implements EventBytes {
     const corpus = corpusFor(getEncoding(plan.encoding));
     this.#cursors = plan.parts.map((parts) => new PartsCursor(parts, corpus));
     this.#before = plan.before.map(templateBytes);
-    this.#after = plan.after.map((t) => Buffer.from(t));
+    this.#after = plan.after.map(templateBytes);
+    this.#frame = Buffer.from(plan.frame);
   }
 
   peek(): number {
@@ -185,17 +193,19 @@ class TextEventBytes implements EventBytes {
       }
       if (this.#pending === undefined) return -1;
     }
-    return this.#before[this.#choice]!.length + this.#pending.length + this.#after[this.#choice]!.length;
+    return this.#before[this.#choice]!.length + this.#pending.length + this.#after[this.#choice]!.length + this.#frame.length;
   }
 
   write(out: Buffer, at: number): number {
     const before = this.#before[this.#choice]!;
     const token = this.#pending!;
+    const after = this.#after[this.#choice]!;
     out.set(before, at);
     out.set(token, (at += before.length));
-    out.set(this.#after[this.#choice]!, (at += token.length));
+    out.set(after, (at += token.length));
+    out.set(this.#frame, (at += after.length));
     this.#pending = undefined;
-    return at + this.#after[this.#choice]!.length;
+    return at + this.#frame.length;
   }
 }
 
@@ -214,7 +224,11 @@ class ComposedEventBytes implements EventBytes {
 }
 
 /** The byte length of strings written one after another. */
-const byteLength = (texts: readonly string[]): number => texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+function byteLength(texts: readonly string[]): number {
+  let n = 0;
+  for (const t of texts) n += Buffer.byteLength(t);
+  return n;
+}
 
 /** `texts` written at `at` (the caller checked they fit); where they end. */
 function writeAll(out: Buffer, at: number, texts: readonly string[]): number {
@@ -263,16 +277,20 @@ export class StreamCursor {
   readonly #events: EventBytes;
   readonly #count: number;
   readonly #choices: number;
+  /** Until it is written: a stream's head is not kept for the rest of its life (what a live stream holds is what scavenges copy). */
+  #head: readonly string[] | undefined;
+  readonly #tail: readonly string[];
   #next = 0;
-  #headSent = false;
   #done = false;
 
   constructor(
-    private readonly answer: StreamParts,
+    answer: StreamParts,
     private readonly startMs = 0,
     private readonly firstTokenMs = 0,
     private readonly perTokenMs = 0,
   ) {
+    this.#head = answer.head;
+    this.#tail = answer.tail;
     const plan = answer.tokens;
     this.#events = 'events' in plan ? new ComposedEventBytes(plan.events) : new TextEventBytes(plan);
     this.#count = plan.count;
@@ -304,11 +322,11 @@ export class StreamCursor {
   chunk(nowMs: number, maxBytes = STREAM_CHUNK_SIZE): Uint8Array {
     if (this.#done) return NOTHING;
     let at = 0;
-    if (!this.#headSent) {
-      const head = this.answer.head;
+    const head = this.#head;
+    if (head !== undefined) {
       if (!room(0, byteLength(head))) return NOTHING;
       at = writeAll(scratch, 0, head);
-      this.#headSent = true;
+      this.#head = undefined;
     }
     while (this.#next < this.#count && at < maxBytes && this.nextDueMs() <= nowMs) {
       const bytes = this.#events.peek();
@@ -322,7 +340,7 @@ export class StreamCursor {
     }
     // The tail goes with the last token event (or, with no tokens, when the first would have).
     if (this.#next >= this.#count && at < maxBytes && (this.#count > 0 || this.nextDueMs() <= nowMs)) {
-      const tail = this.answer.tail;
+      const tail = this.#tail;
       if (room(at, byteLength(tail))) {
         at = writeAll(scratch, at, tail);
         this.#done = true;
@@ -340,7 +358,7 @@ export class StreamCursor {
   /** More is due by `nowMs` than the last `chunk` returned. */
   hasDue(nowMs: number): boolean {
     if (this.#done) return false;
-    if (!this.#headSent) return true;
+    if (this.#head !== undefined) return true;
     if (this.#next >= this.#count) return this.#count > 0 || this.nextDueMs() <= nowMs;
     return this.nextDueMs() <= nowMs;
   }

@@ -139,7 +139,11 @@ function choice(body: Record<string, unknown>, tools: readonly ToolDef[], legacy
 }
 
 /** The request's tools and choice, validated (400s as the service words them). */
+/** A request that names no tools, no tool choice and no parallel_tool_calls (most requests): one object, not one per request. */
+const NO_TOOLS: ToolRequest = Object.freeze({ tools: [], legacy: false, mode: 'none', allowed: [], parallel: true });
+
 export function toolRequest(body: Record<string, unknown>, policy: AgentPolicy): ToolRequest {
+  if (body.tools == null && body.functions == null && body.tool_choice == null && body.function_call == null && body.parallel_tool_calls == null) return NO_TOOLS;
   const { tools, legacy } = definitions(body, policy);
   const { mode, allowed } = choice(body, tools, legacy);
   const p = body.parallel_tool_calls;
