@@ -15,8 +15,9 @@
  *   node dist/bench/bare-paced-server.js <port> <threads> <response-file> <per-token-ms> <tokens> <head-events>
  */
 import { STATUS_CODES } from 'node:http';
-import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
+import { serveUntilStopped, startBareThreads } from './bare-threads.js';
 import { readCannedResponse, type CannedResponse } from './canned-response.js';
 
 /** Lateness histogram: 10 µs buckets up to 60 s, shared by every thread (Atomics). */
@@ -36,19 +37,8 @@ if (isMainThread) {
   const [port, threads, responseFile, perTokenMs, tokens, headEvents] = process.argv.slice(2);
   const response = readCannedResponse(responseFile!);
   const histogram = new SharedArrayBuffer(BUCKETS * 4);
-  let ready = 0;
-  const workers: Worker[] = [];
-  for (let i = 0; i < Number(threads); i++) {
-    const data: Data = { port: Number(port), response, perTokenMs: Number(perTokenMs), tokens: Number(tokens), headEvents: Number(headEvents), histogram };
-    const w = new Worker(new URL(import.meta.url), { workerData: data });
-    workers.push(w);
-    w.on('message', () => {
-      if (++ready === workers.length) process.stdout.write(`bare paced server listening on ${port}\n`);
-    });
-  }
-  const stop = (): void => workers.forEach((w) => w.postMessage('stop'));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  const data: Data = { port: Number(port), response, perTokenMs: Number(perTokenMs), tokens: Number(tokens), headEvents: Number(headEvents), histogram };
+  startBareThreads(new URL(import.meta.url), Number(threads), data, 'bare paced server', Number(port));
 } else {
   const { port, response, perTokenMs, tokens, headEvents, histogram } = workerData as Data;
   const counts = new Int32Array(histogram);
@@ -146,7 +136,6 @@ if (isMainThread) {
   };
 
   const app = uWS.App();
-  let socket: uWS.us_listen_socket | undefined;
   app.get('/++/stats', (res, req) => {
     const body = stats(req.getQuery('reset') === 'true');
     res.cork(() => res.writeHeader('content-type', 'application/json').end(body));
@@ -169,14 +158,5 @@ if (isMainThread) {
       arm();
     });
   });
-  app.listen(port, (l) => {
-    socket = l || undefined;
-    parentPort!.postMessage('up');
-  });
-  parentPort!.on('message', () => {
-    if (timer !== undefined) clearTimeout(timer);
-    if (socket) uWS.us_listen_socket_close(socket);
-    (app as unknown as { close(): void }).close();
-    parentPort!.close();
-  });
+  serveUntilStopped(app, port, () => clearTimeout(timer));
 }

@@ -8,8 +8,9 @@
  *   node dist/bench/bare-server.js <port> <threads> <response-file>
  */
 import { STATUS_CODES } from 'node:http';
-import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import uWS from 'uWebSockets.js';
+import { serveUntilStopped, startBareThreads } from './bare-threads.js';
 import { readCannedResponse, type CannedResponse } from './canned-response.js';
 
 interface Data {
@@ -20,23 +21,11 @@ interface Data {
 if (isMainThread) {
   const [port, threads, responseFile] = process.argv.slice(2);
   const response = readCannedResponse(responseFile!);
-  let ready = 0;
-  const workers: Worker[] = [];
-  for (let i = 0; i < Number(threads); i++) {
-    const w = new Worker(new URL(import.meta.url), { workerData: { port: Number(port), response } satisfies Data });
-    workers.push(w);
-    w.on('message', () => {
-      if (++ready === workers.length) process.stdout.write(`bare server listening on ${port}\n`);
-    });
-  }
-  const stop = (): void => workers.forEach((w) => w.postMessage('stop'));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  startBareThreads(new URL(import.meta.url), Number(threads), { port: Number(port), response } satisfies Data, 'bare server', Number(port));
 } else {
   const { port, response } = workerData as Data;
   const status = `${response.status} ${STATUS_CODES[response.status] ?? 'Unknown'}`;
   const app = uWS.App();
-  let socket: uWS.us_listen_socket | undefined;
   app.any('/*', (res) => {
     // Read (and drop) the body as a real server must, then answer.
     res.onAborted(() => {});
@@ -51,13 +40,5 @@ if (isMainThread) {
       });
     });
   });
-  app.listen(port, (s) => {
-    socket = s || undefined;
-    parentPort!.postMessage('up');
-  });
-  parentPort!.on('message', () => {
-    if (socket) uWS.us_listen_socket_close(socket);
-    (app as unknown as { close(): void }).close();
-    parentPort!.close();
-  });
+  serveUntilStopped(app, port);
 }

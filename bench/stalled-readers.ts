@@ -1,5 +1,5 @@
 /**
- * Memory of slow readers (issue 11): RSS of the simulator process with 200 paused readers of
+ * Memory of slow readers: RSS of the simulator process with 200 paused readers of
  * 4,000-token streams, and after they leave. Each reader is a raw socket that sends a streaming
  * chat request (max_tokens 4,000, answers of exactly that length, so the pool builds them) and
  * then stops reading; the simulator can only hold what it has not written. Not a timed test: a

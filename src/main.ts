@@ -24,6 +24,7 @@ import { loadEnvFile } from './process/env-file.js';
 import { createLog } from './log.js';
 import { FaultConfigError, parseFaultConfig, type FaultConfig } from './core/faults/config.js';
 import { processRankTables } from './process/tiktoken-cache.js';
+import { processLoremCorpora } from './process/lorem-corpora.js';
 import { prepareExtension } from './process/extension-load.js';
 import { uwsProblem } from 'uWebSockets.js/build';
 
@@ -82,6 +83,9 @@ async function main(): Promise<void> {
   const deploymentConfig = readDeploymentConfig(settings);
   // Read and verified here, once: a missing or altered file stops the start, not a thread later.
   const rankTables = processRankTables(settings.tiktokenCacheDir);
+  // The lorem corpora likewise, in shared memory (one copy for every thread), built meanwhile.
+  const lorem = processLoremCorpora(rankTables);
+  lorem.catch(() => undefined); // awaited below: a failure meanwhile is not an unhandled rejection
   // Found (and a TypeScript one bundled) here, once; every thread then loads and initialises it.
   const extension = settings.extensionPath ? await prepareExtension(settings.extensionPath) : undefined;
   const deployments = deploymentConfig?.deployments ?? defaultDeployments();
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
     runtime: () => state.runtime,
     log,
     rankTables,
+    lorem: await lorem,
     extension,
     onMessage: (message, thread, reply) => dispatch(handlers, message, { thread, reply }),
     onThreadExit: threadGone,

@@ -266,7 +266,7 @@ export const errors = {
     message: `The system is currently experiencing high demand and cannot process your request. Your request exceeds the maximum usage size allowed during peak load. Please retry after ${Math.ceil(retryAfterMs / 1000)} seconds. For improved latency reliability, consider switching to Provisioned Throughput.`,
     headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)), 'retry-after-ms': String(retryAfterMs) },
   }),
-  // ---- Tools, structured outputs, images, Entra ID (issue 13) -----------------------------------
+  // ---- Tools, structured outputs, images, Entra ID ----------------------------------------------
   /** A strict schema outside the subset: `kind` 'response_format' or 'function' (reference §3.4). */
   invalidSchema: (kind: 'response_format' | 'function', name: string, detail: string, param: string): ApiError => ({
     status: 400,

@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { configSnapshot } from '../core/config/snapshot.js';
 import { useRankTables } from '../core/tokens/tokenizer.js';
 import { warmUp } from '../core/generation/warm-up.js';
+import { useLoremCorpora } from '../core/generation/lorem.js';
 import { useBodyMatching } from '../core/recording/recording-key.js';
 import { createLog } from '../log.js';
 import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type MainMessage, type PreparedExtension } from '../protocol/messages.js';
@@ -72,6 +73,7 @@ const patches = new Asks<string | undefined>(MAIN_ANSWER_TIMEOUT_MS);
 const metrics = new Asks<string>(MAIN_ANSWER_TIMEOUT_MS);
 
 if (data.rankTables) useRankTables(data.rankTables);
+if (data.lorem) useLoremCorpora(data.lorem);
 useBodyMatching(data.settings.recordingIgnoreBodyFields);
 warmUp();
 

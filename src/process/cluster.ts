@@ -13,6 +13,7 @@ import { dispatch, type FrontEndData, type FrontEndMessage, type Handlers, type 
 import type { PoolWorkerData } from '../protocol/pool.js';
 import type { Log } from '../log.js';
 import type { RankTables } from '../core/tokens/tokenizer.js';
+import type { LoremTables } from '../core/generation/lorem.js';
 import { serveSharedWindows } from '../protocol/shared-windows.js';
 import type { PoolFigures } from './metrics.js';
 import { servePool } from './pool-host.js';
@@ -47,6 +48,8 @@ export interface ClusterOptions {
   readonly log: Log;
   /** The rank tables in shared memory (TIKTOKEN_CACHE_DIR's or the bundled ones), for every thread. */
   readonly rankTables?: RankTables | undefined;
+  /** The lorem corpora in shared memory, built from those tables, for every thread. */
+  readonly lorem?: LoremTables | undefined;
   /** EXTENSION_PATH's module, prepared by main; each thread loads it. */
   readonly extension?: PreparedExtension | undefined;
   /** Several replicas on Redis: what each thread needs to charge the shared windows. */
@@ -105,7 +108,7 @@ export class Cluster {
       minThreads: 1,
       maxThreads: settings.poolThreads,
       idleTimeout: 60_000,
-      workerData: { rankTables: this.#options.rankTables } satisfies PoolWorkerData,
+      workerData: { rankTables: this.#options.rankTables, lorem: this.#options.lorem } satisfies PoolWorkerData,
     });
     const started: Promise<void>[] = [];
     const mesh = this.#storeMesh(settings.frontEndThreads);
@@ -149,7 +152,7 @@ export class Cluster {
   }
 
   #startFrontEnd(index: number, storePeers: readonly (MessagePort | undefined)[]): Promise<void> {
-    const { settings, apiKey, replayEntries, onMessage, onThreadExit, log, rankTables, extension } = this.#options;
+    const { settings, apiKey, replayEntries, onMessage, onThreadExit, log, rankTables, lorem, extension } = this.#options;
     const channel = new MessageChannel();
     const windows = extension ? new MessageChannel() : undefined;
     const data: FrontEndData = {
@@ -162,6 +165,7 @@ export class Cluster {
       runtime: this.#options.runtime(),
       poolPort: channel.port2,
       rankTables,
+      lorem,
       extension,
       windowPort: windows?.port2,
       storePeers,

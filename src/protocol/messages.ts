@@ -11,6 +11,7 @@ import type { LimitSpec } from '../core/limits/rate-limits.js';
 import type { RuntimeConfig } from '../core/config/runtime-config.js';
 import type { Settings } from '../core/config/settings.js';
 import type { RankTables } from '../core/tokens/tokenizer.js';
+import type { LoremTables } from '../core/generation/lorem.js';
 import type { StoredEntry } from '../core/responses/store.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { StatsSnapshot } from './stats.js';
@@ -40,6 +41,8 @@ export interface FrontEndData {
   readonly poolPort: MessagePort | undefined;
   /** The rank tables in shared memory, built once by main (one copy for every thread). */
   readonly rankTables: RankTables | undefined;
+  /** The lorem corpora in shared memory, built once per process from those tables. */
+  readonly lorem: LoremTables | undefined;
   /** EXTENSION_PATH's module, prepared (TypeScript bundled) by main. */
   readonly extension: PreparedExtension | undefined;
   /** Extensions: asks main for rate-limit windows shared by every thread (shared-windows.ts). */

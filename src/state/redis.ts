@@ -20,16 +20,19 @@ export function redisClient(url: string, onError: (err: Error) => void): Redis {
   return client;
 }
 
-/** Connects, but gives up waiting after `ms` (the client keeps trying in the background). */
-export async function connectWithin(client: Redis, ms: number): Promise<boolean> {
+/**
+ * `promise`'s outcome, or `late()`'s once `ms` have passed without one (`late` may throw: a
+ * rejection). The timer ends with the race, so a settled call keeps no timer alive.
+ */
+function orAfter<T, L>(promise: Promise<T>, ms: number, late: () => L): Promise<T | L> {
   let timer: NodeJS.Timeout | undefined;
-  const connected = client.connect().then(() => true, () => false);
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([connected, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))).then(late);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Connects, but gives up waiting after `ms` (the client keeps trying in the background). */
+export function connectWithin(client: Redis, ms: number): Promise<boolean> {
+  return orAfter(client.connect().then(() => true, () => false), ms, () => false);
 }
 
 /** How long a failed store counts as down, and how often a failed first connection is retried. */
@@ -67,8 +70,7 @@ export class ThreadConnection {
           if (!this.#closed && !this.client.isOpen) setTimeout(() => void attempt(), BREAK_MS).unref();
         },
       );
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([attempt(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+    return orAfter(attempt(), ms, () => undefined);
   }
 
   close(): Promise<void> {
@@ -132,13 +134,9 @@ export async function runScript(client: Redis, script: string, hash: string, key
 
 /** Rejects after `ms` unless `promise` settled first. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer from Redis within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return orAfter(promise, ms, (): never => {
+    throw new Error(`${what}: no answer from Redis within ${ms} ms`);
+  });
 }
 
 /**

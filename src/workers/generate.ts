@@ -7,11 +7,13 @@ import { workerData } from 'piscina';
 import { countLearning } from '../core/tokens/counting-policy.js';
 import { generate } from '../core/generation/index.js';
 import { warmUp } from '../core/generation/warm-up.js';
+import { useLoremCorpora } from '../core/generation/lorem.js';
 import { useRankTables } from '../core/tokens/tokenizer.js';
 import type { GenerateTask, PoolResult, PoolWorkerData } from '../protocol/pool.js';
 
-const { rankTables } = (workerData ?? {}) as Partial<PoolWorkerData>;
+const { rankTables, lorem } = (workerData ?? {}) as Partial<PoolWorkerData>;
 if (rankTables) useRankTables(rankTables);
+if (lorem) useLoremCorpora(lorem);
 warmUp();
 
 /** Texts shorter than this cost less to count again than to send back. */

@@ -1,5 +1,5 @@
 /**
- * `aoai_sim_faults_injected_total{deployment,fault,source}` on `GET /metrics` (issue 17): a known
+ * `aoai_sim_faults_injected_total{deployment,fault,source}` on `GET /metrics`: a known
  * mix of injected faults — by header, scenario, deployment rate and global rate, answer faults and
  * write faults, on chat, embeddings and the Responses API — over both front-end threads (a new
  * connection per request), then one scrape parsed strictly: the series equal the client's tally

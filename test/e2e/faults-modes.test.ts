@@ -1,5 +1,5 @@
 /**
- * Faults in record and replay modes (issue 17): an answer fault is never forwarded upstream, the
+ * Faults in record and replay modes: an answer fault is never forwarded upstream, the
  * fault headers never reach the upstream, an answer a fault changed is never recorded, and replayed
  * streams are cut, stalled or filtered like generated ones.
  */
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION } from '../helpers/clients.js';
+import { API_VERSION, faultHeaders } from '../helpers/clients.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
@@ -18,7 +18,7 @@ let recorder: Simulator;
 const dir = mkdtempSync(join(tmpdir(), 'aoai-sim-faults-rec-'));
 
 const client = (sim: Simulator, fault?: string): AzureOpenAI =>
-  new AzureOpenAI({ endpoint: sim.url, apiKey: sim.apiKey, apiVersion: API_VERSION, maxRetries: 0, defaultHeaders: fault ? { 'x-simulator-fault': fault } : {} });
+  new AzureOpenAI({ endpoint: sim.url, apiKey: sim.apiKey, apiVersion: API_VERSION, maxRetries: 0, defaultHeaders: faultHeaders(fault) });
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();

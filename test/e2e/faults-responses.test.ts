@@ -1,15 +1,16 @@
 /**
- * Faults on purpose on the Responses API (issue 17): every fault that applies to POST /responses,
+ * Faults on purpose on the Responses API: every fault that applies to POST /responses,
  * streamed and not, through the official `openai` SDK (`responses.create`, `responses.stream()`)
  * and raw sockets — typed errors, the SDK's view of a cut or failed stream, its retry of injected
  * 429/5xx honouring retry-after-ms; a faulted response is neither stored nor charged.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { faultHeaders } from '../helpers/clients.js';
+import { rawPost, splitAnswer } from '../helpers/raw-http.js';
 import { checkEventSequence, parseEventStream } from '../helpers/response-events.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
@@ -43,46 +44,14 @@ const client = (fault?: string, scenario?: string, maxRetries = 0, timeout = 500
     apiKey: sim.apiKey,
     maxRetries,
     timeout,
-    defaultHeaders: { ...(fault ? { 'x-simulator-fault': fault } : {}), ...(scenario ? { 'x-simulator-scenario': scenario } : {}) },
+    defaultHeaders: faultHeaders(fault, scenario),
   });
 
-/** A raw HTTP/1.1 exchange on a fresh socket: everything the server sent until it closed (or `waitMs`). */
-function raw(body: object, headers: Record<string, string>, waitMs = 3000): Promise<{ head: string; body: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    const payload = JSON.stringify(body);
-    const socket = connect(Number(new URL(sim.url).port), '127.0.0.1');
-    let text = '';
-    const done = (closed: boolean): void => {
-      const at = text.indexOf('\r\n\r\n');
-      const head = at < 0 ? text : text.slice(0, at);
-      // The chunked body, de-chunked (sizes dropped).
-      const rest = at < 0 ? '' : text.slice(at + 4);
-      let out = '';
-      let i = 0;
-      while (i < rest.length) {
-        const eol = rest.indexOf('\r\n', i);
-        if (eol < 0) break;
-        const size = parseInt(rest.slice(i, eol), 16);
-        if (!(size >= 0)) break;
-        out += rest.slice(eol + 2, eol + 2 + size);
-        i = eol + 2 + size + 2;
-      }
-      resolve({ head, body: /transfer-encoding: chunked/i.test(head) ? out : rest, closed });
-    };
-    const timer = setTimeout(() => {
-      socket.destroy();
-      done(false);
-    }, waitMs);
-    socket.on('data', (d) => (text += d.toString()));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      done(true);
-    });
-    socket.on('error', () => {});
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    socket.write(`POST ${RESPONSES} HTTP/1.1\r\nhost: x\r\napi-key: ${sim.apiKey}\r\ncontent-type: application/json\r\nconnection: close\r\n${extra}content-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
-  });
-}
+/** A raw POST /responses: the answer's head and (de-chunked) body, and whether the server closed. */
+const raw = async (body: object, headers: Record<string, string>, waitMs?: number): Promise<{ head: string; body: string; closed: boolean }> => {
+  const { text, closed } = await rawPost(sim, RESPONSES, body, headers, waitMs);
+  return { ...splitAnswer(text), closed };
+};
 
 const typesOf = (text: string): string[] => [...text.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]!);
 

@@ -1,5 +1,5 @@
 /**
- * Fault sequences and schedules shared across replicas (issue 17): two simulator processes on one
+ * Fault sequences and schedules shared across replicas: two simulator processes on one
  * real Redis (test/helpers/redis.ts). A schedule "429, 429, then ok" and a looping one give exactly
  * their sequence across requests alternated between the two; a seeded rate run gives, request for
  * request, the faults of the one sequence the seed defines (computed here from core's pure draw),

@@ -1,13 +1,13 @@
 /**
- * Faults on purpose (issue 17): each fault through the official `openai` SDK and raw sockets, the
+ * Faults on purpose: each fault through the official `openai` SDK and raw sockets, the
  * SDK's own retry over injected 429/5xx, a schedule across both front-end threads, seeded rates
  * repeated request for request, a bad fault configuration answered 400, and a storm of every fault
  * at once followed by a normal answer.
  */
-import { connect } from 'node:net';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, azureClient } from '../helpers/clients.js';
+import { API_VERSION, azureClient, faultHeaders } from '../helpers/clients.js';
+import { rawPost } from '../helpers/raw-http.js';
 import { patchConfig, startSimulator, type Simulator } from '../helpers/simulator.js';
 
 let sim: Simulator;
@@ -40,29 +40,10 @@ const client = (fault?: string, scenario?: string, maxRetries = 0): AzureOpenAI 
     apiVersion: API_VERSION,
     maxRetries,
     timeout: 5000,
-    defaultHeaders: { ...(fault ? { 'x-simulator-fault': fault } : {}), ...(scenario ? { 'x-simulator-scenario': scenario } : {}) },
+    defaultHeaders: faultHeaders(fault, scenario),
   });
 
-/** A raw HTTP/1.1 exchange on a fresh socket: everything the server sent until it closed (or `waitMs`). */
-function raw(path: string, body: object, headers: Record<string, string>, waitMs = 3000): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    const payload = JSON.stringify(body);
-    const socket = connect(Number(new URL(sim.url).port), '127.0.0.1');
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ text, closed: false });
-    }, waitMs);
-    socket.on('data', (d) => (text += d.toString()));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ text, closed: true });
-    });
-    socket.on('error', () => {});
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\napi-key: ${sim.apiKey}\r\ncontent-type: application/json\r\nconnection: close\r\n${extra}content-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
-  });
-}
+const raw = (path: string, body: object, headers: Record<string, string>, waitMs?: number): Promise<{ text: string; closed: boolean }> => rawPost(sim, path, body, headers, waitMs);
 
 const dataEvents = (text: string): string[] => [...text.matchAll(/^data: (.*)$/gm)].map((m) => m[1]!);
 

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/core/random.js';
 import { azureClient } from '../helpers/clients.js';
+import { splitAnswer } from '../helpers/raw-http.js';
 import { startSimulator, type Simulator } from '../helpers/simulator.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
@@ -215,30 +216,15 @@ function raw(sim: Simulator, f: Fuzz, i: number, path: string, headers: Record<s
     socket.on('error', reject);
     socket.on('close', () => {
       clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString('utf8');
-      const head = text.slice(0, Math.max(0, text.indexOf('\r\n\r\n')));
+      // uWS answers streams chunked: the body is the chunks' payloads.
+      const { head, body: payload } = splitAnswer(Buffer.concat(chunks).toString('utf8'));
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
       const contentType = /\r\ncontent-type: ([^\r\n]*)/i.exec(head)?.[1] ?? '';
-      let payload = text.slice(head.length + 4);
-      // uWS answers streams chunked: take the chunk payloads.
-      if (/\r\ntransfer-encoding: chunked/i.test(head)) payload = dechunk(payload);
       resolve({ label: `#${i} raw POST ${path.slice(0, 120)} (declared ${declared})`, status, contentType, body: payload });
     });
     // Not end(): uWebSockets.js closes a half-closed socket without answering.
     socket.write(request);
   });
-}
-
-function dechunk(text: string): string {
-  let out = '';
-  let rest = text;
-  for (;;) {
-    const eol = rest.indexOf('\r\n');
-    const size = parseInt(rest.slice(0, eol), 16);
-    if (!(size > 0)) return out;
-    out += rest.slice(eol + 2, eol + 2 + size);
-    rest = rest.slice(eol + 2 + size + 2);
-  }
 }
 
 async function runFuzz(sim: Simulator, seed: number, count: number, statuses = new Map<number, number>()): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * What a front-end thread loads and opens (issue 18, memory): every module a thread loads is
+ * What a front-end thread loads and opens (docs/architecture.md, Memory): every module a thread loads is
  * resident in every thread, so the ones only some paths need stay out of the others. The
  * simulator runs with a preload (test/helpers/thread-scripts.mjs) that lists, when each
  * front-end thread exits, every script V8 parsed in it.

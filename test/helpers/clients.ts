@@ -9,6 +9,12 @@ export function azureClient(sim: Simulator, apiKey = sim.apiKey): AzureOpenAI {
   return new AzureOpenAI({ endpoint: sim.url, apiKey, apiVersion: API_VERSION, maxRetries: 0 });
 }
 
+/** The headers that ask for a fault or a fault scenario (SIMULATOR_FAULT_HEADERS on), none for undefined. */
+export const faultHeaders = (fault?: string, scenario?: string): Record<string, string> => ({
+  ...(fault ? { 'x-simulator-fault': fault } : {}),
+  ...(scenario ? { 'x-simulator-scenario': scenario } : {}),
+});
+
 /** The OpenAI-style client on `/v1/…` (or `/openai/v1/…`): the deployment is the body's `model`. */
 export function openaiClient(sim: Simulator, prefix: '/v1' | '/openai/v1' = '/v1', apiKey = sim.apiKey): OpenAI {
   return new OpenAI({ baseURL: `${sim.url}${prefix}`, apiKey, maxRetries: 0 });

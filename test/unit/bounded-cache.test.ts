@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedCache } from '../../src/core/bounded-cache.js';
-import { eventChunks } from '../../src/core/generation/sse.js';
 
 describe('BoundedCache', () => {
   it('evicts the oldest entries past the entry bound', () => {
@@ -21,15 +20,5 @@ describe('BoundedCache', () => {
     c.set('huge', 'h', 11); // heavier than the whole budget: not kept, nothing evicted
     expect(c.get('huge')).toBeUndefined();
     expect(c.size).toBe(2);
-  });
-});
-
-describe('eventChunks', () => {
-  it('yields every event in order, never splitting one, in chunks of about the given size', () => {
-    const events = Array.from({ length: 100 }, (_, i) => `data: ${i}\n\n`);
-    const chunks = [...eventChunks([events.slice(0, 10), events.slice(10)], 64)];
-    expect(chunks.join('')).toBe(events.join(''));
-    expect(chunks.length).toBeGreaterThan(5);
-    for (const chunk of chunks) expect(chunk.endsWith('\n\n')).toBe(true);
   });
 });

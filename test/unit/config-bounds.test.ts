@@ -120,7 +120,7 @@ describe('totals', () => {
   });
 });
 
-describe('issue 13 settings under the same rules', () => {
+describe('agent, images and Entra ID settings under the same rules', () => {
   it('agent: known keys and values only, never the prototype; the top level knows agent', () => {
     expect(applyConfigPatch(runtime, { agent: { tool_choice_auto: 'answer' } }).agent?.toolChoiceAuto).toBe('answer');
     expect(refused(JSON.parse('{"agent":{"__proto__":"x"}}'))).toMatch(/agent\.__proto__ is not a setting \(known: tool_choice_auto/);

@@ -184,7 +184,7 @@ describe('matching that ignores volatile fields (RECORDING_IGNORE_BODY_FIELDS)',
   });
 });
 
-describe('recordingFileName bounds (issue 11)', async () => {
+describe('recordingFileName bounds', async () => {
   const { recordingFileName, MAX_RECORDING_FILE_NAME } = await import('../../src/core/recording/recording-key.js');
   it('keeps the Python layout when it fits', () => {
     expect(recordingFileName('/openai/deployments/gpt-35-turbo/chat/completions')).toBe('openai_deployments_gpt-35-turbo_chat_completions.yaml');

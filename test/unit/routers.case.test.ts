@@ -30,7 +30,7 @@ const CASES: readonly (readonly [string, string, Outcome, boolean])[] = [
   ['POST', '/', 'wrong-method', false],
   ['POST', '/openai/deployments/dall-e-3/images/generations', { pattern: '/openai/deployments/:deployment/images/generations', params: { deployment: 'dall-e-3' } }, true],
   ['POST', '/openai/deployments/gpt-4o/images/edits', 'none', false],
-  // The GET rows (issue 13): listings and image files, their parameters by name.
+  // The GET rows: listings and image files, their parameters by name.
   ['GET', '/openai/models', { pattern: '/openai/models', params: {} }, true],
   ['GET', '/openai/v1/models/gpt-4o%2Dmini', { pattern: '/openai/v1/models/:id', params: { id: 'gpt-4o-mini' } }, true],
   ['GET', '/images/generated/1024x1024/ab12.png', { pattern: '/images/generated/:size/:file', params: { size: '1024x1024', file: 'ab12.png' } }, true],

@@ -211,7 +211,7 @@ describe('TokenWindow against the Python algorithm', () => {
   });
 });
 
-describe('bounded window memory (issue 11)', () => {
+describe('bounded window memory', () => {
   it('a window is at most ~2.4 MB whatever the limit: 10^9 TPM and 10^9 RPM allocate and answer', () => {
     const rp10 = TokenWindow.requestsPer10sFor(1e9);
     const capacity = TokenWindow.capacityFor(rp10);

@@ -36,7 +36,7 @@ export const BOUNDS = {
   storeBytes: whole(0, 16 * 1024 * 1024 * 1024, 'bytes'),
   /** How long a stored response lives: up to a year (Azure keeps them 30 days). */
   storeTtlSeconds: whole(1, 366 * 24 * 3600, 's'),
-  /** How long a generated image's `url` answers (issue 13); 30 days is far beyond the service's hours. */
+  /** How long a generated image's `url` answers; 30 days is far beyond the service's hours. */
   imageUrlTtlSeconds: whole(1, 30 * 86_400, 's'),
   /** Entra ID token clock skew tolerance; a day is already far more than any real clock drifts. */
   clockSkewSeconds: whole(0, 86_400, 's'),

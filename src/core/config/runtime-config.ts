@@ -20,7 +20,7 @@ export interface RuntimeConfig {
   readonly deployments: Readonly<Record<string, DeploymentSettings>>;
   /** Faults on purpose (core/faults); null when none is configured anywhere. */
   readonly faults: FaultConfig | null;
-  /** Tools and structured outputs (issue 13); the defaults when absent. */
+  /** Tools and structured outputs: the agent policy; the defaults when absent. */
   readonly agent?: AgentPolicy;
 }
 
@@ -64,7 +64,7 @@ export function configJson(config: RuntimeConfig, deployments: ReadonlyMap<strin
   });
 }
 
-// ---- The agent policy (issue 13): wire names ↔ AgentPolicy fields, and the allowed values ----
+// ---- The agent policy: wire names ↔ AgentPolicy fields, and the allowed values ---------------
 const AGENT_FIELDS = {
   tool_choice_auto: ['toolChoiceAuto', ['call', 'answer']],
   named_tool_finish_reason: ['namedToolFinishReason', ['stop', 'tool_calls']],

@@ -71,10 +71,10 @@ export interface Settings {
     readonly completions: LatencySetting;
     readonly chatCompletions: LatencySetting;
     readonly translations: LatencySetting;
-    /** Per generated image (issue 13). */
+    /** Per generated image. */
     readonly images: LatencySetting;
   };
-  // ---- Tools, structured outputs, Entra ID, images, replay matching (issue 13) -----------------
+  // ---- Tools, structured outputs, Entra ID, images, replay matching ---------------------------
   /** Where the model's behaviour is a choice or unconfirmed on the live service. */
   readonly agent: AgentPolicy;
   /** Entra ID bearer tokens (off unless SIMULATOR_ENTRA_AUTH is true). */
@@ -240,7 +240,7 @@ export function parseSettings(env: Env, cores: number): Settings {
       translations: latency(env, 'TRANSLATIONS', 15000, 1000),
       images: latency(env, 'IMAGES', 10000, 2000),
     },
-    // ---- issue 13 ----
+    // ---- Tools, structured outputs, Entra ID, images, replay matching ----
     agent: Object.freeze({
       toolChoiceAuto: oneOf(env, 'SIMULATOR_TOOL_CHOICE_AUTO', ['call', 'answer'] as const, 'call'),
       namedToolFinishReason: oneOf(env, 'SIMULATOR_NAMED_TOOL_FINISH_REASON', ['stop', 'tool_calls'] as const, 'stop'),

@@ -13,7 +13,7 @@ export interface GenerateOptions {
   readonly images?: ImageOptions;
 }
 
-/** Images (issue 13): where `url` answers point and what is refused; per request (the Host header). */
+/** Generated images: where `url` answers point and what is refused; per request (the Host header). */
 export interface ImageOptions {
   /** `http://host:port` of the simulator as the client reached it. */
   readonly origin: string;

@@ -9,21 +9,3 @@ export const SSE_DONE = 'data: [DONE]\n\n';
  * apart from what is corked, and uncorks what follows (strace: 4 → 3 sendto per 50-event stream).
  */
 export const STREAM_CHUNK_SIZE = 14 * 1024;
-
-/**
- * The events of a stream, in order, joined into chunks of about `chunkChars` characters (an event
- * is never split). Lazy: a chunk is built when the socket asks for it.
- */
-export function* eventChunks(groups: readonly Iterable<string>[], chunkChars = STREAM_CHUNK_SIZE): Generator<string, void, undefined> {
-  let chunk = '';
-  for (const events of groups) {
-    for (const event of events) {
-      chunk += event;
-      if (chunk.length >= chunkChars) {
-        yield chunk;
-        chunk = '';
-      }
-    }
-  }
-  if (chunk !== '') yield chunk;
-}

@@ -16,7 +16,7 @@ function boundaryOf(contentType: string): string | undefined {
   return m?.[1] ?? m?.[2];
 }
 
-// ---- Matching that ignores volatile fields (issue 13) -----------------------------------------
+// ---- Matching that ignores volatile fields (RECORDING_IGNORE_BODY_FIELDS) ---------------------
 // Off by default, so keys stay the Python simulator's. With RECORDING_IGNORE_BODY_FIELDS set, a JSON
 // body is hashed as its canonical form: the named fields removed wherever they occur as keys (so
 // `tool_call_id` inside messages works as well as a top-level `user`), keys sorted at every level.

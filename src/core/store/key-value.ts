@@ -1,5 +1,5 @@
 /**
- * What a client may read back from any replica (the Responses API's stored responses, issue 14):
+ * What a client may read back from any replica (the Responses API's stored responses):
  * a key-value store with a byte budget and an expiry, in two backends with one interface — this
  * embedded one (one process; the default) and Redis (src/state/key-value.ts, for several
  * replicas). Both refuse a value larger than the whole budget, evict the entries that expire

@@ -37,7 +37,7 @@ export interface StoredResponseRoute {
 /** The routes answered from what the thread holds: no body, no deployment, no generation. */
 export type GetRoute = Exclude<Route, { kind: 'api' } | StoredResponseRoute>;
 
-// ---- Listings and generated images (issue 13) ---------------------------------------------------
+// ---- Listings and generated images --------------------------------------------------------------
 
 /** What a listing route answers (core/wire/models-listing.ts). */
 export type Listing = 'azure-models' | 'azure-model' | 'openai-models' | 'openai-model' | 'deployments' | 'deployment';
@@ -75,7 +75,7 @@ export interface ImageFileRoute {
 
 export const imageFileRoute: ImageFileRoute = { kind: 'image-file', method: 'GET', pattern: '/images/generated/:size/:file' };
 
-/** Generate mode's GET rows besides health (issue 13): the listings, and the generated images. */
+/** Generate mode's GET rows besides health: the listings, and the generated images. */
 export const getRoutes: readonly GetRoute[] = [...listingRoutes, imageFileRoute];
 
 

@@ -21,7 +21,7 @@ export class ApiKeyAuth {
   readonly #expected: string;
   readonly #entra: EntraSettings | undefined;
 
-  /** `entra`: Entra ID bearer tokens are accepted too when it is enabled (issue 13). */
+  /** `entra`: Entra ID bearer tokens are accepted too when it is enabled (SIMULATOR_ENTRA_AUTH). */
   constructor(key: string, entra?: EntraSettings) {
     this.#expected = key;
     this.#entra = entra?.enabled ? entra : undefined;
