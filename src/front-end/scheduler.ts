@@ -76,7 +76,7 @@ export class Scheduler {
   readonly #heap: Task[] = [];
   #seq = 0;
   readonly #timer: Timer;
-  /** The due time the timer is armed for (Infinity: not armed). */
+  /** The due time the timer is armed for (Infinity: not armed; -Infinity: draining). */
   #armedFor = Infinity;
 
   constructor(
@@ -129,20 +129,25 @@ export class Scheduler {
 
   #drain(): void {
     // Everything due within the next millisecond runs now: a timer cannot do better than that.
-    this.#armedFor = Infinity;
+    // While draining, what the tasks schedule does not arm the timer (a stream schedules its next
+    // event from its run): the drain arms it once, at its end.
+    this.#armedFor = -Infinity;
     const horizon = this.clock.now() + 1;
     const heap = this.#heap;
-    while (heap.length > 0 && heap[0]!.due <= horizon) {
-      const task = this.#pop();
-      const late = this.clock.now() - task.due;
-      this.onLateness(late > 0 ? Math.round(late * 1000) : 0);
-      try {
-        task.run();
-      } catch (err) {
-        this.onError(err);
+    try {
+      while (heap.length > 0 && heap[0]!.due <= horizon) {
+        const task = this.#pop();
+        const late = this.clock.now() - task.due;
+        this.onLateness(late > 0 ? Math.round(late * 1000) : 0);
+        try {
+          task.run();
+        } catch (err) {
+          this.onError(err);
+        }
       }
+    } finally {
+      this.#arm();
     }
-    this.#arm();
   }
 
   // A binary heap ordered by (due, seq), sifted with a hole rather than swaps.

@@ -236,6 +236,16 @@ export class LoremCorpus {
     return this.#vocabulary[this.#ids[i]!]!;
   }
 
+  /** Corpus token `i` as the index of its text among the corpus's distinct ones (`0 … distinct − 1`): what a renderer keys a cache by. */
+  tokenId(i: number): number {
+    return this.#ids[i]!;
+  }
+
+  /** How many distinct token texts the corpus has (~100). */
+  get distinct(): number {
+    return this.#vocabulary.length;
+  }
+
   /** Exactly `count` tokens of text, starting at a sentence start. */
   take(count: number, random: Random = Math.random): Generated {
     return this.#takeFrom(this.#sentenceStarts[Math.floor(random() * this.#sentenceStarts.length)]!, count, random);

@@ -54,7 +54,7 @@ export function composedPlan(perChoice: readonly (readonly string[])[]): Compose
   return { count: events.length, events };
 }
 
-/** The tokens of one choice, one at a time, from its parts. */
+/** The tokens of one choice, one at a time, from its parts, as their JSON strings in UTF-8. */
 class PartsCursor {
   #part = 0;
   /** Next corpus index inside the current range, or -1 when not inside one. */
@@ -64,32 +64,37 @@ class PartsCursor {
   constructor(
     private readonly parts: readonly (number | string)[],
     private readonly corpus: LoremCorpus,
+    private readonly byId: (Buffer | undefined)[],
   ) {}
 
-  next(): string | undefined {
+  next(): Buffer | undefined {
     const parts = this.parts;
-    let token: string;
-    if (this.#at >= 0 && this.#at < (parts[this.#part + 1] as number)) token = this.corpus.token(this.#at++);
-    else {
+    for (;;) {
       if (this.#at >= 0) {
+        if (this.#at < (parts[this.#part + 1] as number)) {
+          const i = this.#at++;
+          // The answer's first token is without its leading space: not a corpus token.
+          if (this.#first) return this.#firstToken(this.corpus.token(i));
+          const id = this.corpus.tokenId(i);
+          return (this.byId[id] ??= Buffer.from(JSON.stringify(this.corpus.token(i))));
+        }
         this.#part += 2;
         this.#at = -1;
       }
       const part = parts[this.#part];
       if (part === undefined) return undefined;
-      if (typeof part === 'string') {
-        this.#part++;
-        token = part;
-      } else {
+      if (typeof part === 'number') {
         this.#at = part;
-        return this.next();
+        continue;
       }
+      this.#part++;
+      return this.#first ? this.#firstToken(part) : jsonBytes(part);
     }
-    if (this.#first) {
-      this.#first = false;
-      return token.slice(1);
-    }
-    return token;
+  }
+
+  #firstToken(token: string): Buffer {
+    this.#first = false;
+    return jsonBytes(token.slice(1));
   }
 }
 
@@ -129,9 +134,10 @@ let scratch = Buffer.allocUnsafeSlow(4 * STREAM_CHUNK_SIZE);
 const NOTHING = new Uint8Array(0);
 
 /**
- * JSON strings of the tokens, as UTF-8, made once per distinct token: a corpus has a few hundred
- * distinct tokens, so a stream's event costs two copies of its templates and one of these. Bounded
- * anyway (a plan's filler strings are the simulator's, but nothing here depends on that).
+ * JSON strings of tokens, as UTF-8, made once per distinct token. A corpus token's are kept by its
+ * id (`corpusTokenBytes`: an array lookup per token event); these are the others — an answer's
+ * first token (without its leading space) and the fillers. Bounded anyway (they are the
+ * simulator's strings, but nothing here depends on that).
  */
 const tokenJson = new Map<string, Buffer>();
 function jsonBytes(token: string): Buffer {
@@ -141,6 +147,15 @@ function jsonBytes(token: string): Buffer {
     if (tokenJson.size < 4096) tokenJson.set(token, bytes);
   }
   return bytes;
+}
+
+/** Per corpus, the JSON string of each of its ~100 distinct tokens as UTF-8, by id (LoremCorpus.tokenId), made when first met. */
+const corpusTokenBytes = new Map<LoremCorpus, (Buffer | undefined)[]>();
+function tokenBytesOf(corpus: LoremCorpus): (Buffer | undefined)[] {
+  let byId = corpusTokenBytes.get(corpus);
+  // Filled, not sparse: a sparse array would be a dictionary to V8.
+  if (byId === undefined) corpusTokenBytes.set(corpus, (byId = new Array<Buffer | undefined>(corpus.distinct).fill(undefined)));
+  return byId;
 }
 
 /**
@@ -177,7 +192,8 @@ class TextEventBytes implements EventBytes {
 
   constructor(plan: TextPlan) {
     const corpus = corpusFor(getEncoding(plan.encoding));
-    this.#cursors = plan.parts.map((parts) => new PartsCursor(parts, corpus));
+    const byId = tokenBytesOf(corpus);
+    this.#cursors = plan.parts.map((parts) => new PartsCursor(parts, corpus, byId));
     this.#before = plan.before.map(templateBytes);
     this.#after = plan.after.map(templateBytes);
     this.#frame = Buffer.from(plan.frame);
@@ -188,8 +204,7 @@ class TextEventBytes implements EventBytes {
       const n = this.#cursors.length;
       for (let tries = 0; tries < n && this.#pending === undefined; tries++) {
         this.#choice = this.#choice + 1 === n ? 0 : this.#choice + 1;
-        const token = this.#cursors[this.#choice]!.next();
-        if (token !== undefined) this.#pending = jsonBytes(token);
+        this.#pending = this.#cursors[this.#choice]!.next();
       }
       if (this.#pending === undefined) return -1;
     }
