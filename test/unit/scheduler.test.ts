@@ -4,7 +4,7 @@
  * again, and what a task throws goes to onError without stopping the others.
  */
 import { describe, expect, it } from 'vitest';
-import { Scheduler, type Task } from '../../src/front-end/scheduler.js';
+import { REAL_CLOCK, Scheduler, type Clock, type Task } from '../../src/front-end/scheduler.js';
 import { ManualClock } from '../helpers/fake-uws.js';
 
 describe('Scheduler', () => {
@@ -47,6 +47,53 @@ describe('Scheduler', () => {
     expect(times).toEqual([20, 40, 60, 80, 100]);
     expect(errors).toHaveLength(1);
     expect(late.every((micros) => Number.isInteger(micros) && micros >= 0 && micros <= 1000)).toBe(true);
+    expect(s.size).toBe(0);
+  });
+
+  it('arms its one timer once a drain, however many tasks schedule themselves again while it drains', () => {
+    const clock = new ManualClock();
+    let arms = 0;
+    const counting: Clock = {
+      now: () => clock.now(),
+      timer: (run) => {
+        const timer = clock.timer(run);
+        return { arm: (ms) => (arms++, timer.arm(ms)), cancel: () => timer.cancel() };
+      },
+    };
+    const s = new Scheduler(() => {}, () => {}, counting);
+    const start = clock.now();
+    let runs = 0;
+    // 200 paced streams in step: each drain runs all of them, and each schedules its next event.
+    for (let i = 0; i < 200; i++) {
+      let left = 5;
+      const task: Task = {
+        due: 0,
+        seq: 0,
+        run() {
+          runs++;
+          if (--left > 0) s.schedule(task, task.due + 20);
+        },
+      };
+      s.schedule(task, start + 20);
+    }
+    const armsBefore = arms;
+    clock.advance(200);
+    expect(runs).toBe(1_000);
+    // Five drains, one arm each (the last one finds nothing left and cancels instead).
+    expect(arms - armsBefore).toBeLessThanOrEqual(5);
+  });
+
+  it('on the real clock, runs what is due within the millisecond and what is due later, again after either has fired', async () => {
+    const ran: string[] = [];
+    const s = new Scheduler((e) => ran.push(`error ${String(e)}`), () => {}, REAL_CLOCK);
+    const settle = (): Promise<void> => new Promise((resolve) => s.at(s.now() + 40, resolve));
+    for (let round = 0; round < 3; round++) {
+      // The next millisecond (the reused tick), and 15 ms on (a timer of its own).
+      s.at(s.now() + 0.5, () => ran.push(`soon ${round}`));
+      s.at(s.now() + 15, () => ran.push(`later ${round}`));
+      await settle();
+    }
+    expect(ran).toEqual(['soon 0', 'later 0', 'soon 1', 'later 1', 'soon 2', 'later 2']);
     expect(s.size).toBe(0);
   });
 });
