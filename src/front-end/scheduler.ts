@@ -1,6 +1,6 @@
 /**
  * One timer structure per thread for every simulated delay: a binary heap of (due time, task)
- * drained by a single Node timer armed for the earliest task. Thousands of paced streams cost
+ * drained by one timer (`Timer`) armed for the earliest task. Thousands of paced streams cost
  * heap operations, not thousands of timers.
  */
 /** Time and one timer: the real ones, or a test's manual clock. */
@@ -10,7 +10,11 @@ export interface Clock {
   timer(run: () => void): Timer;
 }
 
-/** `arm(ms)` (re)starts the timer, replacing what was pending; `cancel()` stops it. */
+/**
+ * `arm(ms)` makes the timer call `run` within `ms` (or at the next millisecond), replacing a later
+ * wait; `cancel()` drops a pending wait. `run` may also come early or when nothing is due (the real
+ * timer's reused tick is never stopped): the scheduler's drain then runs nothing and arms again.
+ */
 export interface Timer {
   arm(ms: number): void;
   cancel(): void;
@@ -138,9 +142,14 @@ export class Scheduler {
       while (heap.length > 0 && heap[0]!.due <= horizon) {
         const task = this.#pop();
         const late = this.clock.now() - task.due;
-        this.onLateness(late > 0 ? Math.round(late * 1000) : 0);
         try {
           task.run();
+        } catch (err) {
+          this.onError(err);
+        }
+        // Told after the run, guarded apart: a stats hook that throws loses neither the task nor the drain.
+        try {
+          this.onLateness(late > 0 ? Math.round(late * 1000) : 0);
         } catch (err) {
           this.onError(err);
         }

@@ -96,4 +96,24 @@ describe('Scheduler', () => {
     expect(ran).toEqual(['soon 0', 'later 0', 'soon 1', 'later 1', 'soon 2', 'later 2']);
     expect(s.size).toBe(0);
   });
+
+  it('a stats hook that throws loses neither the task it timed nor the timer', () => {
+    const clock = new ManualClock();
+    const errors: unknown[] = [];
+    let throwOnce = true;
+    const s = new Scheduler((e) => errors.push(e), () => {
+      if (throwOnce) {
+        throwOnce = false;
+        throw new Error('stats broke');
+      }
+    }, clock);
+    const ran: string[] = [];
+    s.at(clock.now() + 5, () => ran.push('A'));
+    s.at(clock.now() + 5, () => ran.push('B'));
+    s.at(clock.now() + 50, () => ran.push('C'));
+    clock.advance(100);
+    expect(ran).toEqual(['A', 'B', 'C']);
+    expect(errors).toHaveLength(1);
+    expect(s.size).toBe(0);
+  });
 });

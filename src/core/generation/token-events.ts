@@ -100,7 +100,7 @@ class PartsCursor {
 
 /**
  * The events, in stream order: one token of each choice in turn (a choice that has ended is
- * skipped), each `before[i] + JSON string of the token + after[i]`, as strings (how the tests
+ * skipped), each `before[i] + JSON string of the token + after[i] + frame`, as strings (how the tests
  * read a plan), rendered by the same `EventBytes` as a stream's cursor.
  */
 export function* tokenEvents(plan: TokenEventsPlan): Generator<string, void, undefined> {
@@ -282,8 +282,9 @@ function view(length: number): Uint8Array {
  * reader costs what uWS has buffered for it, not the rest of its stream.
  *
  * Events are rendered as bytes, never as strings: each event is its two templates (encoded once
- * per stream) around the token's JSON string (encoded once per distinct token), copied into the
- * thread's scratch buffer — no string concatenation, no UTF-8 conversion in uWS.
+ * per thread) around the token's JSON string (encoded once per distinct token), then the stream's
+ * frame (encoded once per stream), copied into the thread's scratch buffer — no string
+ * concatenation, no UTF-8 conversion in uWS.
  *
  * Timing: the head is due at once, token event k (counting one position of every choice as one
  * step) at `startMs + firstTokenMs + perTokenMs × floor(k / choices)`, the tail with the last token.

@@ -138,10 +138,10 @@ function choice(body: Record<string, unknown>, tools: readonly ToolDef[], legacy
   return fail(errors.invalidValue(`${param}.type`, `expected 'function' or 'allowed_tools', but got ${JSON.stringify(v.type)} instead.`));
 }
 
-/** The request's tools and choice, validated (400s as the service words them). */
 /** A request that names no tools, no tool choice and no parallel_tool_calls (most requests): one object, not one per request. */
 const NO_TOOLS: ToolRequest = Object.freeze({ tools: [], legacy: false, mode: 'none', allowed: [], parallel: true });
 
+/** The request's tools and choice, validated (400s as the service words them). */
 export function toolRequest(body: Record<string, unknown>, policy: AgentPolicy): ToolRequest {
   if (body.tools == null && body.functions == null && body.tool_choice == null && body.function_call == null && body.parallel_tool_calls == null) return NO_TOOLS;
   const { tools, legacy } = definitions(body, policy);
