@@ -130,20 +130,19 @@ function chatStream(meta: StreamMeta, choices: readonly Choice[], promptTokens: 
   // stream makes no event text of its own.
   const head: string[] = [PROMPT_FILTER_EVENT];
   const tail: string[] = [];
-  for (let i = 0; i < n; i++) {
-    head.push(ROLE_CHUNK(i), frame);
-    tail.push(FINISH_CHUNK[choices[i]!.finishReason](i), frame);
-  }
-  if (includeUsage) tail.push(usageEvent(meta, promptTokens, totalTokens(choices)));
-  tail.push(SSE_DONE);
   const before: string[] = [];
   const after: string[] = [];
   const parts: (readonly (number | string)[])[] = [];
   for (let i = 0; i < n; i++) {
+    const choice = choices[i]!;
+    head.push(ROLE_CHUNK(i), frame);
+    tail.push(FINISH_CHUNK[choice.finishReason](i), frame);
     before.push(TOKEN_EVENT_BEFORE);
     after.push(TOKEN_EVENT_AFTER(i));
-    parts.push(choices[i]!.parts);
+    parts.push(choice.parts);
   }
+  if (includeUsage) tail.push(usageEvent(meta, promptTokens, totalTokens(choices)));
+  tail.push(SSE_DONE);
   const tokens: TokenEventsPlan = composed
     ? composedPlan(choices.map((c, i) => c.tokens.map((token) => before[i]! + JSON.stringify(token) + after[i]! + frame)))
     : { encoding, count: totalTokens(choices), before, after, frame, parts };

@@ -40,8 +40,6 @@ class Finished implements Choice {
   }
 }
 
-const withFinish = (generated: Generated, finishReason: FinishReason): Choice => new Finished(generated, finishReason);
-
 /**
  * The most answer tokens one request may ask for (choices × limit). The service would generate them
  * slowly; the simulator would build them at once, so it draws a line well above real use
@@ -63,10 +61,10 @@ export function generateChoice(
   random: Random = Math.random,
 ): Choice {
   const bound = Math.min(limit ?? cap, cap);
-  if (length === 'fill' && limit !== undefined) return withFinish(corpus.take(bound, random), 'length');
+  if (length === 'fill' && limit !== undefined) return new Finished(corpus.take(bound, random), 'length');
   const target = NATURAL_ANSWER_TOKENS.min + Math.floor(random() * (NATURAL_ANSWER_TOKENS.max - NATURAL_ANSWER_TOKENS.min));
   const natural = corpus.takeSentences(target, bound, random);
-  return natural ? withFinish(natural, 'stop') : withFinish(corpus.take(bound, random), 'length');
+  return natural ? new Finished(natural, 'stop') : new Finished(corpus.take(bound, random), 'length');
 }
 
 export function generateChoices(corpus: LoremCorpus, n: number, limit: number | undefined, cap: number, length: AnswerLength): Choice[] {
